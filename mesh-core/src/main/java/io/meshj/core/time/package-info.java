@@ -1,0 +1,2 @@
+/** Injectable time: every algorithm in meshj reads the clock through {@link io.meshj.core.time.Ticker}. */
+package io.meshj.core.time;

@@ -1,0 +1,162 @@
+package io.meshj.core.endpoint;
+
+import static java.util.Objects.requireNonNull;
+
+import io.meshj.core.name.Authority;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * One instance behind a service: its address, its weight relative to its siblings, the metric labels
+ * that describe it ({@code namespace}, {@code pod}, {@code serviceaccount}, ...), the TLS identity it
+ * must present, and a protocol hint. Immutable.
+ */
+public final class Endpoint {
+
+    /** The weight of an endpoint whose source says nothing about weights (Linkerd's default too). */
+    public static final int DEFAULT_WEIGHT = 10_000;
+
+    private final Authority address;
+    private final int weight;
+    private final Map<String, String> labels;
+    private final String tlsIdentity;
+    private final ProtocolHint protocolHint;
+
+    private Endpoint(Builder b) {
+        this.address = b.address;
+        this.weight = b.weight;
+        this.labels = Map.copyOf(b.labels);
+        this.tlsIdentity = b.tlsIdentity;
+        this.protocolHint = b.protocolHint;
+    }
+
+    /** An endpoint with the default weight, no labels, no identity and no protocol hint. */
+    public static Endpoint of(Authority address) {
+        return builder(address).build();
+    }
+
+    /** An endpoint parsed from {@code host:port}, otherwise as {@link #of(Authority)}. */
+    public static Endpoint of(String address) {
+        return of(Authority.parse(address));
+    }
+
+    public static Builder builder(Authority address) {
+        return new Builder(address);
+    }
+
+    /** The address to connect to; always has a port. */
+    public Authority address() {
+        return address;
+    }
+
+    /** A positive weight; an endpoint of weight 2w gets twice the traffic of one of weight w. */
+    public int weight() {
+        return weight;
+    }
+
+    /** Metric labels (without the {@code dst_} prefix the proxy adds). */
+    public Map<String, String> labels() {
+        return labels;
+    }
+
+    /** The identity the endpoint must present in mTLS, if it is meshed with identity. */
+    public Optional<String> tlsIdentity() {
+        return Optional.ofNullable(tlsIdentity);
+    }
+
+    public ProtocolHint protocolHint() {
+        return protocolHint;
+    }
+
+    /** A builder that starts from this endpoint's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder(address).weight(weight).tlsIdentity(tlsIdentity).protocolHint(protocolHint);
+        b.labels.putAll(labels);
+        return b;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof Endpoint)) {
+            return false;
+        }
+        Endpoint that = (Endpoint) o;
+        return weight == that.weight && address.equals(that.address) && labels.equals(that.labels)
+                && java.util.Objects.equals(tlsIdentity, that.tlsIdentity) && protocolHint == that.protocolHint;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(address, weight, labels, tlsIdentity, protocolHint);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("Endpoint{").append(address).append(", weight=").append(weight);
+        if (!labels.isEmpty()) {
+            b.append(", labels=").append(new TreeMap<>(labels));
+        }
+        if (tlsIdentity != null) {
+            b.append(", identity=").append(tlsIdentity);
+        }
+        if (protocolHint != ProtocolHint.UNKNOWN) {
+            b.append(", hint=").append(protocolHint);
+        }
+        return b.append('}').toString();
+    }
+
+    /** Builds an {@link Endpoint}. */
+    public static final class Builder {
+        private final Authority address;
+        private int weight = DEFAULT_WEIGHT;
+        private final Map<String, String> labels = new TreeMap<>();
+        private String tlsIdentity;
+        private ProtocolHint protocolHint = ProtocolHint.UNKNOWN;
+
+        private Builder(Authority address) {
+            requireNonNull(address, "address");
+            if (!address.hasPort()) {
+                throw new IllegalArgumentException("endpoint address " + address + " has no port");
+            }
+            this.address = address;
+        }
+
+        /** A positive weight; default {@link #DEFAULT_WEIGHT}. */
+        public Builder weight(int weight) {
+            if (weight < 1) {
+                throw new IllegalArgumentException("weight " + weight + " must be positive");
+            }
+            this.weight = weight;
+            return this;
+        }
+
+        public Builder label(String name, String value) {
+            labels.put(requireNonNull(name, "name"), requireNonNull(value, "value"));
+            return this;
+        }
+
+        public Builder labels(Map<String, String> labels) {
+            requireNonNull(labels, "labels").forEach(this::label);
+            return this;
+        }
+
+        /** The mTLS identity to expect, or {@code null} for none. */
+        public Builder tlsIdentity(String tlsIdentity) {
+            this.tlsIdentity = tlsIdentity;
+            return this;
+        }
+
+        public Builder protocolHint(ProtocolHint protocolHint) {
+            this.protocolHint = requireNonNull(protocolHint, "protocolHint");
+            return this;
+        }
+
+        public Endpoint build() {
+            return new Endpoint(this);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package io.meshj.controller.cli;
+
+import io.meshj.core.ConfigException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+
+/** Entry point of {@code bin/meshj}. */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    }
+
+    /**
+     * Runs the CLI with the given streams and returns its exit code: 0 on success, 1 when a command
+     * fails on bad input (the message names the input; no stack trace), 2 for a usage error.
+     */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(new MeshjCommand());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            if (e instanceof ConfigException || e instanceof IllegalArgumentException) {
+                // User error: the message already names the file, line and field.
+                commandLine.getErr().println("meshj: " + e.getMessage());
+                return 1;
+            }
+            throw e;
+        });
+        return cli.execute(args);
+    }
+}

@@ -1,0 +1,50 @@
+package io.meshj.controller.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshj.core.MeshVersion;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        return Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    }
+
+    @Test
+    void versionPrintsClientAndServerLines() {
+        assertThat(run("version")).isZero();
+        assertThat(out.toString()).isEqualTo("Client version: " + MeshVersion.current() + "\n"
+                + "Server version: unavailable\n");
+        assertThat(MeshVersion.current()).matches("\\d+\\.\\d+\\.\\d+(-SNAPSHOT)?");
+    }
+
+    @Test
+    void versionClientShort() {
+        assertThat(run("version", "--client", "--short")).isZero();
+        assertThat(out.toString()).isEqualTo(MeshVersion.current() + "\n");
+    }
+
+    @Test
+    void noArgumentsPrintsHelpListingCommands() {
+        assertThat(run()).isZero();
+        assertThat(out.toString()).contains("Usage: meshj").contains("version").contains("help");
+    }
+
+    @Test
+    void unknownCommandIsAUsageErrorNamingIt() {
+        assertThat(run("bogus")).isEqualTo(2);
+        assertThat(err.toString()).contains("Unmatched argument at index 0: 'bogus'").doesNotContain("Exception");
+    }
+
+    @Test
+    void unknownOptionIsAUsageErrorNamingIt() {
+        assertThat(run("version", "--nope")).isEqualTo(2);
+        assertThat(err.toString()).contains("Unknown option: '--nope'").doesNotContain("\tat ");
+    }
+}

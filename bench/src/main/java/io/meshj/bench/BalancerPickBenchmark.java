@@ -1,7 +1,7 @@
 package io.meshj.bench;
 
-import io.meshj.core.balance.BalancedEndpoint;
 import io.meshj.core.balance.P2cBalancer;
+import io.meshj.core.balance.Pick;
 import io.meshj.core.endpoint.Endpoint;
 import io.meshj.core.name.Authority;
 import java.util.ArrayList;
@@ -54,18 +54,18 @@ public class BalancerPickBenchmark {
     }
 
     @Benchmark
-    public BalancedEndpoint pickAndComplete() {
-        BalancedEndpoint e = balancer.pick();
-        e.onSuccess(1_000_000L);
-        return e;
+    public Pick pickAndComplete() {
+        Pick pick = balancer.pick();
+        pick.onSuccess(1_000_000L);
+        return pick;
     }
 
     /** Two threads picking from one balancer: what two event loops sharing a service see. */
     @Benchmark
     @Threads(2)
-    public BalancedEndpoint pickAndCompleteTwoThreads() {
-        BalancedEndpoint e = balancer.pick();
-        e.onSuccess(1_000_000L);
-        return e;
+    public Pick pickAndCompleteTwoThreads() {
+        Pick pick = balancer.pick();
+        pick.onSuccess(1_000_000L);
+        return pick;
     }
 }

@@ -5,9 +5,7 @@ import io.meshj.core.time.Ticker;
 
 /**
  * An endpoint as the balancer sees it: its peak-EWMA latency estimate, its requests in flight and its
- * failure-accrual state. {@link P2cBalancer#pick()} returns one with the request already counted as
- * pending; the caller must then report exactly one outcome — {@link #onSuccess}, {@link #onFailure}
- * or {@link #onCancel} — so the pending count stays right.
+ * failure-accrual state. Requests reach it through a {@link Pick}, which reports their outcomes.
  *
  * <h2>Peak EWMA</h2>
  * The load estimate is Finagle's {@code PeakEwma} (also tower's {@code PeakEwma}, used by Linkerd):
@@ -64,54 +62,42 @@ public final class BalancedEndpoint {
         this.endpoint = endpoint;
     }
 
-    /** The request succeeded after {@code rttNanos} (time to response headers). */
-    public void onSuccess(long rttNanos) {
+    enum Outcome { SUCCESS, FAILURE, CANCEL }
+
+    /** Records the outcome of {@code pick}, once. */
+    void complete(Pick pick, long rttNanos, Outcome outcome) {
         long now = ticker.nanoTime();
         synchronized (this) {
-            release();
+            if (pick.done) {
+                return;
+            }
+            pick.done = true;
+            pending--;
+            if (outcome == Outcome.CANCEL) {
+                if (pick.isProbe() && state == State.PROBING) {
+                    // The probe told us nothing: the next pick may probe again.
+                    state = State.BACKOFF;
+                }
+                return;
+            }
             observe(now, Math.max(0, rttNanos));
-            consecutiveFailures = 0;
-            if (state != State.HEALTHY) {
-                // A successful probe, or a request the balancer sent while every endpoint was failing.
+            if (outcome == Outcome.SUCCESS) {
+                // Any success proves the endpoint works: the probe's, or one sent while every
+                // endpoint was failing, or one that was in flight when it tripped.
+                consecutiveFailures = 0;
                 state = State.HEALTHY;
                 backoffAttempts = 0;
+                return;
             }
-        }
-    }
-
-    /** The request failed (connection error, or a response its route classifies as a failure). */
-    public void onFailure(long rttNanos) {
-        long now = ticker.nanoTime();
-        synchronized (this) {
-            release();
-            observe(now, Math.max(0, rttNanos));
-            switch (state) {
-                case HEALTHY:
-                    if (++consecutiveFailures >= accrual.threshold()) {
-                        startBackoff(now);
-                    }
-                    break;
-                case PROBING:
+            if (state == State.HEALTHY) {
+                if (accrual.isEnabled() && ++consecutiveFailures >= accrual.threshold()) {
                     startBackoff(now);
-                    break;
-                case BACKOFF:
-                    // A request sent before the endpoint tripped, or while every endpoint was failing:
-                    // it tells us nothing new and must not extend the backoff.
-                    break;
-                default:
-                    throw new AssertionError(state);
+                }
+            } else if (pick.isProbe() && state == State.PROBING) {
+                startBackoff(now);
             }
-        }
-    }
-
-    /** The request ended without an outcome (the client went away); only the pending count changes. */
-    public void onCancel() {
-        synchronized (this) {
-            release();
-            if (state == State.PROBING) {
-                // The probe told us nothing: let the next pick probe again.
-                state = State.BACKOFF;
-            }
+            // Other failures while skipped (requests from before the trip, or sent because every
+            // endpoint was failing) tell us nothing new and must not stretch the backoff.
         }
     }
 
@@ -152,35 +138,27 @@ public final class BalancedEndpoint {
     }
 
     /**
-     * Counts a request as pending if the endpoint may take it at {@code now}; a probe-ready endpoint
-     * becomes PROBING so nobody else probes it. With {@code force}, takes the request regardless.
+     * Counts a request as pending if the endpoint may take it at {@code now} and returns its pick, or
+     * null. A probe-ready endpoint becomes PROBING, so nobody else probes it. With {@code force}, takes
+     * the request whatever the failure state (the "every endpoint is failing" case).
      */
-    synchronized boolean tryAcquire(long now, boolean force) {
-        if (!force) {
-            if (state == State.PROBING) {
-                return false;
+    synchronized Pick tryAcquire(long now, boolean force) {
+        boolean probe = false;
+        if (!force && state != State.HEALTHY) {
+            if (state == State.PROBING || now - probeAt < 0) {
+                return null;
             }
-            if (state == State.BACKOFF) {
-                if (now - probeAt < 0) {
-                    return false;
-                }
-                state = State.PROBING;
-            }
+            state = State.PROBING;
+            probe = true;
         }
         pending++;
-        return true;
+        return new Pick(this, probe);
     }
 
     private void startBackoff(long now) {
         state = State.BACKOFF;
         probeAt = now + accrual.backoffNanos(backoffAttempts++);
         consecutiveFailures = 0;
-    }
-
-    private void release() {
-        if (pending > 0) {
-            pending--;
-        }
     }
 
     private double loadAt(long now) {

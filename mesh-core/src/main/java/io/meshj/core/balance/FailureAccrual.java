@@ -44,6 +44,10 @@ public final class FailureAccrual {
         return DISABLED;
     }
 
+    boolean isEnabled() {
+        return backoff != null;
+    }
+
     int threshold() {
         return threshold;
     }

@@ -100,11 +100,11 @@ public final class P2cBalancer {
 
     /**
      * Picks an endpoint for one request and counts the request as pending on it; the caller must
-     * report the outcome on the returned endpoint.
+     * report the request's outcome on the returned {@link Pick}.
      *
-     * @return the endpoint, or {@code null} when there are no endpoints at all
+     * @return the pick, or {@code null} when there are no endpoints at all
      */
-    public BalancedEndpoint pick() {
+    public Pick pick() {
         Snapshot s = snapshot;
         if (s.all.length == 0) {
             return null;
@@ -112,9 +112,10 @@ public final class P2cBalancer {
         long now = ticker.nanoTime();
         for (int effort = 0; effort < MAX_EFFORT; effort++) {
             BalancedEndpoint[] members = s.classes[s.drawClass(random)];
-            BalancedEndpoint winner = choose(members, members.length, now);
-            if (winner != null && winner.tryAcquire(now, false)) {
-                return winner;
+            BalancedEndpoint winner = choose(members, members.length, now, false);
+            Pick pick = winner == null ? null : winner.tryAcquire(now, false);
+            if (pick != null) {
+                return pick;
             }
         }
         return pickSlowly(s, now);
@@ -125,10 +126,13 @@ public final class P2cBalancer {
         return List.of(snapshot.all);
     }
 
-    /** The better of two distinct random members (of the first {@code n}), or null if neither is available. */
-    private BalancedEndpoint choose(BalancedEndpoint[] members, int n, long now) {
+    /**
+     * The better of two distinct random members among the first {@code n}: by failure-accrual score,
+     * or, with {@code ignoreAccrual}, by load alone. Null if neither may take a request.
+     */
+    private BalancedEndpoint choose(BalancedEndpoint[] members, int n, long now, boolean ignoreAccrual) {
         if (n == 1) {
-            return members[0].score(now) == Double.POSITIVE_INFINITY ? null : members[0];
+            return ignoreAccrual || members[0].score(now) != Double.POSITIVE_INFINITY ? members[0] : null;
         }
         int i = random.nextInt(n);
         int j = random.nextInt(n - 1);
@@ -137,8 +141,8 @@ public final class P2cBalancer {
         }
         BalancedEndpoint a = members[i];
         BalancedEndpoint b = members[j];
-        double sa = a.score(now);
-        double sb = b.score(now);
+        double sa = ignoreAccrual ? a.loadIgnoringAccrual(now) : a.score(now);
+        double sb = ignoreAccrual ? b.loadIgnoringAccrual(now) : b.score(now);
         if (sa == Double.POSITIVE_INFINITY && sb == Double.POSITIVE_INFINITY) {
             return null;
         }
@@ -149,7 +153,7 @@ public final class P2cBalancer {
      * The rare path: several draws found nothing available. Scan for available endpoints and pick
      * among them by weight class and P2C; if none, pick anyway by load.
      */
-    private BalancedEndpoint pickSlowly(Snapshot s, long now) {
+    private Pick pickSlowly(Snapshot s, long now) {
         int classes = s.classes.length;
         BalancedEndpoint[][] available = new BalancedEndpoint[classes][];
         int[] counts = new int[classes];
@@ -168,26 +172,15 @@ public final class P2cBalancer {
         }
         if (total > 0) {
             int c = Snapshot.search(cumulative, random.nextLong(total));
-            BalancedEndpoint winner = choose(available[c], counts[c], now);
-            if (winner != null && winner.tryAcquire(now, false)) {
-                return winner;
+            BalancedEndpoint winner = choose(available[c], counts[c], now, false);
+            Pick pick = winner == null ? null : winner.tryAcquire(now, false);
+            if (pick != null) {
+                return pick;
             }
         }
         // Every endpoint is failing (or the last available one was taken concurrently): pick anyway.
         BalancedEndpoint[] members = s.classes[s.drawClass(random)];
-        BalancedEndpoint winner = members[0];
-        if (members.length > 1) {
-            int i = random.nextInt(members.length);
-            int j = random.nextInt(members.length - 1);
-            if (j >= i) {
-                j++;
-            }
-            BalancedEndpoint a = members[i];
-            BalancedEndpoint b = members[j];
-            winner = b.loadIgnoringAccrual(now) < a.loadIgnoringAccrual(now) ? b : a;
-        }
-        winner.tryAcquire(now, true);
-        return winner;
+        return choose(members, members.length, now, true).tryAcquire(now, true);
     }
 
     /** The endpoints grouped into weight classes, with cumulative class weights for the draw. */

@@ -110,9 +110,9 @@ class P2cBalancerTest {
         List<Long> badRequests = new ArrayList<>();
         boolean[] badFails = {true};
         long start = ticker.nanoTime();
-        int failuresBeforeTrip = 0;
+        long trippedAt = -1;
         while (ticker.nanoTime() - start < 10_000 * MS) {
-            BalancedEndpoint e = b.pick();
+            Pick e = b.pick();
             ticker.advanceNanos(MS);
             if (e.endpoint().equals(bad)) {
                 badRequests.add(ticker.nanoTime() - start);
@@ -121,15 +121,21 @@ class P2cBalancerTest {
                 } else {
                     e.onSuccess(MS);
                 }
-                if (badRequests.size() <= 7) {
-                    failuresBeforeTrip++;
+                // Skipped from the 7th consecutive failure on, not before.
+                if (badRequests.size() == 6) {
+                    assertThat(b.endpoints().get(0).isFailing()).isFalse();
+                } else if (badRequests.size() == 7) {
+                    assertThat(b.endpoints().get(0).isFailing()).isTrue();
+                    trippedAt = badRequests.get(6);
                 }
+                // Every request after the 7th is a probe.
+                assertThat(e.isProbe()).isEqualTo(badRequests.size() > 7);
             } else {
                 e.onSuccess(MS);
             }
         }
-        assertThat(failuresBeforeTrip).isEqualTo(7);
-        long trip = badRequests.get(6);
+        assertThat(trippedAt).isPositive();
+        long trip = trippedAt;
         List<Long> afterTrip = badRequests.subList(7, badRequests.size());
         // Backoffs of 1 s, then 2 s, then 4 s: exactly one probe at the end of each.
         assertThat(afterTrip).hasSize(3);
@@ -147,6 +153,49 @@ class P2cBalancerTest {
     }
 
     @Test
+    void outcomesOfRequestsFromBeforeTheTripDoNotDisturbTheProbe() {
+        P2cBalancer b = balancer(8, FailureAccrual.consecutiveFailures(2,
+                ExponentialBackoff.builder().min(Duration.ofSeconds(1)).max(Duration.ofSeconds(60)).jitter(0).build()));
+        b.update(List.of(endpoint(1, 1)));
+        BalancedEndpoint e = b.endpoints().get(0);
+        // Four requests in flight; two fail and trip the endpoint while two are still out.
+        Pick[] early = {b.pick(), b.pick(), b.pick(), b.pick()};
+        early[0].onFailure(MS);
+        early[1].onFailure(MS);
+        assertThat(e.isFailing()).isTrue();
+
+        ticker.advance(Duration.ofSeconds(1));
+        Pick probe = b.pick();
+        assertThat(probe.isProbe()).isTrue();
+        // While the probe is out, the early requests finish: a cancel must not allow a second probe,
+        // and a failure must not stretch the backoff.
+        early[2].onCancel();
+        early[3].onFailure(MS);
+        Pick next = b.pick(); // the only endpoint, forced: not a second probe
+        assertThat(next.isProbe()).isFalse();
+        next.onCancel();
+        probe.onFailure(MS);
+        // Backoff #2 (2 s) counts from the probe's failure, not from the early failure.
+        ticker.advance(Duration.ofMillis(1_999));
+        assertThat(b.pick().isProbe()).isFalse();
+        ticker.advance(Duration.ofMillis(1));
+        Pick secondProbe = b.pick();
+        assertThat(secondProbe.isProbe()).isTrue();
+        secondProbe.onSuccess(MS);
+        assertThat(e.isFailing()).isFalse();
+    }
+
+    @Test
+    void disabledAccrualNeverSkips() {
+        P2cBalancer b = balancer(1, FailureAccrual.disabled());
+        b.update(List.of(endpoint(1, 1), endpoint(2, 1)));
+        for (int i = 0; i < 10_000; i++) {
+            b.pick().onFailure(MS);
+        }
+        assertThat(b.endpoints()).noneMatch(BalancedEndpoint::isFailing);
+    }
+
+    @Test
     void failingEndpointGetsNothingWhileOthersCanServe() {
         // With ten endpoints random sampling often draws two failing ones; the scan still avoids them.
         P2cBalancer b = balancer(9, FailureAccrual.consecutiveFailures(1,
@@ -158,8 +207,7 @@ class P2cBalancerTest {
         b.update(endpoints);
         // Trip nine of them.
         for (BalancedEndpoint e : b.endpoints().subList(0, 9)) {
-            e.tryAcquire(ticker.nanoTime(), true);
-            e.onFailure(MS);
+            e.tryAcquire(ticker.nanoTime(), true).onFailure(MS);
         }
         Map<Endpoint, Integer> counts = runSequential(b, 10_000, e -> MS);
         assertThat(counts).containsOnlyKeys(endpoints.get(9));
@@ -171,21 +219,20 @@ class P2cBalancerTest {
                 ExponentialBackoff.builder().min(Duration.ofHours(1)).max(Duration.ofHours(1)).jitter(0).build()));
         b.update(List.of(endpoint(1, 1), endpoint(2, 1)));
         for (BalancedEndpoint e : b.endpoints()) {
-            e.tryAcquire(ticker.nanoTime(), true);
-            e.onFailure(MS);
+            e.tryAcquire(ticker.nanoTime(), true).onFailure(MS);
         }
         Map<Endpoint, Integer> counts = new HashMap<>();
         for (int i = 0; i < 1_000; i++) {
-            BalancedEndpoint e = b.pick();
+            Pick e = b.pick();
             assertThat(e).isNotNull();
             counts.merge(e.endpoint(), 1, Integer::sum);
             e.onFailure(MS);
         }
         assertThat(counts).hasSize(2);
         // A success while every endpoint fails restores that endpoint.
-        BalancedEndpoint e = b.pick();
+        Pick e = b.pick();
         e.onSuccess(MS);
-        assertThat(e.isFailing()).isFalse();
+        assertThat(e.balancedEndpoint().isFailing()).isFalse();
     }
 
     @Test
@@ -196,8 +243,7 @@ class P2cBalancerTest {
         Endpoint light = endpoint(2, 1_000);
         b.update(List.of(heavy, light));
         BalancedEndpoint heavyState = b.endpoints().get(0);
-        heavyState.tryAcquire(ticker.nanoTime(), true);
-        heavyState.onFailure(MS);
+        heavyState.tryAcquire(ticker.nanoTime(), true).onFailure(MS);
         assertThat(runSequential(b, 1_000, e -> MS)).containsOnlyKeys(light);
     }
 
@@ -205,14 +251,17 @@ class P2cBalancerTest {
     void pendingRequestsRaiseTheLoad() {
         P2cBalancer b = balancer(1, FailureAccrual.disabled());
         b.update(List.of(endpoint(1, 1)));
-        BalancedEndpoint e = b.pick();
+        Pick first = b.pick();
+        BalancedEndpoint e = first.balancedEndpoint();
         double oneInFlight = e.load();
         assertThat(e.pending()).isEqualTo(1);
-        b.pick();
+        Pick second = b.pick();
         assertThat(e.pending()).isEqualTo(2);
         assertThat(e.load()).isCloseTo(oneInFlight * 3 / 2, within(oneInFlight * 0.01));
-        e.onCancel();
-        e.onSuccess(MS);
+        first.onCancel();
+        first.onSuccess(MS); // a second report of one pick is ignored
+        assertThat(e.pending()).isEqualTo(1);
+        second.onSuccess(MS);
         assertThat(e.pending()).isZero();
     }
 
@@ -224,22 +273,21 @@ class P2cBalancerTest {
         // Unmeasured: the default RTT of 30 ms.
         assertThat(e.load()).isCloseTo(30 * MS, within(1.0));
         // A peak above the estimate replaces it at once.
-        b.pick();
-        e.onSuccess(100 * MS);
+        b.pick().onSuccess(100 * MS);
         assertThat(e.load()).isCloseTo(100 * MS, within(1.0));
         // Fast responses pull it down gradually: after one decay period (10 s) of 1 ms responses
         // every 10 ms the estimate is about 1/e of the way from 100 ms to 1 ms... and keeps falling.
         for (int i = 0; i < 1_000; i++) {
-            b.pick();
+            Pick p = b.pick();
             ticker.advanceMillis(10);
-            e.onSuccess(MS);
+            p.onSuccess(MS);
         }
         double afterOneDecay = e.load();
         assertThat(afterOneDecay).isBetween(20.0 * MS, 50.0 * MS);
         for (int i = 0; i < 5_000; i++) {
-            b.pick();
+            Pick p = b.pick();
             ticker.advanceMillis(10);
-            e.onSuccess(MS);
+            p.onSuccess(MS);
         }
         assertThat(e.load()).isBetween(0.5 * MS, 2.0 * MS);
     }
@@ -248,8 +296,9 @@ class P2cBalancerTest {
     void idleEstimateDecaysSoASlowEndpointIsRetried() {
         P2cBalancer b = balancer(1, FailureAccrual.disabled());
         b.update(List.of(endpoint(1, 1)));
-        BalancedEndpoint e = b.pick();
-        e.onSuccess(1_000 * MS);
+        Pick p = b.pick();
+        p.onSuccess(1_000 * MS);
+        BalancedEndpoint e = p.balancedEndpoint();
         ticker.advance(Duration.ofSeconds(60));
         assertThat(e.load()).isLessThan(1_000 * MS * Math.exp(-5.9));
     }
@@ -260,8 +309,7 @@ class P2cBalancerTest {
         Endpoint a = endpoint(1, 1);
         b.update(List.of(a, endpoint(2, 1)));
         BalancedEndpoint stateOfA = b.endpoints().get(0);
-        stateOfA.tryAcquire(ticker.nanoTime(), true);
-        stateOfA.onSuccess(500 * MS);
+        stateOfA.tryAcquire(ticker.nanoTime(), true).onSuccess(500 * MS);
 
         Endpoint reweighted = a.toBuilder().weight(5).build();
         b.update(List.of(endpoint(3, 1), reweighted));
@@ -278,7 +326,7 @@ class P2cBalancerTest {
     private Map<Endpoint, Integer> runSequential(P2cBalancer b, int requests, ToLongFunction<Endpoint> latency) {
         Map<Endpoint, Integer> counts = new HashMap<>();
         for (int i = 0; i < requests; i++) {
-            BalancedEndpoint e = b.pick();
+            Pick e = b.pick();
             long rtt = latency.applyAsLong(e.endpoint());
             ticker.advanceNanos(rtt);
             e.onSuccess(rtt);
@@ -293,13 +341,13 @@ class P2cBalancerTest {
      */
     private Map<Endpoint, Integer> runConcurrent(P2cBalancer b, int concurrency, int requests,
             ToLongFunction<Endpoint> latency) {
-        record InFlight(long doneAt, long rtt, BalancedEndpoint endpoint) {
+        record InFlight(long doneAt, long rtt, Pick endpoint) {
         }
         PriorityQueue<InFlight> queue = new PriorityQueue<>((x, y) -> Long.compare(x.doneAt, y.doneAt));
         Map<Endpoint, Integer> counts = new HashMap<>();
         int sent = 0;
         for (; sent < concurrency; sent++) {
-            BalancedEndpoint e = b.pick();
+            Pick e = b.pick();
             long rtt = latency.applyAsLong(e.endpoint());
             queue.add(new InFlight(ticker.nanoTime() + rtt, rtt, e));
             counts.merge(e.endpoint(), 1, Integer::sum);
@@ -309,7 +357,7 @@ class P2cBalancerTest {
             ticker.advanceNanos(done.doneAt - ticker.nanoTime());
             done.endpoint.onSuccess(done.rtt);
             if (sent < requests) {
-                BalancedEndpoint e = b.pick();
+                Pick e = b.pick();
                 long rtt = latency.applyAsLong(e.endpoint());
                 queue.add(new InFlight(ticker.nanoTime() + rtt, rtt, e));
                 counts.merge(e.endpoint(), 1, Integer::sum);

@@ -2,11 +2,11 @@ package io.meshj.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.meshj.core.balance.BalancedEndpoint;
 import io.meshj.core.balance.P2cBalancer;
-import io.meshj.core.discovery.Resolution;
+import io.meshj.core.balance.Pick;
 import io.meshj.core.discovery.ResolutionCache;
 import io.meshj.core.discovery.StaticFileDiscovery;
+import io.meshj.core.discovery.Watch;
 import io.meshj.core.name.Authority;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,16 +35,16 @@ class ReadmeExampleTest {
         try (StaticFileDiscovery discovery = StaticFileDiscovery.builder(file).build();
                 ResolutionCache resolutions = ResolutionCache.builder(discovery).build()) {
             P2cBalancer balancer = P2cBalancer.builder().build();
-            Resolution web = resolutions.resolve(Authority.parse("web-svc.default:8080"));
-            web.addListener(balancer::update);
+            Watch web = resolutions.subscribe(Authority.parse("web-svc.default:8080"), balancer::update);
 
             Set<Authority> used = new HashSet<>();
             for (int i = 0; i < 100; i++) {
-                BalancedEndpoint endpoint = balancer.pick();
+                Pick pick = balancer.pick();
                 long start = System.nanoTime();
-                used.add(endpoint.endpoint().address());
-                endpoint.onSuccess(System.nanoTime() - start);
+                used.add(pick.endpoint().address());
+                pick.onSuccess(System.nanoTime() - start);
             }
+            web.close();
             assertThat(used).containsExactlyInAnyOrder(Authority.parse("10.0.0.1:8080"), Authority.parse("10.0.0.2:8080"));
         }
     }

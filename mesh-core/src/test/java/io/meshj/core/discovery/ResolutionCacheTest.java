@@ -35,17 +35,54 @@ class ResolutionCacheTest {
     }
 
     @Test
-    void followsUpdatesAndNotifiesListeners() {
+    void subscribersGetTheCurrentStateThenEveryChange() {
         Resolution r = cache.resolve(WEB);
         assertThat(r.endpoints().exists()).isFalse();
         List<EndpointSet> seen = new ArrayList<>();
-        r.addListener(seen::add);
+        Watch subscription = cache.subscribe(WEB, seen::add);
         assertThat(seen).hasSize(1); // the current state, right away
 
         EndpointSet two = EndpointSet.of(List.of(Endpoint.of("10.0.0.1:80"), Endpoint.of("10.0.0.2:80")));
         source.set(WEB, two);
         assertThat(r.endpoints()).isEqualTo(two);
         assertThat(seen).last().isEqualTo(two);
+
+        subscription.close();
+        source.set(WEB, EndpointSet.of(List.of(Endpoint.of("10.0.0.3:80"))));
+        assertThat(seen).hasSize(2);
+    }
+
+    @Test
+    void subscribedNamesAreNeverEvictedAndIdleOutAfterUnsubscribing() {
+        List<EndpointSet> seen = new ArrayList<>();
+        Watch subscription = cache.subscribe(WEB, seen::add);
+        ticker.advance(Duration.ofHours(2));
+        cache.cleanUp();
+        assertThat(source.openWatches(WEB)).isEqualTo(1);
+
+        // Still following changes after hours without a single resolve().
+        source.set(WEB, EndpointSet.of(List.of(Endpoint.of("10.0.0.9:80"))));
+        assertThat(seen).last().satisfies(s -> assertThat(s.endpoints()).containsExactly(Endpoint.of("10.0.0.9:80")));
+
+        subscription.close();
+        ticker.advance(Duration.ofSeconds(59));
+        cache.cleanUp();
+        assertThat(source.openWatches(WEB)).isEqualTo(1);
+        ticker.advance(Duration.ofSeconds(1));
+        cache.cleanUp();
+        assertThat(source.openWatches(WEB)).isZero();
+    }
+
+    @Test
+    void aThrowingSubscriberDoesNotStarveTheOthers() {
+        List<EndpointSet> seen = new ArrayList<>();
+        cache.subscribe(WEB, s -> {
+            throw new IllegalStateException("broken subscriber");
+        });
+        cache.subscribe(WEB, seen::add);
+        source.set(WEB, EndpointSet.of(List.of(Endpoint.of("10.0.0.1:80"))));
+        source.set(WEB, EndpointSet.of(List.of(Endpoint.of("10.0.0.2:80"))));
+        assertThat(seen).last().satisfies(s -> assertThat(s.endpoints()).containsExactly(Endpoint.of("10.0.0.2:80")));
     }
 
     @Test

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -52,7 +53,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Service names are normalised (see {@link AuthorityNormalizer}), so the file and its clients may
  * use any spelling of a cluster-local name. The file is polled (default every second) rather than
  * watched with inotify because editors and config-map mounts replace files by rename, which inotify
- * watches of the file itself miss; reading a small file once a second costs nothing.
+ * watches of the file itself miss; reading a small file once a second costs nothing. A change is
+ * applied when two consecutive polls agree on it, so a file being written in place is never read
+ * half-way.
  *
  * <p>A file that cannot be read or parsed is rejected as a whole: watchers keep the last good state,
  * the problem is logged once with its line and field, and {@link #lastError()} reports it until a good
@@ -79,8 +82,9 @@ public final class StaticFileDiscovery implements DiscoverySource {
     private Map<Authority, EndpointSet> services;
     private final Map<Authority, List<WatchImpl>> watches = new HashMap<>();
 
-    // Written by reload(), which only the poller or a caller runs; volatile for lastError() readers.
+    // Written under this object's monitor by reload() and poll(); volatile for lastError() readers.
     private volatile byte[] lastContent;
+    private byte[] pendingContent;
     private volatile ConfigException lastError;
     private volatile boolean closed;
 
@@ -105,7 +109,7 @@ public final class StaticFileDiscovery implements DiscoverySource {
                 this.ownedScheduler = null;
             }
             long period = b.reloadInterval.toNanos();
-            this.poll = scheduler.scheduleWithFixedDelay(this::reload, period, period, TimeUnit.NANOSECONDS);
+            this.poll = scheduler.scheduleWithFixedDelay(this::poll, period, period, TimeUnit.NANOSECONDS);
         }
     }
 
@@ -132,7 +136,7 @@ public final class StaticFileDiscovery implements DiscoverySource {
 
     /**
      * Re-reads the file now and, when its content changed and parses, sends watchers the differences.
-     * Called by the poller; tests and admin endpoints may call it directly.
+     * Tests and admin endpoints call it; the poller uses a variant that waits for the file to settle.
      *
      * @return true when a new version was applied
      */
@@ -141,24 +145,66 @@ public final class StaticFileDiscovery implements DiscoverySource {
             return false;
         }
         byte[] content;
-        Map<Authority, EndpointSet> next;
         try {
             content = read(file);
-            if (Arrays.equals(content, lastContent)) {
-                return false;
+        } catch (ConfigException e) {
+            reject(e);
+            return false;
+        }
+        return apply(content);
+    }
+
+    /**
+     * The poller's reload: a new content is applied only once two consecutive polls read it, so a file
+     * caught halfway through an in-place write is never applied, even when the half happens to parse.
+     * (Files replaced by rename, as Kubernetes and most editors do, are never seen half-written; for
+     * them this costs one poll interval.)
+     */
+    private synchronized void poll() {
+        try {
+            if (closed) {
+                return;
             }
+            byte[] content = read(file);
+            if (!Arrays.equals(content, lastContent) && !Arrays.equals(content, pendingContent)) {
+                pendingContent = content; // changed: apply when the next poll reads the same
+                return;
+            }
+            pendingContent = null;
+            apply(content);
+        } catch (ConfigException e) {
+            reject(e);
+        } catch (Throwable t) {
+            // Anything escaping a scheduled task would silently cancel all future polls.
+            LOG.log(System.Logger.Level.ERROR, "polling " + file + " failed; will retry", t);
+        }
+    }
+
+    /** Applies {@code content} if it differs from the applied version and parses. Holds this monitor. */
+    private boolean apply(byte[] content) {
+        if (Arrays.equals(content, lastContent)) {
+            // The file is back to the version being served (e.g. a bad edit was reverted).
+            clearError();
+            return false;
+        }
+        Map<Authority, EndpointSet> next;
+        try {
             next = parse(file.getFileName().toString(), new String(content, StandardCharsets.UTF_8), normalizer);
         } catch (ConfigException e) {
             reject(e);
             return false;
         }
         lastContent = content;
+        clearError();
+        syncContext.execute(() -> publish(next));
+        return true;
+    }
+
+    private void clearError() {
         if (lastError != null) {
-            LOG.log(System.Logger.Level.INFO, "{0}: valid again, applied", file);
+            LOG.log(System.Logger.Level.INFO, "{0}: valid again", file);
             lastError = null;
         }
-        syncContext.execute(() -> apply(next));
-        return true;
     }
 
     /** The reason the file's current content was rejected, if it was. */
@@ -183,7 +229,7 @@ public final class StaticFileDiscovery implements DiscoverySource {
         syncContext.execute(watches::clear);
     }
 
-    private void apply(Map<Authority, EndpointSet> next) {
+    private void publish(Map<Authority, EndpointSet> next) {
         Map<Authority, EndpointSet> previous = services;
         services = next;
         for (Map.Entry<Authority, List<WatchImpl>> e : watches.entrySet()) {
@@ -241,7 +287,7 @@ public final class StaticFileDiscovery implements DiscoverySource {
                         + " (both are " + name + ")");
             }
             List<Endpoint> endpoints = new ArrayList<>();
-            Set<Authority> addresses = new java.util.HashSet<>();
+            Set<Authority> addresses = new HashSet<>();
             for (YamlNode item : node.items()) {
                 Endpoint endpoint = parseEndpoint(item);
                 if (!addresses.add(endpoint.address())) {
@@ -317,8 +363,14 @@ public final class StaticFileDiscovery implements DiscoverySource {
         }
 
         void deliver(EndpointUpdate update) {
-            if (!closed) {
+            if (closed) {
+                return;
+            }
+            try {
                 listener.onUpdate(update);
+            } catch (RuntimeException e) {
+                // One broken watcher must not cut the others off, nor leave them behind the state.
+                LOG.log(System.Logger.Level.ERROR, "discovery listener for " + key + " failed", e);
             }
         }
 

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.meshj.core.name.Authority;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 
@@ -86,12 +87,12 @@ public final class Endpoint {
         }
         Endpoint that = (Endpoint) o;
         return weight == that.weight && address.equals(that.address) && labels.equals(that.labels)
-                && java.util.Objects.equals(tlsIdentity, that.tlsIdentity) && protocolHint == that.protocolHint;
+                && Objects.equals(tlsIdentity, that.tlsIdentity) && protocolHint == that.protocolHint;
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(address, weight, labels, tlsIdentity, protocolHint);
+        return Objects.hash(address, weight, labels, tlsIdentity, protocolHint);
     }
 
     @Override

@@ -70,9 +70,10 @@ public final class EndpointSet {
     }
 
     /**
-     * The updates that turn this set into {@code target}: at most a {@code Remove} of vanished addresses
-     * followed by an {@code Add} of new or changed endpoints, or a single {@code NoEndpoints} when the
-     * target is empty. Empty when the sets are equal. Sources that learn whole snapshots (a file, a
+     * The updates that turn this set into {@code target}: at most an {@code Add} of new or changed
+     * endpoints followed by a {@code Remove} of vanished addresses — in that order, so a watcher that
+     * applies them one by one never passes through an empty set when endpoints are replaced — or a
+     * single {@code NoEndpoints} when the target is empty. Empty when the sets are equal. Sources that learn whole snapshots (a file, a
      * registry) use it to send watchers deltas rather than full states.
      */
     public List<EndpointUpdate> updatesTo(EndpointSet target) {
@@ -84,15 +85,6 @@ public final class EndpointSet {
             return List.of(new EndpointUpdate.NoEndpoints(target.exists()));
         }
         List<EndpointUpdate> updates = new ArrayList<>(2);
-        List<Authority> removed = new ArrayList<>();
-        for (Authority address : endpoints.keySet()) {
-            if (!target.endpoints.containsKey(address)) {
-                removed.add(address);
-            }
-        }
-        if (!removed.isEmpty()) {
-            updates.add(new EndpointUpdate.Remove(removed));
-        }
         List<Endpoint> added = new ArrayList<>();
         for (Endpoint e : target.endpoints.values()) {
             if (!e.equals(endpoints.get(e.address()))) {
@@ -101,6 +93,15 @@ public final class EndpointSet {
         }
         if (!added.isEmpty()) {
             updates.add(new EndpointUpdate.Add(added));
+        }
+        List<Authority> removed = new ArrayList<>();
+        for (Authority address : endpoints.keySet()) {
+            if (!target.endpoints.containsKey(address)) {
+                removed.add(address);
+            }
+        }
+        if (!removed.isEmpty()) {
+            updates.add(new EndpointUpdate.Remove(removed));
         }
         return updates;
     }

@@ -144,14 +144,72 @@ class StaticFileDiscoveryTest {
         assertThat(source.reload()).isTrue();
         assertThat(listener.updates()).containsExactly(
                 new EndpointUpdate.Add(List.of(Endpoint.of("10.0.0.1:80"), Endpoint.of("10.0.0.2:80"))),
-                new EndpointUpdate.Remove(List.of(Authority.parse("10.0.0.1:80"))),
-                new EndpointUpdate.Add(List.of(Endpoint.of("10.0.0.3:80"))));
+                // Add before Remove: a watcher never passes through an empty set mid-change.
+                new EndpointUpdate.Add(List.of(Endpoint.of("10.0.0.3:80"))),
+                new EndpointUpdate.Remove(List.of(Authority.parse("10.0.0.1:80"))));
 
         // Unchanged content is not re-applied; a change elsewhere in the file sends this watch nothing.
         assertThat(source.reload()).isFalse();
         write("services:\n  web:80: [10.0.0.2:80, 10.0.0.3:80]\n  other:80: [10.0.0.9:80]\n");
         assertThat(source.reload()).isTrue();
         assertThat(listener.count()).isEqualTo(3);
+    }
+
+    @Test
+    void revertingABadEditClearsTheError() throws IOException {
+        String good = "services:\n  web:80: [10.0.0.1:80]\n";
+        Path file = write(good);
+        source = StaticFileDiscovery.builder(file).reloadInterval(Duration.ZERO).build();
+        write("services:\n  web:80: [10.0.0.1]\n");
+        assertThat(source.reload()).isFalse();
+        assertThat(source.lastError()).isPresent();
+        write(good);
+        assertThat(source.reload()).isFalse(); // nothing new to apply...
+        assertThat(source.lastError()).isEmpty(); // ...but what is served is valid again
+    }
+
+    @Test
+    void aThrowingWatcherDoesNotStarveTheOthers() throws IOException {
+        Path file = write("services:\n  web:80: [10.0.0.1:80]\n");
+        source = StaticFileDiscovery.builder(file).reloadInterval(Duration.ZERO).build();
+        source.watch(Authority.parse("web"), u -> {
+            throw new IllegalStateException("broken watcher");
+        });
+        RecordingDiscoveryListener healthy = new RecordingDiscoveryListener();
+        source.watch(Authority.parse("web"), healthy);
+        write("services:\n  web:80: [10.0.0.1:81]\n");
+        assertThat(source.reload()).isTrue();
+        write("services:\n  web:80: [10.0.0.2:80]\n");
+        assertThat(source.reload()).isTrue();
+        assertThat(healthy.state().endpoints()).containsExactly(Endpoint.of("10.0.0.2:80"));
+    }
+
+    @Test
+    void pollerAppliesAChangeOnlyOnceTwoPollsAgree() throws Exception {
+        // A scheduler the test runs by hand: each run() is one poll.
+        ManualScheduler scheduler = new ManualScheduler();
+        Path file = write("services:\n  web:80: [10.0.0.1:80]\n");
+        source = StaticFileDiscovery.builder(file).scheduler(scheduler).reloadInterval(Duration.ofSeconds(1)).build();
+        RecordingDiscoveryListener listener = new RecordingDiscoveryListener();
+        source.watch(Authority.parse("web"), listener);
+
+        // Caught half-way through an in-place rewrite: a prefix that happens to parse.
+        write("services:\n  web:80: [10.0.0.2:80]\n");
+        scheduler.runPoll();
+        assertThat(listener.state().endpoints()).containsExactly(Endpoint.of("10.0.0.1:80"));
+        write("services:\n  web:80: [10.0.0.2:80, 10.0.0.3:80]\n");
+        scheduler.runPoll();
+        assertThat(listener.state().endpoints()).containsExactly(Endpoint.of("10.0.0.1:80"));
+        scheduler.runPoll();
+        assertThat(listener.state().endpoints()).containsExactly(Endpoint.of("10.0.0.2:80"), Endpoint.of("10.0.0.3:80"));
+        scheduler.shutdownNow();
+    }
+
+    @Test
+    void rejectsRecursiveAliases() {
+        assertThatThrownBy(() -> StaticFileDiscovery.parse("e.yml", "services: &s\n  web:80: *s\n", AuthorityNormalizer.defaults()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("an alias refers to a value that contains it");
     }
 
     @Test
@@ -167,6 +225,26 @@ class StaticFileDiscoveryTest {
         source.watch(Authority.parse("web"), late);
         assertThat(listener.count()).isEqualTo(1);
         assertThat(late.count()).isZero();
+    }
+
+    /** Captures the poll task instead of running it on a timer. */
+    private static final class ManualScheduler extends java.util.concurrent.ScheduledThreadPoolExecutor {
+        private Runnable poll;
+
+        ManualScheduler() {
+            super(1);
+        }
+
+        @Override
+        public java.util.concurrent.ScheduledFuture<?> scheduleWithFixedDelay(Runnable command, long initialDelay,
+                long delay, java.util.concurrent.TimeUnit unit) {
+            this.poll = command;
+            return super.schedule(() -> { }, 1, java.util.concurrent.TimeUnit.DAYS);
+        }
+
+        void runPoll() {
+            poll.run();
+        }
     }
 
     private Path write(String yaml) throws IOException {

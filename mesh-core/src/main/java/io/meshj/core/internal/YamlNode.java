@@ -7,10 +7,12 @@ import io.meshj.core.time.Durations;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
@@ -63,6 +65,9 @@ public final class YamlNode {
                 .build();
         try {
             Node root = new Compose(settings).composeString(text).orElse(null);
+            if (root != null) {
+                rejectCycles(source, root, Collections.newSetFromMap(new IdentityHashMap<>()));
+            }
             return new YamlNode(source, "", root, 1);
         } catch (MarkedYamlEngineException e) {
             int line = e.getProblemMark().map(m -> m.getLine() + 1).orElse(0);
@@ -71,6 +76,32 @@ public final class YamlNode {
         } catch (YamlEngineException e) {
             throw new ConfigException(source, 0, "", "invalid YAML: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Rejects an alias that refers to a node containing it ({@code &a {not: *a}}): readers walk the
+     * tree recursively and would never finish. Plain (acyclic) aliases are fine; snakeyaml already
+     * limits how many there may be.
+     */
+    private static void rejectCycles(String source, Node node, Set<Node> ancestors) {
+        if (!(node instanceof MappingNode) && !(node instanceof SequenceNode)) {
+            return;
+        }
+        if (!ancestors.add(node)) {
+            int line = node.getStartMark().map(m -> m.getLine() + 1).orElse(0);
+            throw new ConfigException(source, line, "", "an alias refers to a value that contains it");
+        }
+        if (node instanceof MappingNode mapping) {
+            for (NodeTuple tuple : mapping.getValue()) {
+                rejectCycles(source, tuple.getKeyNode(), ancestors);
+                rejectCycles(source, tuple.getValueNode(), ancestors);
+            }
+        } else {
+            for (Node child : ((SequenceNode) node).getValue()) {
+                rejectCycles(source, child, ancestors);
+            }
+        }
+        ancestors.remove(node);
     }
 
     /** The name of the document this node belongs to. */
@@ -155,7 +186,7 @@ public final class YamlNode {
     public YamlNode allowOnly(Set<String> allowed) {
         for (Map.Entry<String, YamlNode> e : entries().entrySet()) {
             if (!allowed.contains(e.getKey())) {
-                throw e.getValue().error("unknown field (expected one of " + String.join(", ", new java.util.TreeSet<>(allowed)) + ")");
+                throw e.getValue().error("unknown field (expected one of " + String.join(", ", new TreeSet<>(allowed)) + ")");
             }
         }
         return this;

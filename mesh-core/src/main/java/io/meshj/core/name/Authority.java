@@ -100,10 +100,13 @@ public final class Authority {
         return host(input, host, port);
     }
 
-    /** The authority of an IP address and port; never resolves names. */
+    /** The authority of an IP address and port; never resolves names. Scoped IPv6 addresses are rejected. */
     public static Authority of(InetAddress address, int port) {
         requireNonNull(address, "address");
         checkPort(address.getHostAddress(), port);
+        if (address instanceof Inet6Address v6 && (v6.getScopeId() != 0 || v6.getScopedInterface() != null)) {
+            throw new InvalidAuthorityException(address.getHostAddress(), "IPv6 zone identifiers are not supported");
+        }
         Kind kind = address instanceof Inet6Address ? Kind.IPV6 : Kind.IPV4;
         return new Authority(InetAddresses.toAddrString(address), port, kind);
     }

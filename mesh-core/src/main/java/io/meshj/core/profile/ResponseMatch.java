@@ -1,6 +1,7 @@
 package io.meshj.core.profile;
 
 import java.util.List;
+import java.util.Objects;
 
 /** A condition on a response, as in a service profile response class. */
 public sealed interface ResponseMatch {
@@ -59,7 +60,7 @@ public sealed interface ResponseMatch {
     /** The condition does not hold. */
     record Not(ResponseMatch condition) implements ResponseMatch {
         public Not {
-            java.util.Objects.requireNonNull(condition, "condition");
+            Objects.requireNonNull(condition, "condition");
         }
 
         @Override

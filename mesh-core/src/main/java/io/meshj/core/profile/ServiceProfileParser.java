@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -152,11 +153,11 @@ public final class ServiceProfileParser {
         }
         YamlNode allNode = node.field("all");
         if (!allNode.isNull()) {
-            all.add(new RequestMatch.All(requestMatches(allNode)));
+            all.add(new RequestMatch.All(conditions(allNode, ServiceProfileParser::requestMatch)));
         }
         YamlNode anyNode = node.field("any");
         if (!anyNode.isNull()) {
-            all.add(new RequestMatch.Any(requestMatches(anyNode)));
+            all.add(new RequestMatch.Any(conditions(anyNode, ServiceProfileParser::requestMatch)));
         }
         YamlNode notNode = node.field("not");
         if (!notNode.isNull()) {
@@ -166,18 +167,6 @@ public final class ServiceProfileParser {
             throw node.error("a condition needs at least one of method, pathRegex, all, any, not");
         }
         return all.size() == 1 ? all.get(0) : new RequestMatch.All(all);
-    }
-
-    private static List<RequestMatch> requestMatches(YamlNode list) {
-        List<YamlNode> items = list.items();
-        if (items.isEmpty()) {
-            throw list.error("must list at least one condition");
-        }
-        List<RequestMatch> matches = new ArrayList<>(items.size());
-        for (YamlNode item : items) {
-            matches.add(requestMatch(item));
-        }
-        return matches;
     }
 
     private static ResponseMatch responseMatch(YamlNode node) {
@@ -197,11 +186,11 @@ public final class ServiceProfileParser {
         }
         YamlNode allNode = node.field("all");
         if (!allNode.isNull()) {
-            all.add(new ResponseMatch.All(responseMatches(allNode)));
+            all.add(new ResponseMatch.All(conditions(allNode, ServiceProfileParser::responseMatch)));
         }
         YamlNode anyNode = node.field("any");
         if (!anyNode.isNull()) {
-            all.add(new ResponseMatch.Any(responseMatches(anyNode)));
+            all.add(new ResponseMatch.Any(conditions(anyNode, ServiceProfileParser::responseMatch)));
         }
         YamlNode notNode = node.field("not");
         if (!notNode.isNull()) {
@@ -213,16 +202,17 @@ public final class ServiceProfileParser {
         return all.size() == 1 ? all.get(0) : new ResponseMatch.All(all);
     }
 
-    private static List<ResponseMatch> responseMatches(YamlNode list) {
+    /** The conditions of an {@code all} or {@code any} list, which must not be empty. */
+    private static <T> List<T> conditions(YamlNode list, Function<YamlNode, T> parse) {
         List<YamlNode> items = list.items();
         if (items.isEmpty()) {
             throw list.error("must list at least one condition");
         }
-        List<ResponseMatch> matches = new ArrayList<>(items.size());
+        List<T> conditions = new ArrayList<>(items.size());
         for (YamlNode item : items) {
-            matches.add(responseMatch(item));
+            conditions.add(parse.apply(item));
         }
-        return matches;
+        return conditions;
     }
 
     private static RetryBudget.Spec retryBudget(YamlNode node) {
@@ -231,12 +221,16 @@ public final class ServiceProfileParser {
         YamlNode ratio = node.field("retryRatio");
         YamlNode min = node.field("minRetriesPerSecond");
         YamlNode ttl = node.field("ttl");
+        double ratioValue = ratio.isNull() ? d.retryRatio() : ratio.asDouble(0, 1000);
+        if (ratioValue > 0 && ratioValue < 0.001) {
+            throw ratio.error("must be 0 or at least 0.001");
+        }
         Duration ttlValue = ttl.isNull() ? d.ttl() : ttl.asDuration();
         if (ttlValue.compareTo(Duration.ofSeconds(1)) < 0 || ttlValue.compareTo(Duration.ofSeconds(60)) > 0) {
             throw ttl.error("must be between 1s and 60s");
         }
         return new RetryBudget.Spec(
-                ratio.isNull() ? d.retryRatio() : ratio.asDouble(0, 1000),
+                ratioValue,
                 min.isNull() ? d.minRetriesPerSecond() : min.asInt(0, 1_000_000),
                 ttlValue);
     }

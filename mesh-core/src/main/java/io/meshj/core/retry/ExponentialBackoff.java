@@ -8,13 +8,14 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
 
 /**
- * Jittered exponential backoff: attempt {@code n} (from 0) waits about {@code min × 2ⁿ}, capped at
- * {@code max}, spread by ±{@code jitter} of itself and then clamped to {@code [min, max]}.
+ * Jittered exponential backoff: attempt {@code n} (from 0) waits between {@code min × 2ⁿ} and
+ * {@code (1 + jitter)} times that, uniformly; once that would pass {@code max}, between
+ * {@code (1 - jitter) × max} and {@code max}. Never less than {@code min}.
  *
  * <p>The jitter is there so that many clients that failed together (a controller restart, an
  * endpoint that fell over) do not all come back in the same instant — the "thundering herd" that
- * AWS's "Exponential Backoff and Jitter" article measures. It is symmetric rather than "full jitter"
- * so the first delay stays close to {@code min}, which the failure accrual contract promises
+ * AWS's "Exponential Backoff and Jitter" article measures. It is not "full jitter" (uniform from 0)
+ * so that the first delay is never below {@code min}, which the failure accrual contract promises
  * ("skipped for 1 s, then ..."). Used by failure accrual (1 s → 60 s) and, later, by reconnecting
  * discovery and certificate clients.
  *
@@ -43,11 +44,17 @@ public final class ExponentialBackoff {
         if (attempt < 0) {
             throw new IllegalArgumentException("attempt " + attempt + " is negative");
         }
-        // 2^62 overflows long nanos long before it matters; past 62 doublings we are at max anyway.
-        double base = attempt >= 62 ? maxNanos : Math.min((double) maxNanos, minNanos * Math.pow(2, attempt));
-        double spread = jitter == 0 ? 0 : jitter * (2 * random.nextDouble() - 1);
-        double delay = base * (1 + spread);
-        return (long) Math.max(minNanos, Math.min(maxNanos, delay));
+        // Past 62 doublings the base is far beyond any max; Math.pow would only lose precision.
+        double base = attempt >= 62 ? Double.MAX_VALUE : minNanos * Math.pow(2, attempt);
+        // Uniform in [lo, hi]: [base, base(1+j)] while that fits under max, [max(1-j), max] once
+        // capped, never below min. Drawing inside the bounds (rather than clamping a draw) keeps the
+        // spread at both ends, where clamping would pile half the delays onto min or max.
+        double lo = Math.max(minNanos, Math.min(base, maxNanos * (1 - jitter)));
+        double hi = Math.min(base * (1 + jitter), maxNanos);
+        if (hi <= lo) {
+            return (long) lo;
+        }
+        return (long) (lo + (hi - lo) * random.nextDouble());
     }
 
     public Duration delay(int attempt) {

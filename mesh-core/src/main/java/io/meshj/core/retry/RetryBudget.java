@@ -33,8 +33,8 @@ public final class RetryBudget {
 
         public Spec {
             requireNonNull(ttl, "ttl");
-            if (!(retryRatio >= 0 && retryRatio <= 1000)) {
-                throw new IllegalArgumentException("retryRatio " + retryRatio + " must be in [0, 1000]");
+            if (!(retryRatio == 0 || (retryRatio >= 0.001 && retryRatio <= 1000))) {
+                throw new IllegalArgumentException("retryRatio " + retryRatio + " must be 0 or in [0.001, 1000]");
             }
             if (minRetriesPerSecond < 0) {
                 throw new IllegalArgumentException("minRetriesPerSecond " + minRetriesPerSecond + " is negative");

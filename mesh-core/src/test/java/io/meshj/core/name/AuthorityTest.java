@@ -115,4 +115,17 @@ class AuthorityTest {
         assertThatThrownBy(() -> Authority.parse("svc").toInetAddress())
                 .isInstanceOf(IllegalStateException.class);
     }
+
+    @Test
+    void scopedIpv6AddressesAreRejectedNotMangled() throws Exception {
+        java.net.Inet6Address scoped = java.net.Inet6Address.getByAddress(null,
+                v6Bytes("fe80::1"), 2);
+        assertThatThrownBy(() -> Authority.of(scoped, 80))
+                .isInstanceOf(InvalidAuthorityException.class)
+                .hasMessageContaining("zone identifiers are not supported");
+    }
+
+    private static byte[] v6Bytes(String literal) {
+        return Authority.parse("[" + literal + "]").toInetAddress().getAddress();
+    }
 }

@@ -111,6 +111,8 @@ class ServiceProfileParserTest {
         "spec:\\n  routes:\\n  - name: r\\n    condition: {method: GET}\\n  - name: r\\n    condition: {method: POST}\\n | p.yml:9: spec.routes[1].name: duplicate route name \"r\" (first at spec.routes[0], line 7)",
         "spec:\\n  routes:\\n  - name: r\\n    condition: {any: []}\\n              | p.yml:8: spec.routes[0].condition.any: must list at least one condition",
         "spec:\\n  retryBudget: {retryRatio: -1}\\n                                   | p.yml:6: spec.retryBudget.retryRatio: -1 is out of range",
+        "spec:\\n  retryBudget: {retryRatio: 0.00001}\\n                            | p.yml:6: spec.retryBudget.retryRatio: must be 0 or at least 0.001",
+        "spec:\\n  routes:\\n  - name: r\\n    condition: &c {not: *c}\\n        | p.yml:8: an alias refers to a value that contains it",
         "spec:\\n  retryBudget: {ttl: 2m}\\n                                         | p.yml:6: spec.retryBudget.ttl: must be between 1s and 60s",
         "spec:\\n  dstOverrides: []\\n                                               | p.yml:6: spec.dstOverrides: unknown field (expected one of retryBudget, routes)",
     })

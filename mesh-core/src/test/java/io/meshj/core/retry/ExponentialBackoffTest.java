@@ -39,6 +39,29 @@ class ExponentialBackoffTest {
     }
 
     @Test
+    void jitterKeepsItsSpreadAtBothEnds() {
+        // Drawn within the bounds, not clamped: hardly any delay lands exactly on min or max.
+        ExponentialBackoff b = ExponentialBackoff.builder().jitter(0.5).random(new SplittableRandom(3)).build();
+        int atMin = 0;
+        int atMax = 0;
+        long sumFirst = 0;
+        for (int i = 0; i < 10_000; i++) {
+            long first = b.delayNanos(0);
+            sumFirst += first;
+            if (first == 1_000_000_000L) {
+                atMin++;
+            }
+            if (b.delayNanos(30) == 60_000_000_000L) {
+                atMax++;
+            }
+        }
+        assertThat(atMin).isLessThan(10);
+        assertThat(atMax).isLessThan(10);
+        // Uniform over [1 s, 1.5 s]: mean 1.25 s.
+        assertThat(sumFirst / 10_000.0 / 1e9).isBetween(1.24, 1.26);
+    }
+
+    @Test
     void rejectsBadSettings() {
         assertThatThrownBy(() -> ExponentialBackoff.builder().min(Duration.ZERO).build()).hasMessageContaining("positive");
         assertThatThrownBy(() -> ExponentialBackoff.builder().min(Duration.ofSeconds(2)).max(Duration.ofSeconds(1)).build())

@@ -71,6 +71,7 @@ class RetryBudgetTest {
     @Test
     void rejectsBadSpecs() {
         assertThatThrownBy(() -> new RetryBudget.Spec(-0.1, 10, Duration.ofSeconds(10))).hasMessageContaining("retryRatio");
+        assertThatThrownBy(() -> new RetryBudget.Spec(1e-16, 10, Duration.ofSeconds(10))).hasMessageContaining("retryRatio");
         assertThatThrownBy(() -> new RetryBudget.Spec(0.2, -1, Duration.ofSeconds(10))).hasMessageContaining("minRetriesPerSecond");
         assertThatThrownBy(() -> new RetryBudget.Spec(0.2, 10, Duration.ofMillis(10))).hasMessageContaining("ttl");
     }

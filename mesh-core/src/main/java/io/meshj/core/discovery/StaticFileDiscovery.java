@@ -46,6 +46,7 @@ import java.util.concurrent.TimeUnit;
  *       weight: 20000                        # default 10000
  *       identity: web.emojivoto.serviceaccount.identity.meshj.cluster.local
  *       protocol: h2                         # h2 | opaque | unknown (default)
+ *       inboundPort: 4143                    # meshed: the proxy in front of it on the same host
  *       labels: {pod: web-2}
  *   emoji-svc.emojivoto:8080: []             # known service, no endpoints right now
  * </pre>
@@ -69,7 +70,7 @@ public final class StaticFileDiscovery implements DiscoverySource {
 
     private static final System.Logger LOG = System.getLogger(StaticFileDiscovery.class.getName());
     private static final Set<String> ROOT_FIELDS = Set.of("services");
-    private static final Set<String> ENDPOINT_FIELDS = Set.of("address", "weight", "identity", "protocol", "labels");
+    private static final Set<String> ENDPOINT_FIELDS = Set.of("address", "weight", "identity", "protocol", "labels", "inboundPort");
 
     private final Path file;
     private final AuthorityNormalizer normalizer;
@@ -332,6 +333,10 @@ public final class StaticFileDiscovery implements DiscoverySource {
                 default:
                     throw protocol.error("\"" + protocol.asString() + "\" is not one of h2, opaque, unknown");
             }
+        }
+        YamlNode inboundPort = item.field("inboundPort");
+        if (!inboundPort.isNull()) {
+            b.inboundPort(inboundPort.asInt(1, 65535));
         }
         for (Map.Entry<String, YamlNode> label : item.field("labels").entries().entrySet()) {
             b.label(label.getKey(), label.getValue().asString());

@@ -23,6 +23,7 @@ public final class Endpoint {
     private final Map<String, String> labels;
     private final String tlsIdentity;
     private final ProtocolHint protocolHint;
+    private final int inboundPort;
 
     private Endpoint(Builder b) {
         this.address = b.address;
@@ -30,6 +31,7 @@ public final class Endpoint {
         this.labels = Map.copyOf(b.labels);
         this.tlsIdentity = b.tlsIdentity;
         this.protocolHint = b.protocolHint;
+        this.inboundPort = b.inboundPort;
     }
 
     /** An endpoint with the default weight, no labels, no identity and no protocol hint. */
@@ -70,9 +72,20 @@ public final class Endpoint {
         return protocolHint;
     }
 
+    /**
+     * For a meshed endpoint, the port of the meshj proxy in front of it on the same host, or 0. A proxy
+     * sending to this endpoint connects to that port and names the endpoint in the request (Linkerd's
+     * "opaque transport" inbound port plays the same part), so one inbound proxy can front several
+     * application ports without iptables.
+     */
+    public int inboundPort() {
+        return inboundPort;
+    }
+
     /** A builder that starts from this endpoint's values. */
     public Builder toBuilder() {
-        Builder b = new Builder(address).weight(weight).tlsIdentity(tlsIdentity).protocolHint(protocolHint);
+        Builder b = new Builder(address).weight(weight).tlsIdentity(tlsIdentity).protocolHint(protocolHint)
+                .inboundPort(inboundPort);
         b.labels.putAll(labels);
         return b;
     }
@@ -87,12 +100,13 @@ public final class Endpoint {
         }
         Endpoint that = (Endpoint) o;
         return weight == that.weight && address.equals(that.address) && labels.equals(that.labels)
-                && Objects.equals(tlsIdentity, that.tlsIdentity) && protocolHint == that.protocolHint;
+                && Objects.equals(tlsIdentity, that.tlsIdentity) && protocolHint == that.protocolHint
+                && inboundPort == that.inboundPort;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(address, weight, labels, tlsIdentity, protocolHint);
+        return Objects.hash(address, weight, labels, tlsIdentity, protocolHint, inboundPort);
     }
 
     @Override
@@ -107,6 +121,9 @@ public final class Endpoint {
         if (protocolHint != ProtocolHint.UNKNOWN) {
             b.append(", hint=").append(protocolHint);
         }
+        if (inboundPort != 0) {
+            b.append(", inboundPort=").append(inboundPort);
+        }
         return b.append('}').toString();
     }
 
@@ -117,6 +134,7 @@ public final class Endpoint {
         private final Map<String, String> labels = new TreeMap<>();
         private String tlsIdentity;
         private ProtocolHint protocolHint = ProtocolHint.UNKNOWN;
+        private int inboundPort;
 
         private Builder(Authority address) {
             requireNonNull(address, "address");
@@ -153,6 +171,15 @@ public final class Endpoint {
 
         public Builder protocolHint(ProtocolHint protocolHint) {
             this.protocolHint = requireNonNull(protocolHint, "protocolHint");
+            return this;
+        }
+
+        /** The port of the meshj proxy in front of this endpoint, or 0 for none. */
+        public Builder inboundPort(int inboundPort) {
+            if (inboundPort < 0 || inboundPort > 65535) {
+                throw new IllegalArgumentException("inboundPort " + inboundPort + " is out of range 0-65535");
+            }
+            this.inboundPort = inboundPort;
             return this;
         }
 

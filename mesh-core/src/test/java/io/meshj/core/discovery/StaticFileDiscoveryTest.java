@@ -51,6 +51,7 @@ class StaticFileDiscoveryTest {
                       weight: 20000
                       identity: web.emojivoto.serviceaccount.identity.meshj.cluster.local
                       protocol: h2
+                      inboundPort: 4143
                       labels: {pod: web-2, serviceaccount: web}
                   emoji-svc.emojivoto:8080: []
                   voting-svc.emojivoto.svc.cluster.local:8080:
@@ -62,6 +63,7 @@ class StaticFileDiscoveryTest {
                         .weight(20000)
                         .tlsIdentity("web.emojivoto.serviceaccount.identity.meshj.cluster.local")
                         .protocolHint(ProtocolHint.H2)
+                        .inboundPort(4143)
                         .label("pod", "web-2")
                         .label("serviceaccount", "web")
                         .build());
@@ -76,7 +78,7 @@ class StaticFileDiscoveryTest {
     @CsvSource(delimiter = '|', value = {
         "services:\\n  web:80:\\n    - 10.0.0.1:99999\\n                         | e.yml:3: services[\"web:80\"][0]: invalid authority \"10.0.0.1:99999\": port 99999 is out of range",
         "services:\\n  web:80:\\n    - address: 10.0.0.1:80\\n      weight: 0\\n | e.yml:4: services[\"web:80\"][0].weight: 0 is out of range 1-",
-        "services:\\n  web:80:\\n    - address: 10.0.0.1:80\\n      wieght: 5\\n | e.yml:4: services[\"web:80\"][0].wieght: unknown field (expected one of address, identity, labels, protocol, weight)",
+        "services:\\n  web:80:\\n    - address: 10.0.0.1:80\\n      wieght: 5\\n | e.yml:4: services[\"web:80\"][0].wieght: unknown field (expected one of address, identity, inboundPort, labels, protocol, weight)",
         "services:\\n  web:80:\\n    - address: 10.0.0.1\\n                   | e.yml:3: services[\"web:80\"][0].address: endpoint address 10.0.0.1 needs a port",
         "services:\\n  web:80:\\n    - {weight: 3}\\n                           | e.yml:3: services[\"web:80\"][0].address: required field is missing",
         "services:\\n  web:80:\\n    - address: 10.0.0.1:80\\n      protocol: h3\\n | e.yml:4: services[\"web:80\"][0].protocol: \"h3\" is not one of h2, opaque, unknown",

@@ -1,0 +1,237 @@
+package io.meshj.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import io.meshj.core.discovery.DiscoverySource;
+import io.meshj.core.discovery.StaticFileDiscovery;
+import io.meshj.core.name.AuthorityNormalizer;
+import io.meshj.proxy.internal.ListenerInitializer;
+import io.meshj.proxy.internal.ProxyMetrics;
+import io.meshj.proxy.internal.admin.AdminServer;
+import io.meshj.proxy.internal.http.Direction;
+import io.meshj.proxy.internal.http.HttpServerPipelines;
+import io.meshj.proxy.internal.http.ProxyContext;
+import io.meshj.proxy.internal.route.InboundRouter;
+import io.meshj.proxy.internal.route.OutboundRouter;
+import io.meshj.proxy.internal.transport.Transport;
+import io.meshj.proxy.internal.upstream.UpstreamConnector;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The sidecar proxy: an outbound listener for the application's own requests, an inbound listener for
+ * requests to it, and an admin server. {@link #start} binds them all; {@link #shutdown} drains.
+ *
+ * <pre>{@code
+ * MeshProxy proxy = MeshProxy.start(ProxyConfig.builder().appPorts(List.of(8080)).build());
+ * ...
+ * proxy.shutdown();                 // stop accepting, finish in-flight requests, close
+ * proxy.terminationFuture().join();
+ * }</pre>
+ */
+public final class MeshProxy implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(MeshProxy.class.getName());
+
+    private final ProxyConfig config;
+    private final Transport transport;
+    private final EventLoopGroup group;
+    private final AddressResolverGroup<InetSocketAddress> resolver;
+    private final DiscoverySource discovery;
+    private final OutboundRouter outboundRouter;
+    private final ProxyMetrics metrics = new ProxyMetrics();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final ChannelGroup downstreams = new DefaultChannelGroup("downstreams", GlobalEventExecutor.INSTANCE);
+    private final ChannelGroup upstreams = new DefaultChannelGroup("upstreams", GlobalEventExecutor.INSTANCE);
+    private final ProxyContext outboundContext;
+    private final ProxyContext inboundContext;
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private final AtomicBoolean shuttingDown = new AtomicBoolean();
+    private volatile boolean ready;
+    private Channel outboundServer;
+    private Channel inboundServer;
+    private Channel adminServer;
+
+    private MeshProxy(ProxyConfig config) {
+        this.config = config;
+        this.transport = Transport.best();
+        this.group = transport.newGroup(config.eventLoops(), "proxy");
+        this.resolver = transport.newResolver();
+        AuthorityNormalizer normalizer = AuthorityNormalizer.builder()
+                .namespace(config.namespace())
+                .clusterDomain(config.clusterDomain())
+                .build();
+        this.discovery = config.discoveryFile()
+                .map(f -> (DiscoverySource) StaticFileDiscovery.builder(f).normalizer(normalizer).build())
+                .orElse(null);
+        this.outboundRouter = new OutboundRouter(discovery, normalizer);
+        UpstreamConnector connector = new UpstreamConnector(transport, resolver, config.connectTimeout(),
+                config.maxHeaderBytes(), upstreams);
+        this.outboundContext = new ProxyContext(Direction.OUTBOUND, outboundRouter, connector, config, metrics, inFlight);
+        this.inboundContext = new ProxyContext(Direction.INBOUND, new InboundRouter(config.appPorts()), connector,
+                config, metrics, inFlight);
+    }
+
+    /**
+     * Binds the listeners and the admin server and returns the running proxy. Blocks until bound.
+     *
+     * @throws io.meshj.core.ConfigException if the discovery file is missing or invalid
+     * @throws IllegalStateException if a listener cannot bind (the message names the address)
+     */
+    public static MeshProxy start(ProxyConfig config) {
+        MeshProxy proxy = new MeshProxy(requireNonNull(config, "config"));
+        try {
+            proxy.bind();
+        } catch (RuntimeException e) {
+            proxy.closeNow();
+            throw e;
+        }
+        return proxy;
+    }
+
+    private void bind() {
+        boolean inboundOpaque = !config.appPorts().isEmpty() && config.opaquePorts().contains(config.appPorts().get(0));
+        outboundServer = bind(config.outboundListen(), "outbound",
+                new ListenerInitializer(outboundContext, downstreams, false, config.outboundTcpTarget().orElse(null)));
+        inboundServer = bind(config.inboundListen(), "inbound",
+                new ListenerInitializer(inboundContext, downstreams, inboundOpaque, null));
+        adminServer = bind(config.adminListen(), "admin", new AdminServer(this::isReady, metrics::scrape, this::shutdown));
+        ready = true;
+        LOG.log(System.Logger.Level.INFO, "meshj proxy ready ({0}): outbound {1}, inbound {2}, admin {3}",
+                transport, outboundAddress(), inboundAddress(), adminAddress());
+    }
+
+    private Channel bind(InetSocketAddress address, String name, ChannelInitializer<Channel> initializer) {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childHandler(initializer);
+        try {
+            return b.bind(address).sync().channel();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot bind the " + name + " listener to " + address + ": " + e.getMessage(), e);
+        }
+    }
+
+    public ProxyConfig config() {
+        return config;
+    }
+
+    /** The address the outbound listener is bound to (with the actual port if 0 was configured). */
+    public InetSocketAddress outboundAddress() {
+        return (InetSocketAddress) outboundServer.localAddress();
+    }
+
+    public InetSocketAddress inboundAddress() {
+        return (InetSocketAddress) inboundServer.localAddress();
+    }
+
+    public InetSocketAddress adminAddress() {
+        return (InetSocketAddress) adminServer.localAddress();
+    }
+
+    /** True from the end of start until shutdown begins. */
+    public boolean isReady() {
+        return ready;
+    }
+
+    /** The proxy's counters (also served at admin {@code /metrics}). */
+    ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * Begins a graceful shutdown, once: readiness turns off, listeners stop accepting, HTTP/2 clients get
+     * GOAWAY, idle HTTP/1 connections close and busy ones close after their response, and after the last
+     * connection (or the grace period) everything is closed. Returns at once; see
+     * {@link #terminationFuture()}.
+     */
+    public void shutdown() {
+        if (!shuttingDown.compareAndSet(false, true)) {
+            return;
+        }
+        ready = false;
+        outboundContext.startDraining();
+        inboundContext.startDraining();
+        Thread t = new Thread(this::drain, "meshj-shutdown");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void drain() {
+        try {
+            LOG.log(System.Logger.Level.INFO, "meshj proxy draining for up to {0} s", config.shutdownGracePeriod().toSeconds());
+            closeQuietly(outboundServer);
+            closeQuietly(inboundServer);
+            for (Channel ch : downstreams) {
+                ch.eventLoop().execute(() -> {
+                    if (ch.pipeline().get(Http2FrameCodec.class) != null || HttpServerPipelines.isIdleHttp1(ch)) {
+                        ch.close(); // HTTP/2: GOAWAY, then close once its streams finish
+                    }
+                });
+            }
+            long deadline = System.nanoTime() + config.shutdownGracePeriod().toNanos();
+            while (System.nanoTime() - deadline < 0 && (!downstreams.isEmpty() || inFlight.get() > 0)) {
+                Thread.sleep(50); // a dedicated shutdown thread polling a counter; no event loop waits
+            }
+            closeNow();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeNow();
+        }
+    }
+
+    private void closeNow() {
+        ready = false;
+        closeQuietly(outboundServer);
+        closeQuietly(inboundServer);
+        closeQuietly(adminServer);
+        downstreams.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        upstreams.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        outboundRouter.close();
+        if (discovery != null) {
+            discovery.close();
+        }
+        resolver.close();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> terminated.complete(null));
+    }
+
+    private static void closeQuietly(Channel ch) {
+        if (ch != null) {
+            ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Completes when the proxy has fully stopped. */
+    public CompletableFuture<Void> terminationFuture() {
+        return terminated;
+    }
+
+    /** Shuts down and waits for termination (at most the grace period plus a few seconds). */
+    @Override
+    public void close() {
+        shutdown();
+        terminated.orTimeout(config.shutdownGracePeriod().plus(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS)
+                .exceptionally(e -> null)
+                .join();
+    }
+}

@@ -1,0 +1,338 @@
+package io.meshj.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import io.meshj.core.name.Authority;
+import io.meshj.core.time.Durations;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The sidecar's settings. Built with {@link #builder()}, or from command-line flags and
+ * {@code MESHJ_PROXY_*} environment variables with {@link ProxyOptions#parse}; {@link #describe()}
+ * prints the effective values, which the proxy logs once at start.
+ *
+ * <p>Immutable.
+ */
+public final class ProxyConfig {
+
+    /** Ports whose protocols speak first or are never HTTP: detection would only add a stall. */
+    public static final Set<Integer> DEFAULT_OPAQUE_PORTS =
+            Collections.unmodifiableSet(new TreeSet<>(List.of(25, 587, 3306, 4444, 5432, 6379, 9300, 11211)));
+
+    private final InetSocketAddress outboundListen;
+    private final InetSocketAddress inboundListen;
+    private final InetSocketAddress adminListen;
+    private final List<Integer> appPorts;
+    private final Path discoveryFile;
+    private final String namespace;
+    private final String clusterDomain;
+    private final Set<Integer> opaquePorts;
+    private final Authority outboundTcpTarget;
+    private final Duration detectTimeout;
+    private final Duration connectTimeout;
+    private final Duration requestTimeout;
+    private final Duration headerReadTimeout;
+    private final int maxHeaderBytes;
+    private final Duration shutdownGracePeriod;
+    private final int eventLoops;
+
+    private ProxyConfig(Builder b) {
+        this.outboundListen = b.outboundListen;
+        this.inboundListen = b.inboundListen;
+        this.adminListen = b.adminListen;
+        this.appPorts = List.copyOf(b.appPorts);
+        this.discoveryFile = b.discoveryFile;
+        this.namespace = b.namespace;
+        this.clusterDomain = b.clusterDomain;
+        this.opaquePorts = Collections.unmodifiableSet(new TreeSet<>(b.opaquePorts));
+        this.outboundTcpTarget = b.outboundTcpTarget;
+        this.detectTimeout = b.detectTimeout;
+        this.connectTimeout = b.connectTimeout;
+        this.requestTimeout = b.requestTimeout;
+        this.headerReadTimeout = b.headerReadTimeout;
+        this.maxHeaderBytes = b.maxHeaderBytes;
+        this.shutdownGracePeriod = b.shutdownGracePeriod;
+        this.eventLoops = b.eventLoops;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Where the outbound listener binds; the application's outgoing traffic arrives here. Default 127.0.0.1:4140. */
+    public InetSocketAddress outboundListen() {
+        return outboundListen;
+    }
+
+    /** Where the inbound listener binds; traffic for the application arrives here. Default 0.0.0.0:4143. */
+    public InetSocketAddress inboundListen() {
+        return inboundListen;
+    }
+
+    /** Where the admin server binds ({@code /live}, {@code /ready}, {@code /metrics}). Default 0.0.0.0:4191. */
+    public InetSocketAddress adminListen() {
+        return adminListen;
+    }
+
+    /**
+     * The application's ports on 127.0.0.1 that inbound traffic may go to. An HTTP request goes to the
+     * port of its authority when that port is listed, otherwise to the first; opaque TCP goes to the first.
+     */
+    public List<Integer> appPorts() {
+        return appPorts;
+    }
+
+    /** The static discovery file, if any; without one, names are connected to as written (via DNS). */
+    public Optional<Path> discoveryFile() {
+        return Optional.ofNullable(discoveryFile);
+    }
+
+    /** The proxy's own namespace, for expanding short service names. Default {@code default}. */
+    public String namespace() {
+        return namespace;
+    }
+
+    public String clusterDomain() {
+        return clusterDomain;
+    }
+
+    /** Ports on which protocol detection is skipped and bytes are forwarded as they are. */
+    public Set<Integer> opaquePorts() {
+        return opaquePorts;
+    }
+
+    /** Where opaque outbound TCP goes (resolved through discovery), if configured. */
+    public Optional<Authority> outboundTcpTarget() {
+        return Optional.ofNullable(outboundTcpTarget);
+    }
+
+    /** How long detection waits for the first bytes before treating the connection as opaque. Default 10 s. */
+    public Duration detectTimeout() {
+        return detectTimeout;
+    }
+
+    /** Timeout for establishing an upstream connection. Default 1 s. */
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /** Time an upstream may take to start its response, if limited (504 after it). Default: unlimited. */
+    public Optional<Duration> requestTimeout() {
+        return Optional.ofNullable(requestTimeout);
+    }
+
+    /** Time a client may take to send a whole HTTP/1 request head (408 after it). Default 10 s. */
+    public Duration headerReadTimeout() {
+        return headerReadTimeout;
+    }
+
+    /** Largest request or response head accepted, in bytes (431 beyond it). Default 64 KiB. */
+    public int maxHeaderBytes() {
+        return maxHeaderBytes;
+    }
+
+    /** How long a shutdown waits for in-flight requests before closing connections. Default 30 s. */
+    public Duration shutdownGracePeriod() {
+        return shutdownGracePeriod;
+    }
+
+    /** Number of event loop threads; 0 means one per available processor. */
+    public int eventLoops() {
+        return eventLoops;
+    }
+
+    /** One line per setting, {@code name = value}, in a stable order: what the proxy logs at start. */
+    public String describe() {
+        StringBuilder b = new StringBuilder();
+        line(b, "outbound-listen", format(outboundListen));
+        line(b, "inbound-listen", format(inboundListen));
+        line(b, "admin-listen", format(adminListen));
+        line(b, "app-ports", appPorts.isEmpty() ? "(none)" : join(appPorts));
+        line(b, "discovery-file", discoveryFile == null ? "(none: names are dialed as written)" : discoveryFile.toString());
+        line(b, "namespace", namespace);
+        line(b, "cluster-domain", clusterDomain);
+        line(b, "opaque-ports", join(new ArrayList<>(opaquePorts)));
+        line(b, "outbound-tcp-target", outboundTcpTarget == null ? "(none)" : outboundTcpTarget.toString());
+        line(b, "detect-timeout", Durations.format(detectTimeout));
+        line(b, "connect-timeout", Durations.format(connectTimeout));
+        line(b, "request-timeout", requestTimeout == null ? "(none)" : Durations.format(requestTimeout));
+        line(b, "header-read-timeout", Durations.format(headerReadTimeout));
+        line(b, "max-header-bytes", Integer.toString(maxHeaderBytes));
+        line(b, "shutdown-grace-period", Durations.format(shutdownGracePeriod));
+        line(b, "event-loops", eventLoops == 0 ? "0 (one per processor)" : Integer.toString(eventLoops));
+        return b.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "ProxyConfig{\n" + describe() + "}";
+    }
+
+    private static void line(StringBuilder b, String name, String value) {
+        b.append("  ").append(name).append(" = ").append(value).append('\n');
+    }
+
+    private static String format(InetSocketAddress a) {
+        return Authority.of(a.getAddress(), a.getPort()).toString();
+    }
+
+    private static String join(List<Integer> ports) {
+        StringBuilder b = new StringBuilder();
+        for (int p : ports) {
+            if (b.length() > 0) {
+                b.append(',');
+            }
+            b.append(p);
+        }
+        return b.toString();
+    }
+
+    /** Builds a {@link ProxyConfig}; every setting has the default documented on its accessor. */
+    public static final class Builder {
+        private InetSocketAddress outboundListen = new InetSocketAddress("127.0.0.1", 4140);
+        private InetSocketAddress inboundListen = new InetSocketAddress("0.0.0.0", 4143);
+        private InetSocketAddress adminListen = new InetSocketAddress("0.0.0.0", 4191);
+        private List<Integer> appPorts = List.of();
+        private Path discoveryFile;
+        private String namespace = "default";
+        private String clusterDomain = "cluster.local";
+        private Set<Integer> opaquePorts = DEFAULT_OPAQUE_PORTS;
+        private Authority outboundTcpTarget;
+        private Duration detectTimeout = Duration.ofSeconds(10);
+        private Duration connectTimeout = Duration.ofSeconds(1);
+        private Duration requestTimeout;
+        private Duration headerReadTimeout = Duration.ofSeconds(10);
+        private int maxHeaderBytes = 64 * 1024;
+        private Duration shutdownGracePeriod = Duration.ofSeconds(30);
+        private int eventLoops;
+
+        private Builder() {
+        }
+
+        public Builder outboundListen(InetSocketAddress address) {
+            this.outboundListen = requireNonNull(address, "address");
+            return this;
+        }
+
+        public Builder inboundListen(InetSocketAddress address) {
+            this.inboundListen = requireNonNull(address, "address");
+            return this;
+        }
+
+        public Builder adminListen(InetSocketAddress address) {
+            this.adminListen = requireNonNull(address, "address");
+            return this;
+        }
+
+        public Builder appPorts(List<Integer> ports) {
+            for (int p : requireNonNull(ports, "ports")) {
+                checkPort(p);
+            }
+            this.appPorts = List.copyOf(ports);
+            return this;
+        }
+
+        public Builder discoveryFile(Path file) {
+            this.discoveryFile = file;
+            return this;
+        }
+
+        public Builder namespace(String namespace) {
+            this.namespace = requireNonNull(namespace, "namespace");
+            return this;
+        }
+
+        public Builder clusterDomain(String clusterDomain) {
+            this.clusterDomain = requireNonNull(clusterDomain, "clusterDomain");
+            return this;
+        }
+
+        public Builder opaquePorts(Set<Integer> ports) {
+            for (int p : requireNonNull(ports, "ports")) {
+                checkPort(p);
+            }
+            this.opaquePorts = Set.copyOf(ports);
+            return this;
+        }
+
+        public Builder outboundTcpTarget(Authority target) {
+            if (target != null && !target.hasPort()) {
+                throw new IllegalArgumentException("outbound TCP target " + target + " needs a port");
+            }
+            this.outboundTcpTarget = target;
+            return this;
+        }
+
+        public Builder detectTimeout(Duration d) {
+            this.detectTimeout = positive(d, "detectTimeout");
+            return this;
+        }
+
+        public Builder connectTimeout(Duration d) {
+            this.connectTimeout = positive(d, "connectTimeout");
+            return this;
+        }
+
+        /** The response timeout, or {@code null} for none. */
+        public Builder requestTimeout(Duration d) {
+            this.requestTimeout = d == null ? null : positive(d, "requestTimeout");
+            return this;
+        }
+
+        public Builder headerReadTimeout(Duration d) {
+            this.headerReadTimeout = positive(d, "headerReadTimeout");
+            return this;
+        }
+
+        public Builder maxHeaderBytes(int bytes) {
+            if (bytes < 1024 || bytes > 16 * 1024 * 1024) {
+                throw new IllegalArgumentException("maxHeaderBytes " + bytes + " must be between 1024 and 16777216");
+            }
+            this.maxHeaderBytes = bytes;
+            return this;
+        }
+
+        public Builder shutdownGracePeriod(Duration d) {
+            requireNonNull(d, "shutdownGracePeriod");
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("shutdownGracePeriod " + d + " is negative");
+            }
+            this.shutdownGracePeriod = d;
+            return this;
+        }
+
+        public Builder eventLoops(int n) {
+            if (n < 0 || n > 1024) {
+                throw new IllegalArgumentException("eventLoops " + n + " must be between 0 and 1024");
+            }
+            this.eventLoops = n;
+            return this;
+        }
+
+        public ProxyConfig build() {
+            return new ProxyConfig(this);
+        }
+
+        private static Duration positive(Duration d, String name) {
+            requireNonNull(d, name);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " " + d + " must be positive");
+            }
+            return d;
+        }
+
+        private static void checkPort(int p) {
+            if (p < 1 || p > 65535) {
+                throw new IllegalArgumentException("port " + p + " is out of range 1-65535");
+            }
+        }
+    }
+}

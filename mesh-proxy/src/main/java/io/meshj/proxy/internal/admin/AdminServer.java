@@ -1,0 +1,31 @@
+package io.meshj.proxy.internal.admin;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/** The admin server's pipeline: small HTTP/1 requests, aggregated (they have no bodies worth streaming). */
+public final class AdminServer extends ChannelInitializer<Channel> {
+
+    private static final int MAX_ADMIN_REQUEST_BYTES = 8 * 1024;
+
+    private final BooleanSupplier ready;
+    private final Supplier<String> metrics;
+    private final Runnable shutdown;
+
+    public AdminServer(BooleanSupplier ready, Supplier<String> metrics, Runnable shutdown) {
+        this.ready = ready;
+        this.metrics = metrics;
+        this.shutdown = shutdown;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        ch.pipeline().addLast(new HttpServerCodec());
+        ch.pipeline().addLast(new HttpObjectAggregator(MAX_ADMIN_REQUEST_BYTES));
+        ch.pipeline().addLast(new AdminHandler(ready, metrics, shutdown));
+    }
+}

@@ -1,0 +1,196 @@
+package io.meshj.proxy.internal.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+
+/**
+ * The downstream side of an HTTP/1 connection: turns each request into a {@link ProxyCall}, one at a
+ * time. Pipelined requests that arrive while one is in flight wait in a queue bounded by a single read
+ * (reading stops while a call runs), and are served in order, as HTTP/1.1 requires.
+ *
+ * <p>A request the codec could not parse gets its status (400, 414 or 431) and the connection closes:
+ * after a framing error nothing else on the connection can be trusted.
+ */
+final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements Downstream {
+
+    static final String NAME = "http1";
+    static final String CODEC_NAME = "http-codec";
+
+    private final ProxyContext context;
+    private Channel channel;
+    private ProxyCall call;
+    private boolean callReadsRequest;
+    private ArrayDeque<HttpObject> queued;
+
+    Http1ServerHandler(ProxyContext context) {
+        this.context = context;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+    }
+
+    boolean isIdle() {
+        return call == null && (queued == null || queued.isEmpty());
+    }
+
+    @Override
+    public Channel channel() {
+        return channel;
+    }
+
+    @Override
+    public boolean isHttp2() {
+        return false;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof HttpObject http)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (call != null || queued != null && !queued.isEmpty()) {
+            if (call != null && callReadsRequest && !(msg instanceof HttpRequest)) {
+                deliverContent((HttpContent) msg);
+            } else {
+                // A pipelined request: it waits for the one in flight.
+                if (queued == null) {
+                    queued = new ArrayDeque<>(4);
+                }
+                queued.add(http);
+            }
+            return;
+        }
+        handle(http);
+    }
+
+    private void handle(HttpObject msg) {
+        if (msg instanceof HttpRequest request) {
+            RequestHeadTimeoutHandler timer = channel.pipeline().get(RequestHeadTimeoutHandler.class);
+            if (timer != null) {
+                timer.headReceived();
+            }
+            if (request.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(request);
+                rejectMalformed(request.decoderResult().cause());
+                return;
+            }
+            call = new ProxyCall(context, this, request);
+            callReadsRequest = !(request instanceof HttpContent);
+            call.start();
+            return;
+        }
+        // Body parts with no request: the tail of a request we already answered (and are closing on).
+        ReferenceCountUtil.release(msg);
+    }
+
+    private void deliverContent(HttpContent content) {
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            call.onDownstreamGone(Http2Error.PROTOCOL_ERROR);
+            channel.close();
+            return;
+        }
+        if (content instanceof io.netty.handler.codec.http.LastHttpContent) {
+            callReadsRequest = false;
+        }
+        call.onRequestContent(content);
+    }
+
+    private void rejectMalformed(Throwable cause) {
+        ProxyError error = cause instanceof TooLongHttpLineException ? ProxyError.URI_TOO_LONG
+                : cause instanceof TooLongHttpHeaderException ? ProxyError.HEADERS_TOO_LARGE
+                : cause instanceof TooLongFrameException ? ProxyError.HEADERS_TOO_LARGE
+                : ProxyError.BAD_REQUEST;
+        context.metrics().error(context.direction(), error);
+        String detail = cause == null || cause.getMessage() == null ? null : cause.getMessage();
+        channel.writeAndFlush(ProxyErrorResponses.of(error, detail, false, channel.alloc()))
+                .addListener(ChannelFutureListener.CLOSE);
+        channel.config().setAutoRead(false);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (call != null) {
+            call.onDownstreamReadComplete();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (call != null) {
+            call.onDownstreamWritabilityChanged(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (call != null) {
+            call.onDownstreamGone(Http2Error.CANCEL);
+            call = null;
+        }
+        if (queued != null) {
+            queued.forEach(ReferenceCountUtil::release);
+            queued.clear();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    @Override
+    public void callEnded(ProxyCall ended, boolean requestComplete, boolean close) {
+        if (ended != call) {
+            return;
+        }
+        call = null;
+        callReadsRequest = false;
+        if (close || !requestComplete) {
+            // Without the rest of the request the connection cannot be read in sync again.
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        RequestHeadTimeoutHandler timer = channel.pipeline().get(RequestHeadTimeoutHandler.class);
+        if (timer != null) {
+            timer.awaitNextHead();
+        }
+        while (call == null && queued != null && !queued.isEmpty()) {
+            handle(queued.poll());
+            if (call != null && callReadsRequest) {
+                // Feed the new call the body parts that were queued behind its head.
+                while (callReadsRequest && !queued.isEmpty() && !(queued.peek() instanceof HttpRequest)) {
+                    deliverContent((HttpContent) queued.poll());
+                }
+            }
+        }
+        if (call == null) {
+            channel.config().setAutoRead(true);
+            channel.read();
+        }
+    }
+
+    @Override
+    public void abort(Http2Error error) {
+        call = null;
+        channel.close();
+    }
+}

@@ -1,0 +1,583 @@
+package io.meshj.proxy.internal.http;
+
+import io.meshj.core.endpoint.ProtocolHint;
+import io.meshj.core.name.Authority;
+import io.meshj.core.name.InvalidAuthorityException;
+import io.meshj.core.time.Durations;
+import io.meshj.proxy.internal.route.RouteException;
+import io.meshj.proxy.internal.route.Target;
+import io.meshj.proxy.internal.tcp.TcpRelay;
+import io.meshj.proxy.internal.upstream.UpstreamLease;
+import io.meshj.proxy.internal.upstream.UpstreamListener;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request on its way through the proxy: from a {@link Downstream} (an HTTP/1 connection or an
+ * HTTP/2 stream) through routing and a leased upstream, and the response back.
+ *
+ * <p>Bodies stream: each part is written on as it arrives and nothing is aggregated. Backpressure is
+ * end to end: a side stops reading while the other side is not writable (for HTTP/2 streams,
+ * writability follows the peer's flow-control window, and a stream that is not read returns no window),
+ * so a slow reader holds data in the kernel and in the peers' windows, not in the proxy's memory.
+ * The only buffer is the request parts that arrive while the upstream is being connected, bounded by
+ * one read: reading stops as soon as a request starts and resumes once its upstream is ready.
+ *
+ * <p>Every outcome is an answer: routing, connect and timeout failures before the response started are
+ * error responses ({@link ProxyErrorResponses}); failures after it are resets (HTTP/2) or a closed
+ * connection (HTTP/1); resets propagate in both directions with their error codes.
+ *
+ * <p>Threading: everything runs on the downstream channel's event loop, which is also the upstream's
+ * (upstreams are connected on the requesting loop); shared HTTP/2 upstream connections may live on
+ * another loop, in which case their stream events are handed over by Netty.
+ */
+final class ProxyCall implements UpstreamListener {
+
+    private final ProxyContext context;
+    private final Downstream down;
+    private final HttpRequest request;
+    private final boolean grpc;
+    private final boolean upgradeRequest;
+    private final boolean clientKeepAlive;
+    private final boolean expectsBody;
+    private final long startNanos = System.nanoTime();
+    private final EventLoop loop;
+
+    private Target target;
+    private UpstreamLease lease;
+    private ArrayDeque<HttpContent> pending;
+    private ScheduledFuture<?> timeout;
+    private boolean requestComplete;
+    private boolean responseStarted;
+    private boolean responseComplete;
+    private boolean upstreamKeepAlive = true;
+    private boolean skipInformationalEnd;
+    private boolean finished;
+
+    ProxyCall(ProxyContext context, Downstream down, HttpRequest request) {
+        this.context = context;
+        this.down = down;
+        this.request = request;
+        this.loop = down.channel().eventLoop();
+        this.grpc = ProxyErrorResponses.isGrpc(request);
+        this.upgradeRequest = !down.isHttp2() && HopByHop.isUpgrade(request.headers());
+        this.clientKeepAlive = down.isHttp2() || HttpUtil.isKeepAlive(request);
+        // An HTTP/1 request without Content-Length or chunked encoding has no body (RFC 9112 §6.3), so
+        // answering it early leaves the connection in sync; HTTP/2 ends the stream explicitly.
+        this.expectsBody = down.isHttp2() || HttpUtil.isTransferEncodingChunked(request)
+                || HttpUtil.getContentLength(request, 0L) > 0;
+        if (request instanceof LastHttpContent) {
+            requestComplete = true; // a FullHttpRequest: headers and (empty or whole) body in one message
+        }
+    }
+
+    // ---- downstream events ----
+
+    void start() {
+        context.metrics().request(context.direction());
+        context.inFlight().incrementAndGet();
+        down.channel().config().setAutoRead(false);
+        Authority authority;
+        try {
+            authority = authorityOf(request);
+        } catch (InvalidAuthorityException e) {
+            respond(ProxyError.BAD_REQUEST, e.getMessage());
+            return;
+        }
+        if (authority == null && context.direction() == Direction.OUTBOUND) {
+            respond(ProxyError.NO_AUTHORITY, null);
+            return;
+        }
+        Authority endpointHint = null;
+        if (context.direction() == Direction.INBOUND) {
+            String dst = request.headers().get(HopByHop.DST_ADDR);
+            if (dst != null) {
+                try {
+                    endpointHint = Authority.parse(dst);
+                } catch (InvalidAuthorityException e) {
+                    respond(ProxyError.BAD_REQUEST, HopByHop.DST_ADDR + ": " + e.getMessage());
+                    return;
+                }
+            }
+        }
+        context.config().requestTimeout().ifPresent(t -> timeout = loop.schedule(this::onTimeout, t.toNanos(), TimeUnit.NANOSECONDS));
+        context.router().route(authority, endpointHint, loop).addListener(this::onRouted);
+    }
+
+    /** A body part (or the end, with trailers) of the request. Takes ownership of {@code content}. */
+    void onRequestContent(HttpContent content) {
+        if (finished || requestComplete) {
+            content.release();
+            return;
+        }
+        if (content instanceof LastHttpContent) {
+            requestComplete = true;
+        }
+        if (lease == null) {
+            if (pending == null) {
+                pending = new ArrayDeque<>(4);
+            }
+            pending.add(content);
+            return;
+        }
+        Channel up = lease.channel();
+        up.write(content, up.voidPromise());
+        if (!up.isWritable()) {
+            Backpressure.pause(down.channel());
+        }
+    }
+
+    void onDownstreamReadComplete() {
+        if (lease != null && !finished) {
+            lease.channel().flush();
+        }
+    }
+
+    void onDownstreamWritabilityChanged(boolean writable) {
+        if (lease != null && !finished && !responseComplete) {
+            if (writable) {
+                Backpressure.resume(lease.channel());
+            } else {
+                Backpressure.pause(lease.channel());
+            }
+        }
+    }
+
+    /** The client reset its stream (HTTP/2) or closed its connection: abandon the upstream too. */
+    void onDownstreamGone(Http2Error error) {
+        if (finished) {
+            return;
+        }
+        if (!responseStarted && target != null) {
+            target.onCancel();
+        }
+        finish(false);
+        if (lease != null) {
+            // Closing an open HTTP/2 stream sends RST_STREAM(CANCEL); an HTTP/1 connection mid-exchange is closed.
+            lease.release(false);
+        }
+    }
+
+    // ---- routing and connecting ----
+
+    private void onRouted(Future<? super Target> f) {
+        if (!f.isSuccess()) {
+            if (f.cause() instanceof RouteException re) {
+                respond(re.error(), re.getMessage());
+            } else {
+                respond(ProxyError.CONNECT_FAILED, String.valueOf(f.cause()));
+            }
+            return;
+        }
+        Target t = (Target) f.getNow();
+        if (finished) {
+            t.onCancel();
+            return;
+        }
+        target = t;
+        boolean http2 = upstreamSpeaksHttp2(t);
+        context.connector().acquire(loop, t.address(), http2, this).addListener(this::onLeased);
+    }
+
+    private boolean upstreamSpeaksHttp2(Target t) {
+        if (upgradeRequest) {
+            return false; // an upgrade handshake only exists in HTTP/1
+        }
+        if (context.direction() == Direction.OUTBOUND && t.hint() == ProtocolHint.H2) {
+            return true; // meshed: HTTP/1 crosses as a stream of the shared HTTP/2 connection
+        }
+        if (context.direction() == Direction.INBOUND && request.headers().contains(HopByHop.ORIG_PROTO)) {
+            return false; // it was HTTP/1 when the client sent it; give the application HTTP/1
+        }
+        return down.isHttp2();
+    }
+
+    private void onLeased(Future<? super UpstreamLease> f) {
+        if (!f.isSuccess()) {
+            if (!finished) {
+                target.onFailure(System.nanoTime() - startNanos);
+                respond(ProxyError.CONNECT_FAILED, target.address() + ": " + rootMessage(f.cause()));
+            }
+            return;
+        }
+        UpstreamLease l = (UpstreamLease) f.getNow();
+        if (finished) {
+            l.release(false);
+            return;
+        }
+        lease = l;
+        Channel up = l.channel();
+        up.write(upstreamRequest(l.isHttp2()), up.voidPromise());
+        if (pending != null) {
+            HttpContent c;
+            while ((c = pending.poll()) != null) {
+                up.write(c, up.voidPromise());
+            }
+        }
+        up.flush();
+        up.config().setAutoRead(true);
+        if (!requestComplete) {
+            if (up.isWritable()) {
+                Backpressure.resume(down.channel());
+            }
+            // else: onUpstreamWritabilityChanged resumes it.
+        }
+    }
+
+    /** The request head as the upstream gets it. */
+    private HttpRequest upstreamRequest(boolean http2) {
+        // A FullHttpRequest (an HTTP/2 request without body) is forwarded whole; both codecs encode it.
+        HttpRequest out = request;
+        HttpHeaders h = out.headers();
+        boolean wasHttp1 = !down.isHttp2() || h.contains(HopByHop.ORIG_PROTO);
+        HopByHop.strip(h, upgradeRequest);
+        if (context.direction() == Direction.INBOUND) {
+            // Meant for this proxy only; never shown to the application.
+            h.remove(HopByHop.ORIG_PROTO);
+            h.remove(HopByHop.DST_ADDR);
+        } else if (target.viaProxy()) {
+            h.set(HopByHop.DST_ADDR, target.endpoint().toString());
+        } else {
+            h.remove(HopByHop.DST_ADDR);
+        }
+        if (http2) {
+            if (wasHttp1 && context.direction() == Direction.OUTBOUND) {
+                h.set(HopByHop.ORIG_PROTO, request.protocolVersion().text());
+            }
+        } else {
+            out.setProtocolVersion(HttpVersion.HTTP_1_1);
+            if (!HttpUtil.isContentLengthSet(out) && !HttpUtil.isTransferEncodingChunked(out) && !requestComplete) {
+                // An HTTP/2 request with a body of unknown length: HTTP/1 frames it in chunks.
+                HttpUtil.setTransferEncodingChunked(out, true);
+            }
+        }
+        return out;
+    }
+
+    // ---- upstream events ----
+
+    @Override
+    public void onResponseObject(HttpObject msg) {
+        if (finished) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse response) {
+            if (response.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                upstreamFailed(ProxyError.UPSTREAM_PROTOCOL_ERROR, rootMessage(response.decoderResult().cause()));
+                return;
+            }
+            HttpResponseStatus status = response.status();
+            if (status.codeClass() == HttpStatusClass.INFORMATIONAL && status.code() != 101) {
+                forwardInformational(response);
+                return;
+            }
+            if (status.code() == 101 && upgradeRequest && !lease.isHttp2()) {
+                switchProtocols(response);
+                return;
+            }
+            responseHead(response);
+        }
+        if (msg instanceof HttpContent content) {
+            if (skipInformationalEnd) {
+                skipInformationalEnd = false;
+                content.release();
+                return;
+            }
+            if (!(msg instanceof HttpResponse)) {
+                if (content.decoderResult().isFailure()) {
+                    content.release();
+                    upstreamFailed(ProxyError.UPSTREAM_PROTOCOL_ERROR, rootMessage(content.decoderResult().cause()));
+                    return;
+                }
+                down.channel().write(content, down.channel().voidPromise());
+            }
+            if (msg instanceof LastHttpContent) {
+                responseComplete = true;
+                down.channel().flush();
+                complete();
+                return;
+            }
+        }
+        if (!down.channel().isWritable()) {
+            Backpressure.pause(lease.channel());
+        }
+    }
+
+    private void responseHead(HttpResponse response) {
+        cancelTimeout();
+        responseStarted = true;
+        long rtt = System.nanoTime() - startNanos;
+        if (response.status().code() >= 500) {
+            target.onFailure(rtt);
+        } else {
+            target.onSuccess(rtt);
+        }
+        if (!lease.isHttp2()) {
+            upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        }
+        HttpHeaders h = response.headers();
+        HopByHop.strip(h, false);
+        if (!down.isHttp2()) {
+            response.setProtocolVersion(HttpVersion.HTTP_1_1);
+            if (!clientKeepAlive || context.isDraining()) {
+                h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            }
+            if (!(response instanceof FullHttpMessage) && !HttpUtil.isContentLengthSet(response)
+                    && !HttpUtil.isTransferEncodingChunked(response) && mayHaveBody(response)) {
+                // A body delimited by the upstream closing its connection: chunk it for our client instead.
+                HttpUtil.setTransferEncodingChunked(response, true);
+            }
+        }
+        down.channel().write(response, down.channel().voidPromise());
+    }
+
+    private boolean mayHaveBody(HttpResponse response) {
+        int code = response.status().code();
+        return code != 204 && code != 304 && !HttpMethod.HEAD.equals(request.method());
+    }
+
+    /** 100 Continue and friends: passed on as they come; the final response is still ahead. */
+    private void forwardInformational(HttpResponse response) {
+        if (!(response instanceof FullHttpResponse) && !lease.isHttp2()) {
+            // The HTTP/1 decoder follows a 1xx head with an empty LastHttpContent; it belongs to this head.
+            skipInformationalEnd = true;
+        }
+        FullHttpResponse info = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(),
+                Unpooled.EMPTY_BUFFER, response.headers(), HttpHeaders.EMPTY_HEADERS);
+        HopByHop.strip(info.headers(), false);
+        ReferenceCountUtil.release(response);
+        down.channel().writeAndFlush(info, down.channel().voidPromise());
+    }
+
+    /**
+     * The upstream accepted an HTTP/1 upgrade (WebSocket): forward the 101, then stop speaking HTTP on
+     * both connections and relay bytes. Bytes either codec already buffered flow into the relay when
+     * the codec is removed.
+     */
+    private void switchProtocols(HttpResponse response) {
+        cancelTimeout();
+        responseStarted = true;
+        target.onSuccess(System.nanoTime() - startNanos);
+        HopByHop.strip(response.headers(), true);
+        Channel d = down.channel();
+        Channel u = lease.channel();
+        d.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(), Unpooled.EMPTY_BUFFER,
+                response.headers(), HttpHeaders.EMPTY_HEADERS));
+        ReferenceCountUtil.release(response);
+        finish(true);
+        ChannelPipeline dp = d.pipeline();
+        ChannelPipeline up = u.pipeline();
+        removeIfPresent(dp, Http1ServerHandler.NAME);
+        removeIfPresent(dp, RequestHeadTimeoutHandler.NAME);
+        removeIfPresent(up, "upstream");
+        removeIfPresent(up, "idle");
+        TcpRelay.splice(d, u);
+        // Removing the codecs last hands their buffered bytes (if any) to the relays.
+        removeIfPresent(dp, Http1ServerHandler.CODEC_NAME);
+        removeIfPresent(up, "codec");
+    }
+
+    private static void removeIfPresent(ChannelPipeline p, String name) {
+        if (p.get(name) != null) {
+            p.remove(name);
+        }
+    }
+
+    @Override
+    public void onUpstreamReadComplete() {
+        if (!finished) {
+            down.channel().flush();
+        }
+    }
+
+    @Override
+    public void onUpstreamWritabilityChanged(boolean writable) {
+        if (!finished && !requestComplete) {
+            if (writable) {
+                Backpressure.resume(down.channel());
+            } else {
+                Backpressure.pause(down.channel());
+            }
+        }
+    }
+
+    @Override
+    public void onUpstreamReset(Http2Error error) {
+        if (finished) {
+            return;
+        }
+        if (down.isHttp2()) {
+            if (!responseStarted) {
+                target.onFailure(System.nanoTime() - startNanos);
+            }
+            finish(false);
+            lease.release(false);
+            down.abort(error);
+            return;
+        }
+        upstreamFailed(ProxyError.UPSTREAM_FAILED, "stream reset: " + error);
+    }
+
+    @Override
+    public void onUpstreamRefused() {
+        if (finished) {
+            return;
+        }
+        if (down.isHttp2() && !responseStarted) {
+            // The upstream never processed it: tell the client so, and it may retry safely.
+            target.onCancel();
+            finish(false);
+            lease.release(false);
+            down.abort(Http2Error.REFUSED_STREAM);
+            return;
+        }
+        upstreamFailed(ProxyError.UPSTREAM_FAILED, "stream refused");
+    }
+
+    @Override
+    public void onUpstreamClosed(Throwable cause) {
+        if (finished) {
+            return;
+        }
+        upstreamFailed(ProxyError.UPSTREAM_FAILED, cause == null ? null : rootMessage(cause));
+    }
+
+    private void upstreamFailed(ProxyError error, String detail) {
+        if (!responseStarted) {
+            target.onFailure(System.nanoTime() - startNanos);
+            respond(error, detail);
+            return;
+        }
+        // Mid-response: the client cannot be told with a status any more; cut the exchange short.
+        context.metrics().error(context.direction(), error);
+        finish(false);
+        lease.release(false);
+        down.abort(Http2Error.INTERNAL_ERROR);
+    }
+
+    private void onTimeout() {
+        timeout = null;
+        if (finished || responseStarted) {
+            return;
+        }
+        if (target != null) {
+            target.onFailure(System.nanoTime() - startNanos);
+        }
+        respond(ProxyError.TIMEOUT, "no response within " + context.config().requestTimeout().map(Durations::format).orElse("?"));
+    }
+
+    // ---- endings ----
+
+    /** Answers the request with an error of the proxy's own, if the response has not started. */
+    private void respond(ProxyError error, String detail) {
+        if (finished) {
+            return;
+        }
+        context.metrics().error(context.direction(), error);
+        if (responseStarted) {
+            finish(false);
+            if (lease != null) {
+                lease.release(false);
+            }
+            down.abort(Http2Error.INTERNAL_ERROR);
+            return;
+        }
+        responseStarted = true;
+        responseComplete = true;
+        FullHttpResponse response = ProxyErrorResponses.of(error, detail, grpc, down.channel().alloc());
+        boolean close = error.closesConnection() || !clientKeepAlive || context.isDraining();
+        boolean inSync = requestComplete || !expectsBody;
+        if (!down.isHttp2() && (close || !inSync)) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        down.channel().writeAndFlush(response, down.channel().voidPromise());
+        finish(false);
+        if (lease != null) {
+            lease.release(false);
+        }
+        down.callEnded(this, down.isHttp2() ? requestComplete : inSync, close);
+    }
+
+    /** The response ended normally. */
+    private void complete() {
+        boolean reusable = requestComplete && upstreamKeepAlive;
+        finish(true);
+        lease.release(reusable);
+        down.callEnded(this, down.isHttp2() || expectsBody ? requestComplete : true, !clientKeepAlive || context.isDraining());
+    }
+
+    private void finish(boolean normally) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        cancelTimeout();
+        context.inFlight().decrementAndGet();
+        if (pending != null) {
+            HttpContent c;
+            while ((c = pending.poll()) != null) {
+                c.release();
+            }
+        }
+        if (!normally && lease == null) {
+            ReferenceCountUtil.release(request);
+        }
+    }
+
+    private void cancelTimeout() {
+        if (timeout != null) {
+            timeout.cancel(false);
+            timeout = null;
+        }
+    }
+
+    boolean isFinished() {
+        return finished;
+    }
+
+    // ---- helpers ----
+
+    /** The request's authority: the Host header (HTTP/2's :authority arrives as Host), or null if absent. */
+    static Authority authorityOf(HttpRequest request) {
+        String host = request.headers().get(HttpHeaderNames.HOST);
+        if (host == null || host.isEmpty()) {
+            return null;
+        }
+        return Authority.parse(host);
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String m = root.getMessage();
+        return m == null ? root.getClass().getSimpleName() : m;
+    }
+}

@@ -1,0 +1,60 @@
+package io.meshj.proxy.internal.http;
+
+/**
+ * Why the proxy answered a request itself. Each kind has the HTTP status and gRPC status it maps to;
+ * the reason travels in the {@code meshj-proxy-error} header and each occurrence is counted.
+ */
+public enum ProxyError {
+    /** Discovery knows the service but it has no endpoints. */
+    NO_ENDPOINTS(503, 14, "no endpoints"),
+    /** Nobody answered the connection attempt, or it was refused. */
+    CONNECT_FAILED(502, 14, "connect failed"),
+    /** The upstream closed or reset the stream before it responded. */
+    UPSTREAM_FAILED(502, 14, "upstream closed the connection before responding"),
+    /** The upstream sent something that is not valid HTTP. */
+    UPSTREAM_PROTOCOL_ERROR(502, 13, "upstream sent an invalid response"),
+    /** The upstream did not start its response within the request timeout. */
+    TIMEOUT(504, 4, "response timeout"),
+    /** An inbound request for which no application port is configured. */
+    NO_APP_PORT(502, 14, "no application port configured"),
+    /** The request has no authority (no Host header, no :authority). */
+    NO_AUTHORITY(400, 13, "request has no authority"),
+    /** The request could not be parsed. */
+    BAD_REQUEST(400, 13, "malformed request"),
+    /** The request line is longer than the proxy accepts. */
+    URI_TOO_LONG(414, 13, "request line too long"),
+    /** The request head is larger than the proxy accepts. */
+    HEADERS_TOO_LARGE(431, 13, "request headers too large"),
+    /** The client did not send a whole request head within the header read timeout. */
+    REQUEST_HEAD_TIMEOUT(408, 4, "request head timeout"),
+    /** The proxy is shutting down and takes no new requests. */
+    SHUTTING_DOWN(503, 14, "proxy is shutting down");
+
+    private final int httpStatus;
+    private final int grpcStatus;
+    private final String reason;
+
+    ProxyError(int httpStatus, int grpcStatus, String reason) {
+        this.httpStatus = httpStatus;
+        this.grpcStatus = grpcStatus;
+        this.reason = reason;
+    }
+
+    public int httpStatus() {
+        return httpStatus;
+    }
+
+    /** The gRPC status code (UNAVAILABLE = 14, DEADLINE_EXCEEDED = 4, INTERNAL = 13). */
+    public int grpcStatus() {
+        return grpcStatus;
+    }
+
+    public String reason() {
+        return reason;
+    }
+
+    /** Whether the client's connection must be closed after this answer (the request could not be framed). */
+    public boolean closesConnection() {
+        return this == BAD_REQUEST || this == URI_TOO_LONG || this == HEADERS_TOO_LARGE || this == REQUEST_HEAD_TIMEOUT;
+    }
+}

@@ -1,0 +1,174 @@
+package io.meshj.proxy.internal.route;
+
+import static java.util.Objects.requireNonNull;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import io.meshj.core.balance.P2cBalancer;
+import io.meshj.core.balance.Pick;
+import io.meshj.core.discovery.DiscoverySource;
+import io.meshj.core.discovery.ResolutionCache;
+import io.meshj.core.discovery.Watch;
+import io.meshj.core.endpoint.EndpointSet;
+import io.meshj.core.name.Authority;
+import io.meshj.core.name.AuthorityNormalizer;
+import io.meshj.proxy.internal.http.ProxyError;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * Outbound routing: the request's authority is normalised, resolved through discovery, and balanced
+ * over its endpoints with P2C / peak-EWMA. A name discovery does not know is dialed as written (the
+ * application may talk to things outside the mesh); a known service with no endpoints is a 503.
+ *
+ * <p>One balancer per service, kept while the service is in use and dropped (with its discovery
+ * subscription) after {@link #IDLE_TIMEOUT} without requests, as Linkerd's proxy does.
+ */
+public final class OutboundRouter implements Router, AutoCloseable {
+
+    /** How long a service's balancer lives without requests. */
+    static final Duration IDLE_TIMEOUT = Duration.ofMinutes(10);
+    /** How long a request waits for discovery's first answer about a new name. */
+    static final Duration DISCOVERY_TIMEOUT = Duration.ofSeconds(5);
+
+    private final DiscoverySource source;
+    private final ResolutionCache resolutions;
+    private final AuthorityNormalizer normalizer;
+    private final Cache<Authority, Service> services;
+
+    /**
+     * @param source where endpoints come from, or {@code null} to dial every name as written
+     */
+    public OutboundRouter(DiscoverySource source, AuthorityNormalizer normalizer) {
+        this.source = source;
+        this.normalizer = requireNonNull(normalizer, "normalizer");
+        this.resolutions = source == null ? null : ResolutionCache.builder(source).build();
+        this.services = Caffeine.newBuilder()
+                .expireAfterAccess(IDLE_TIMEOUT)
+                .executor(Runnable::run)
+                .<Authority, Service>removalListener((Authority k, Service v, RemovalCause c) -> {
+                    if (v != null) {
+                        v.close();
+                    }
+                })
+                .build();
+    }
+
+    @Override
+    public Future<Target> route(Authority authority, Authority endpointHint, EventLoop loop) {
+        if (authority == null) {
+            return loop.newFailedFuture(new RouteException(ProxyError.NO_AUTHORITY,
+                    "nothing names the destination (set --outbound-tcp-target for opaque traffic)"));
+        }
+        Authority dialable = authority.withDefaultPort(normalizer.defaultPort());
+        if (source == null) {
+            return loop.newSucceededFuture(Target.direct(dialable));
+        }
+        Authority key = normalizer.normalize(authority);
+        Service service = services.get(key, Service::new);
+        service.startIfNeeded();
+        return service.route(dialable, loop);
+    }
+
+    @Override
+    public void close() {
+        services.invalidateAll();
+        services.cleanUp();
+        if (resolutions != null) {
+            resolutions.close();
+        }
+    }
+
+    /** One service: its balancer, fed by a discovery subscription, and requests waiting for discovery. */
+    private final class Service implements Consumer<EndpointSet> {
+        private final Authority name;
+        private final P2cBalancer balancer = P2cBalancer.builder().build();
+        private final AtomicBoolean started = new AtomicBoolean();
+        private volatile EndpointSet endpoints = EndpointSet.empty();
+        private volatile boolean resolved;
+        private volatile Watch subscription;
+        private volatile boolean closed;
+        // Guarded by this.
+        private List<Waiter> waiters = new ArrayList<>();
+
+        Service(Authority name) {
+            this.name = name;
+        }
+
+        void startIfNeeded() {
+            if (started.compareAndSet(false, true)) {
+                subscription = resolutions.subscribe(name, this);
+                if (closed) {
+                    subscription.close();
+                }
+            }
+        }
+
+        @Override
+        public void accept(EndpointSet set) {
+            balancer.update(set);
+            endpoints = set;
+            List<Waiter> ready;
+            synchronized (this) {
+                resolved = true;
+                ready = waiters;
+                waiters = List.of();
+            }
+            for (Waiter w : ready) {
+                w.loop.execute(() -> complete(w.promise, w.authority));
+            }
+        }
+
+        Future<Target> route(Authority dialable, EventLoop loop) {
+            if (!resolved) {
+                Promise<Target> promise = loop.newPromise();
+                synchronized (this) {
+                    if (!resolved) {
+                        waiters.add(new Waiter(promise, dialable, loop));
+                        loop.schedule(() -> promise.tryFailure(new RouteException(ProxyError.NO_ENDPOINTS,
+                                "discovery has not answered for " + name)), DISCOVERY_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+                        return promise;
+                    }
+                }
+            }
+            Promise<Target> promise = loop.newPromise();
+            complete(promise, dialable);
+            return promise;
+        }
+
+        private void complete(Promise<Target> promise, Authority dialable) {
+            EndpointSet set = endpoints;
+            if (!set.exists()) {
+                promise.trySuccess(Target.direct(dialable));
+                return;
+            }
+            Pick pick = balancer.pick();
+            if (pick == null) {
+                promise.tryFailure(new RouteException(ProxyError.NO_ENDPOINTS, name.toString()));
+                return;
+            }
+            if (!promise.trySuccess(Target.of(pick))) {
+                pick.onCancel();
+            }
+        }
+
+        void close() {
+            closed = true;
+            Watch w = subscription;
+            if (w != null) {
+                w.close();
+            }
+        }
+    }
+
+    private record Waiter(Promise<Target> promise, Authority authority, EventLoop loop) {
+    }
+}

@@ -1,0 +1,21 @@
+package io.meshj.proxy.internal.route;
+
+import io.meshj.core.name.Authority;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+
+/**
+ * Decides where a request (by its authority) or a connection goes. Implementations never block: a
+ * route that needs discovery to answer first completes later, on {@code loop}.
+ */
+public interface Router {
+
+    /**
+     * Routes one request or connection.
+     *
+     * @param authority the request's authority, or null when nothing names the destination
+     * @param endpointHint the endpoint a peer proxy named (its {@code meshj-dst-addr}), or null
+     * @return a future that fails with a {@link RouteException} when there is nowhere to go
+     */
+    Future<Target> route(Authority authority, Authority endpointHint, EventLoop loop);
+}

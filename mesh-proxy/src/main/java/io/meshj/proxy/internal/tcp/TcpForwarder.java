@@ -1,0 +1,112 @@
+package io.meshj.proxy.internal.tcp;
+
+import io.meshj.core.name.Authority;
+import io.meshj.proxy.internal.http.ProxyContext;
+import io.meshj.proxy.internal.http.ProxyError;
+import io.meshj.proxy.internal.route.RouteException;
+import io.meshj.proxy.internal.route.Target;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import java.util.ArrayDeque;
+
+/**
+ * Forwards an opaque connection: routes it, connects upstream on the same event loop, and splices the
+ * two with a {@link TcpRelay}. Bytes that arrived before the upstream was ready (what detection peeked,
+ * at most one read more — reading is off meanwhile) are held and sent first.
+ */
+public final class TcpForwarder {
+
+    private static final String BUFFER = "tcp-buffer";
+
+    private TcpForwarder() {
+    }
+
+    /**
+     * Takes over {@code downstream}, whose protocol turned out opaque (or whose port is), forwarding it
+     * to where {@code context}'s router sends {@code authority} (null: the router's default).
+     */
+    public static void forward(Channel downstream, ProxyContext context, Authority authority) {
+        downstream.config().setAutoRead(false);
+        Buffer buffer = new Buffer();
+        downstream.pipeline().addLast(BUFFER, buffer);
+        context.router().route(authority, null, downstream.eventLoop()).addListener((Future<Target> f) -> {
+            if (!f.isSuccess()) {
+                ProxyError error = f.cause() instanceof RouteException re ? re.error() : ProxyError.CONNECT_FAILED;
+                context.metrics().error(context.direction(), error);
+                downstream.close();
+                return;
+            }
+            Target target = f.getNow();
+            long start = System.nanoTime();
+            context.connector().connectTcp(downstream.eventLoop(), target.address()).addListener((ChannelFuture cf) -> {
+                if (!cf.isSuccess()) {
+                    target.onFailure(System.nanoTime() - start);
+                    context.metrics().error(context.direction(), ProxyError.CONNECT_FAILED);
+                    downstream.close();
+                    return;
+                }
+                target.onSuccess(System.nanoTime() - start);
+                Channel upstream = cf.channel();
+                if (!downstream.isActive()) {
+                    upstream.close();
+                    return;
+                }
+                downstream.closeFuture().addListener(x -> upstream.close());
+                TcpRelay.splice(downstream, upstream);
+                // Removing the buffer replays what it held into the relay just installed behind it.
+                downstream.pipeline().remove(BUFFER);
+            });
+        });
+    }
+
+    /** Holds bytes until the relay exists; replays them on removal. */
+    private static final class Buffer extends ChannelInboundHandlerAdapter {
+        private final ArrayDeque<Object> held = new ArrayDeque<>();
+        private boolean inputShutdown;
+        private Object shutdownEvent;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            held.add(msg);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+                inputShutdown = true;
+                shutdownEvent = evt;
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            Object msg;
+            while ((msg = held.poll()) != null) {
+                if (ctx.channel().isActive()) {
+                    ctx.fireChannelRead(msg);
+                } else {
+                    ReferenceCountUtil.release(msg);
+                }
+            }
+            ctx.fireChannelReadComplete();
+            if (inputShutdown) {
+                ctx.fireUserEventTriggered(shutdownEvent);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            Object msg;
+            while ((msg = held.poll()) != null) {
+                ReferenceCountUtil.release(msg);
+            }
+            ctx.fireChannelInactive();
+        }
+    }
+}

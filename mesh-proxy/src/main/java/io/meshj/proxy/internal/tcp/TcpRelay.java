@@ -1,0 +1,120 @@
+package io.meshj.proxy.internal.tcp;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * Relays bytes between two connected channels, one handler on each side, with backpressure and TCP
+ * half-close:
+ *
+ * <ul>
+ *   <li>a side stops reading while its peer is not writable, so a slow reader on one end holds the
+ *       other end's data in the kernel's socket buffers, not in the proxy's memory;</li>
+ *   <li>end of input on one side shuts down output on the other (FIN for FIN), so request/response
+ *       protocols that half-close still get their answer; the pair closes when both directions ended or
+ *       either side closes or fails.</li>
+ * </ul>
+ *
+ * <p>Both channels need {@code ALLOW_HALF_CLOSURE} and should start with auto-read off; {@link #splice}
+ * turns reading on once both handlers are in place.
+ */
+public final class TcpRelay extends ChannelInboundHandlerAdapter {
+
+    private final Channel peer;
+    private boolean inputShutdown;
+    private boolean peerInputShutdown;
+    private TcpRelay peerRelay;
+
+    private TcpRelay(Channel peer) {
+        this.peer = peer;
+    }
+
+    /**
+     * Connects {@code a} and {@code b}: installs a relay as the last handler of each pipeline and
+     * starts reading both. Bytes already queued in either pipeline (e.g. what detection peeked) flow
+     * through as soon as the relays are added, so call this from the event loop of {@code a}.
+     */
+    public static void splice(Channel a, Channel b) {
+        TcpRelay toB = new TcpRelay(b);
+        TcpRelay toA = new TcpRelay(a);
+        toB.peerRelay = toA;
+        toA.peerRelay = toB;
+        a.pipeline().addLast("tcp-relay", toB);
+        b.pipeline().addLast("tcp-relay", toA);
+        a.config().setAutoRead(b.isWritable());
+        b.config().setAutoRead(a.isWritable());
+        a.read();
+        b.read();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!peer.isActive()) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        peer.write(msg, peer.voidPromise());
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        peer.flush();
+        if (!peer.isWritable()) {
+            // Stop reading until the peer drains; channelWritabilityChanged on the peer resumes us.
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && !peerInputShutdown) {
+            peer.config().setAutoRead(true);
+            peer.read();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            inputShutdown = true;
+            if (peerRelay != null) {
+                peerRelay.peerInputShutdown = true;
+            }
+            if (peer instanceof DuplexChannel duplex && peer.isActive()) {
+                // Pass the FIN on once everything read so far has been written.
+                peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> duplex.shutdownOutput());
+            }
+            if (peerRelay == null || peerRelay.inputShutdown) {
+                closeBoth(ctx.channel());
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (peer.isActive()) {
+            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        closeBoth(ctx.channel());
+    }
+
+    private void closeBoth(Channel self) {
+        self.close();
+        if (peer.isActive()) {
+            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

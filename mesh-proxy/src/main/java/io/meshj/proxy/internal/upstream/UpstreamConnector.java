@@ -1,0 +1,281 @@
+package io.meshj.proxy.internal.upstream;
+
+import io.meshj.core.name.Authority;
+import io.meshj.proxy.internal.transport.Transport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Leases upstreams for requests: HTTP/1 connections from a keep-alive pool, or streams on shared
+ * HTTP/2 connections (prior knowledge, h2c), opened on demand.
+ *
+ * <p>Pools are per event loop and per address, and connections are made on the requesting channel's
+ * event loop, so a request and its upstream never cross threads. Everything here runs on that loop;
+ * nothing blocks (names are resolved by the non-blocking DNS resolver given to the constructor).
+ */
+public final class UpstreamConnector {
+
+    /** How long an HTTP/1 connection may sit unused in the pool. */
+    static final Duration POOL_IDLE_TIMEOUT = Duration.ofSeconds(60);
+
+    private final Transport transport;
+    private final AddressResolverGroup<? extends SocketAddress> resolver;
+    private final Duration connectTimeout;
+    private final int maxHeaderBytes;
+    private final ChannelGroup allChannels;
+    private final Map<PoolKey, Http1Pool> http1Pools = new ConcurrentHashMap<>();
+    private final Map<PoolKey, List<Http2Connection>> http2Connections = new ConcurrentHashMap<>();
+
+    public UpstreamConnector(Transport transport, AddressResolverGroup<? extends SocketAddress> resolver,
+            Duration connectTimeout, int maxHeaderBytes, ChannelGroup allChannels) {
+        this.transport = transport;
+        this.resolver = resolver;
+        this.connectTimeout = connectTimeout;
+        this.maxHeaderBytes = maxHeaderBytes;
+        this.allChannels = allChannels;
+    }
+
+    /**
+     * Leases an upstream to {@code address} for one request, speaking HTTP/2 or HTTP/1.1. The future
+     * completes on {@code loop}; it fails when no connection could be made.
+     */
+    public Future<UpstreamLease> acquire(EventLoop loop, Authority address, boolean http2, UpstreamListener listener) {
+        PoolKey key = new PoolKey(loop, address);
+        return http2 ? acquireStream(key, listener) : acquireHttp1(key, listener);
+    }
+
+    /** Opens a plain TCP connection (for opaque traffic), on {@code loop}, not pooled. */
+    public ChannelFuture connectTcp(EventLoop loop, Authority address) {
+        Bootstrap b = bootstrap(loop)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.AUTO_READ, false)
+                .handler(new ChannelInboundHandlerAdapter());
+        return b.connect(socketAddress(address));
+    }
+
+    // ---- HTTP/1 ----
+
+    private Future<UpstreamLease> acquireHttp1(PoolKey key, UpstreamListener listener) {
+        Http1Pool pool = http1Pools.computeIfAbsent(key, k -> new Http1Pool());
+        Channel idle = pool.poll();
+        Promise<UpstreamLease> promise = key.loop.newPromise();
+        if (idle != null) {
+            idle.pipeline().get(Http1UpstreamHandler.class).attach(listener);
+            return promise.setSuccess(new UpstreamLease(idle, false, pool));
+        }
+        Bootstrap b = bootstrap(key.loop).handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
+                        .setMaxHeaderSize(maxHeaderBytes)
+                        .setMaxInitialLineLength(maxHeaderBytes), false, false));
+                ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, POOL_IDLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+                ch.pipeline().addLast("upstream", new Http1UpstreamHandler());
+            }
+        });
+        b.connect(socketAddress(key.address)).addListener((ChannelFuture f) -> {
+            if (!f.isSuccess()) {
+                promise.tryFailure(f.cause());
+                return;
+            }
+            Channel ch = f.channel();
+            allChannels.add(ch);
+            ch.pipeline().get(Http1UpstreamHandler.class).attach(listener);
+            if (!promise.trySuccess(new UpstreamLease(ch, false, pool))) {
+                ch.close();
+            }
+        });
+        return promise;
+    }
+
+    /** Idle keep-alive connections to one address, used from one event loop. */
+    static final class Http1Pool {
+        private final ArrayDeque<Channel> idle = new ArrayDeque<>();
+
+        Channel poll() {
+            Channel ch;
+            while ((ch = idle.pollLast()) != null) {
+                if (ch.isActive()) {
+                    return ch;
+                }
+            }
+            return null;
+        }
+
+        void offer(Channel ch) {
+            idle.addLast(ch);
+            ch.closeFuture().addListener(f -> idle.remove(ch));
+        }
+    }
+
+    // ---- HTTP/2 ----
+
+    private Future<UpstreamLease> acquireStream(PoolKey key, UpstreamListener listener) {
+        List<Http2Connection> connections = http2Connections.computeIfAbsent(key, k -> new ArrayList<>());
+        Http2Connection usable = null;
+        for (Http2Connection c : connections) {
+            if (c.canOpenStream()) {
+                usable = c;
+                break;
+            }
+        }
+        if (usable == null) {
+            usable = new Http2Connection(key, connections);
+            connections.add(usable);
+        }
+        return usable.openStream(listener);
+    }
+
+    /** One shared HTTP/2 connection; streams are opened on it until it is full, draining or gone. */
+    private final class Http2Connection {
+        private final PoolKey key;
+        private final List<Http2Connection> siblings;
+        private final ChannelFuture connectFuture;
+        private volatile boolean draining;
+
+        Http2Connection(PoolKey key, List<Http2Connection> siblings) {
+            this.key = key;
+            this.siblings = siblings;
+            Bootstrap b = bootstrap(key.loop).handler(new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
+                            .initialSettings(Http2Settings.defaultSettings()
+                                    .pushEnabled(false)
+                                    .maxHeaderListSize(maxHeaderBytes))
+                            .validateHeaders(false)
+                            .build();
+                    ch.pipeline().addLast("h2", codec);
+                    // Server push is disabled, so no stream is ever opened by the other side.
+                    ch.pipeline().addLast("multiplex", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                    ch.pipeline().addLast("watch", new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            if (msg instanceof Http2GoAwayFrame) {
+                                // No new streams here; those in flight finish (or are refused individually).
+                                retire();
+                            }
+                            ReferenceCountUtil.release(msg);
+                        }
+
+                        @Override
+                        public void channelInactive(ChannelHandlerContext ctx) {
+                            retire();
+                        }
+                    });
+                }
+            });
+            this.connectFuture = b.connect(socketAddress(key.address));
+            connectFuture.addListener((ChannelFuture f) -> {
+                if (f.isSuccess()) {
+                    allChannels.add(f.channel());
+                } else {
+                    retire();
+                }
+            });
+        }
+
+        boolean canOpenStream() {
+            if (draining) {
+                return false;
+            }
+            if (!connectFuture.isDone()) {
+                return true;
+            }
+            Channel ch = connectFuture.channel();
+            if (!connectFuture.isSuccess() || !ch.isActive()) {
+                return false;
+            }
+            Http2FrameCodec codec = ch.pipeline().get(Http2FrameCodec.class);
+            return codec != null && codec.connection().local().canOpenStream();
+        }
+
+        void retire() {
+            if (!draining) {
+                draining = true;
+                siblings.remove(this);
+            }
+        }
+
+        Future<UpstreamLease> openStream(UpstreamListener listener) {
+            Promise<UpstreamLease> promise = key.loop.newPromise();
+            connectFuture.addListener((ChannelFuture f) -> {
+                if (!f.isSuccess()) {
+                    promise.tryFailure(f.cause());
+                    return;
+                }
+                new Http2StreamChannelBootstrap(f.channel())
+                        .handler(new ChannelInitializer<Http2StreamChannel>() {
+                            @Override
+                            protected void initChannel(Http2StreamChannel ch) {
+                                ch.pipeline().addLast("codec", new Http2StreamFrameToHttpObjectCodec(false, false));
+                                ch.pipeline().addLast("upstream", new Http2UpstreamStreamHandler(listener));
+                            }
+                        })
+                        .open()
+                        .addListener((Future<Http2StreamChannel> sf) -> {
+                            if (!sf.isSuccess()) {
+                                promise.tryFailure(sf.cause());
+                            } else if (!promise.trySuccess(new UpstreamLease(sf.getNow(), true, null))) {
+                                sf.getNow().close();
+                            }
+                        });
+            });
+            return promise;
+        }
+    }
+
+    // ---- common ----
+
+    private Bootstrap bootstrap(EventLoop loop) {
+        return new Bootstrap()
+                .group(loop)
+                .channel(transport.socketChannel())
+                .resolver(resolver)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis());
+    }
+
+    private static SocketAddress socketAddress(Authority address) {
+        if (address.isIpAddress()) {
+            return new InetSocketAddress(address.toInetAddress(), address.port());
+        }
+        // Resolved by the (non-blocking) resolver group when connecting.
+        return InetSocketAddress.createUnresolved(address.host(), address.port());
+    }
+
+    private record PoolKey(EventLoop loop, Authority address) {
+    }
+}

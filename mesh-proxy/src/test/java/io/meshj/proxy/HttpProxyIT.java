@@ -1,0 +1,167 @@
+package io.meshj.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshj.proxy.testing.MeshFixture;
+import io.meshj.proxy.testing.Processes;
+import io.meshj.proxy.testing.Processes.Result;
+import io.meshj.proxy.testing.TestBackend;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** HTTP/1.1 and HTTP/2 through a proxy pair, with curl as the client. */
+class HttpProxyIT {
+
+    @TempDir
+    static Path dir;
+
+    static MeshFixture mesh;
+
+    @BeforeAll
+    static void start() throws Exception {
+        mesh = new MeshFixture(dir)
+                .clientConfig(b -> b.requestTimeout(Duration.ofSeconds(2)))
+                .start();
+    }
+
+    @AfterAll
+    static void stop() {
+        mesh.close();
+    }
+
+    private static Result curl(String... args) throws Exception {
+        return Processes.curl(args);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"--http1.1", "--http2-prior-knowledge"})
+    void getThroughTheMeshedPair(String protocol) throws Exception {
+        mesh.backend().clearSeen();
+        Result r = curl(protocol, "-i", "-H", "Host: web", mesh.outboundUrl("/hello")).assertSuccess();
+        assertThat(r.stdout()).contains(" 200").endsWith("hello\n");
+        TestBackend.Seen seen = mesh.backend().nextSeen();
+        // The client's protocol reaches the application, whatever crossed between the proxies.
+        assertThat(seen.protocol()).isEqualTo(protocol.equals("--http1.1") ? "HTTP/1.1" : "HTTP/2");
+        // Mesh-internal headers never reach the application.
+        assertThat(seen.headers()).doesNotContainKeys("meshj-orig-proto", "meshj-dst-addr");
+        assertThat(seen.headers()).containsEntry("host", "web");
+    }
+
+    @Test
+    void http1CrossesTheMeshAsHttp2() throws Exception {
+        // The server proxy saw an HTTP/2 connection from the client proxy (its inbound TCP count stays
+        // at one across several HTTP/1 requests on separate client connections).
+        long before = tcpOpen(mesh.server(), "inbound");
+        for (int i = 0; i < 5; i++) {
+            curl("--http1.1", "-H", "Host: web", mesh.outboundUrl("/hello")).assertSuccess();
+        }
+        assertThat(tcpOpen(mesh.server(), "inbound") - before).isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    void unmeshedServiceIsDialedDirectly() throws Exception {
+        Result r = curl("-i", "-H", "Host: plain.default:80", mesh.outboundUrl("/hello")).assertSuccess();
+        assertThat(r.stdout()).contains("200").endsWith("hello\n");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"--http1.1", "--http2-prior-knowledge"})
+    void hundredMegabytesStreamBothWays(String protocol) throws Exception {
+        Path input = dir.resolve("input-" + protocol.length() + ".bin");
+        Path output = dir.resolve("output-" + protocol.length() + ".bin");
+        writePattern(input, 100L * 1024 * 1024);
+        // curl sends Expect: 100-continue for a body this large over HTTP/1.1; the backend answers it.
+        Result r = curl(protocol, "-v", "-H", "Host: web", "--data-binary", "@" + input, "-H", "Content-Type: application/octet-stream",
+                "-o", output.toString(), mesh.outboundUrl("/echo")).assertSuccess();
+        if (protocol.equals("--http1.1")) {
+            assertThat(r.stderr()).contains("HTTP/1.1 100 Continue");
+        }
+        assertThat(java.nio.file.Files.size(output)).isEqualTo(100L * 1024 * 1024);
+        assertThat(java.nio.file.Files.mismatch(input, output)).isEqualTo(-1L);
+    }
+
+    @Test
+    void chunkedUploadAndDownload() throws Exception {
+        Path input = dir.resolve("chunked.bin");
+        writePattern(input, 3 * 1024 * 1024 + 17);
+        Path output = dir.resolve("chunked-out.bin");
+        curl("--http1.1", "-H", "Host: web", "-H", "Transfer-Encoding: chunked", "-T", input.toString(),
+                "-o", output.toString(), mesh.outboundUrl("/echo")).assertSuccess();
+        assertThat(java.nio.file.Files.mismatch(input, output)).isEqualTo(-1L);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"--http1.1", "--http2-prior-knowledge"})
+    void trailersArePreserved(String protocol) throws Exception {
+        Result r = curl(protocol, "-i", "--raw", "-H", "Host: web", "-H", "TE: trailers", mesh.outboundUrl("/trailers")).assertSuccess();
+        assertThat(r.stdout()).contains("body").containsIgnoringCase("x-trailer: yes");
+    }
+
+    @Test
+    void keepAliveReusesTheClientConnection() throws Exception {
+        Result r = curl("--http1.1", "-v", "-H", "Host: web", mesh.outboundUrl("/hello"), mesh.outboundUrl("/hello"))
+                .assertSuccess();
+        assertThat(r.stdout()).isEqualTo("hello\nhello\n");
+        assertThat(r.stderr()).contains("Re-using existing connection");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"--http1.1", "--http2-prior-knowledge"})
+    void errorsAreAnswersWithTheirReason(String protocol) throws Exception {
+        assertError(protocol, "empty", 503, "no endpoints");
+        assertError(protocol, "dead", 502, "connect failed");
+        assertError(protocol, "web", "/slow?ms=5000", 504, "response timeout");
+    }
+
+    @Test
+    void grpcRequestsGetGrpcStatuses() throws Exception {
+        Result r = curl("--http2-prior-knowledge", "-i", "-H", "Host: empty", "-H", "content-type: application/grpc",
+                "-H", "te: trailers", "--data-binary", "", mesh.outboundUrl("/pkg.Service/Method")).assertSuccess();
+        assertThat(r.stdout()).contains("HTTP/2 200").contains("grpc-status: 14")
+                .contains("grpc-message: no endpoints").contains("meshj-proxy-error: no endpoints");
+    }
+
+    @Test
+    void upstreamStatusesPassThrough() throws Exception {
+        Result r = curl("-i", "-H", "Host: web", mesh.outboundUrl("/status?code=418")).assertSuccess();
+        assertThat(r.stdout()).startsWith("HTTP/1.1 418").doesNotContain("meshj-proxy-error");
+    }
+
+    private static void assertError(String protocol, String host, int status, String reason) throws Exception {
+        assertError(protocol, host, "/hello", status, reason);
+    }
+
+    private static void assertError(String protocol, String host, String path, int status, String reason) throws Exception {
+        Result r = curl(protocol, "-i", "-H", "Host: " + host, mesh.outboundUrl(path)).assertSuccess();
+        assertThat(r.stdout()).as("%s %s", host, protocol).contains(" " + status).contains("meshj-proxy-error: " + reason);
+    }
+
+    private static long tcpOpen(MeshProxy proxy, String direction) {
+        String metrics = proxy.metrics().scrape();
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("tcp_open_total{direction=\"" + direction + "\"}")) {
+                return Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("no tcp_open_total for " + direction);
+    }
+
+    static void writePattern(Path file, long size) throws java.io.IOException {
+        byte[] block = new byte[1 << 16];
+        new java.util.Random(size).nextBytes(block);
+        try (var out = java.nio.file.Files.newOutputStream(file)) {
+            long left = size;
+            while (left > 0) {
+                int n = (int) Math.min(block.length, left);
+                out.write(block, 0, n);
+                left -= n;
+            }
+        }
+    }
+}

@@ -110,6 +110,9 @@ public final class MeshProxy implements AutoCloseable {
         inboundServer = bind(config.inboundListen(), "inbound",
                 new ListenerInitializer(inboundContext, downstreams, inboundOpaque, null));
         adminServer = bind(config.adminListen(), "admin", new AdminServer(this::isReady, metrics::scrape, this::shutdown));
+        java.util.List<InetSocketAddress> own = java.util.List.of(outboundAddress(), inboundAddress(), adminAddress());
+        outboundContext.setListeners(own);
+        inboundContext.setListeners(own);
         ready = true;
         LOG.log(System.Logger.Level.INFO, "meshj proxy ready ({0}): outbound {1}, inbound {2}, admin {3}",
                 transport, outboundAddress(), inboundAddress(), adminAddress());

@@ -181,7 +181,10 @@ public final class ProxyConfig {
     }
 
     private static String format(InetSocketAddress a) {
-        return Authority.of(a.getAddress(), a.getPort()).toString();
+        // Not via Authority: a listener may use port 0 (any free port), which no authority has.
+        String host = a.getAddress() instanceof java.net.Inet6Address
+                ? "[" + a.getAddress().getHostAddress() + "]" : a.getAddress().getHostAddress();
+        return host + ":" + a.getPort();
     }
 
     private static String join(List<Integer> ports) {

@@ -147,11 +147,13 @@ public final class ProxyOptions {
     }
 
     private static InetSocketAddress socketAddress(String v) {
-        Authority a = authority(v);
+        // Port 0 (any free port) is fine for a listener although no authority may have it.
+        boolean anyPort = v.endsWith(":0");
+        Authority a = authority(anyPort ? v.substring(0, v.length() - 2) + ":1" : v);
         if (!a.isIpAddress()) {
             throw new IllegalArgumentException("listen addresses must be IP literals, e.g. 0.0.0.0:4143");
         }
-        return new InetSocketAddress(a.toInetAddress(), a.port());
+        return new InetSocketAddress(a.toInetAddress(), anyPort ? 0 : a.port());
     }
 
     private static Authority authority(String v) {

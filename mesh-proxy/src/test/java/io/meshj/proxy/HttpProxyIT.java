@@ -120,6 +120,13 @@ class HttpProxyIT {
     }
 
     @Test
+    void aRequestNamingTheProxyItselfIsRefusedNotLooped() throws Exception {
+        int port = mesh.client().outboundAddress().getPort();
+        Result r = curl("-i", "-H", "Host: 127.0.0.1:" + port, mesh.outboundUrl("/hello")).assertSuccess();
+        assertThat(r.stdout()).startsWith("HTTP/1.1 502").contains("meshj-proxy-error: request would loop back into the proxy");
+    }
+
+    @Test
     void grpcRequestsGetGrpcStatuses() throws Exception {
         Result r = curl("--http2-prior-knowledge", "-i", "-H", "Host: empty", "-H", "content-type: application/grpc",
                 "-H", "te: trailers", "--data-binary", "", mesh.outboundUrl("/pkg.Service/Method")).assertSuccess();

@@ -36,11 +36,13 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
         context.metrics().tcpOpen(context.direction());
         ch.closeFuture().addListener(f -> context.metrics().tcpClose(context.direction()));
         connections.add(ch);
+        // Catches what goes wrong before a protocol's own handlers take over (those handle their own).
+        ch.pipeline().addLast("errors", QuietCloseHandler.INSTANCE);
         if (opaque) {
             TcpForwarder.forward(ch, context, tcpAuthority);
             return;
         }
-        ch.pipeline().addLast("detect", new ProtocolDetectionHandler(context.config().detectTimeout(), (ctx, protocol) -> {
+        ch.pipeline().addFirst("detect", new ProtocolDetectionHandler(context.config().detectTimeout(), (ctx, protocol) -> {
             switch (protocol) {
                 case HTTP1 -> HttpServerPipelines.http1(ctx.pipeline(), context);
                 case HTTP2 -> HttpServerPipelines.http2(ctx.pipeline(), context);

@@ -1,5 +1,6 @@
 package io.meshj.proxy.internal.http;
 
+import io.meshj.proxy.internal.QuietCloseHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -57,5 +58,6 @@ public final class HttpServerPipelines {
                 ch.pipeline().addLast("stream", new Http2StreamServerHandler(context));
             }
         }));
+        p.addLast("h2-errors", QuietCloseHandler.INSTANCE);
     }
 }

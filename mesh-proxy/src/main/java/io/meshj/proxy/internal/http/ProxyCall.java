@@ -229,6 +229,14 @@ final class ProxyCall implements UpstreamListener {
             l.release(false);
             return;
         }
+        Channel connection = l.channel().parent() != null ? l.channel().parent() : l.channel();
+        if (context.isSelf(connection.remoteAddress())) {
+            l.release(false);
+            connection.close();
+            target.onFailure(System.nanoTime() - startNanos);
+            respond(ProxyError.LOOP_DETECTED, target.address().toString());
+            return;
+        }
         lease = l;
         Channel up = l.channel();
         up.write(upstreamRequest(l.isHttp2()), up.voidPromise());

@@ -16,6 +16,7 @@ public final class ProxyContext {
     private final ProxyMetrics metrics;
     private final AtomicInteger inFlight;
     private volatile boolean draining;
+    private volatile java.util.List<java.net.InetSocketAddress> listeners = java.util.List.of();
 
     public ProxyContext(Direction direction, Router router, UpstreamConnector connector, ProxyConfig config,
             ProxyMetrics metrics, AtomicInteger inFlight) {
@@ -50,6 +51,39 @@ public final class ProxyContext {
     /** Requests in flight on all listeners (shutdown waits for it to reach zero). */
     public AtomicInteger inFlight() {
         return inFlight;
+    }
+
+    /** Records where the proxy's own listeners are bound, for {@link #isSelf}. */
+    public void setListeners(java.util.List<java.net.InetSocketAddress> addresses) {
+        this.listeners = java.util.List.copyOf(addresses);
+    }
+
+    /**
+     * True when {@code remote} is one of this proxy's own listeners (a request whose authority names the
+     * proxy itself, or an application port that is the inbound port): forwarding there would loop.
+     */
+    public boolean isSelf(java.net.SocketAddress remote) {
+        if (!(remote instanceof java.net.InetSocketAddress r) || r.getAddress() == null) {
+            return false;
+        }
+        for (java.net.InetSocketAddress l : listeners) {
+            if (l.getPort() == r.getPort() && (l.getAddress().isAnyLocalAddress() ? isLocal(r.getAddress())
+                    : l.getAddress().equals(r.getAddress()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isLocal(java.net.InetAddress a) {
+        if (a.isLoopbackAddress() || a.isAnyLocalAddress()) {
+            return true;
+        }
+        try {
+            return java.net.NetworkInterface.getByInetAddress(a) != null;
+        } catch (java.net.SocketException e) {
+            return false;
+        }
     }
 
     /** True once shutdown began: HTTP/1 responses carry {@code Connection: close}. */

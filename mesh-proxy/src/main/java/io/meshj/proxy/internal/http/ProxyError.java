@@ -15,6 +15,8 @@ public enum ProxyError {
     UPSTREAM_PROTOCOL_ERROR(502, 13, "upstream sent an invalid response"),
     /** The upstream did not start its response within the request timeout. */
     TIMEOUT(504, 4, "response timeout"),
+    /** The destination is this proxy's own listener: forwarding would loop forever. */
+    LOOP_DETECTED(502, 14, "request would loop back into the proxy"),
     /** An inbound request for which no application port is configured. */
     NO_APP_PORT(502, 14, "no application port configured"),
     /** The request has no authority (no Host header, no :authority). */

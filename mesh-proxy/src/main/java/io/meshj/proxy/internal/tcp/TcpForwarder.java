@@ -51,6 +51,12 @@ public final class TcpForwarder {
                 }
                 target.onSuccess(System.nanoTime() - start);
                 Channel upstream = cf.channel();
+                if (context.isSelf(upstream.remoteAddress())) {
+                    context.metrics().error(context.direction(), ProxyError.LOOP_DETECTED);
+                    upstream.close();
+                    downstream.close();
+                    return;
+                }
                 if (!downstream.isActive()) {
                     upstream.close();
                     return;
@@ -107,6 +113,11 @@ public final class TcpForwarder {
                 ReferenceCountUtil.release(msg);
             }
             ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
         }
     }
 }

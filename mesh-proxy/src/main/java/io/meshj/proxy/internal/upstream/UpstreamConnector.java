@@ -1,6 +1,7 @@
 package io.meshj.proxy.internal.upstream;
 
 import io.meshj.core.name.Authority;
+import io.meshj.proxy.internal.QuietCloseHandler;
 import io.meshj.proxy.internal.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -194,6 +195,7 @@ public final class UpstreamConnector {
                             retire();
                         }
                     });
+                    ch.pipeline().addLast("errors", QuietCloseHandler.INSTANCE);
                 }
             });
             this.connectFuture = b.connect(socketAddress(key.address));

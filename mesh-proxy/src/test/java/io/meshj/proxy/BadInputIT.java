@@ -1,0 +1,193 @@
+package io.meshj.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshj.proxy.internal.http.Direction;
+import io.meshj.proxy.internal.http.ProxyError;
+import io.meshj.proxy.testing.MeshFixture;
+import io.meshj.proxy.testing.Processes;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Hostile and broken clients get an answer or a timeout, and the proxy keeps serving everyone else:
+ * after every test a normal request through the same proxy must succeed.
+ */
+class BadInputIT {
+
+    @TempDir
+    static Path dir;
+
+    static MeshFixture mesh;
+
+    @BeforeAll
+    static void start() throws Exception {
+        mesh = new MeshFixture(dir)
+                .clientConfig(b -> b.headerReadTimeout(Duration.ofMillis(500)).detectTimeout(Duration.ofSeconds(1)))
+                .start();
+    }
+
+    @AfterAll
+    static void stop() {
+        mesh.close();
+    }
+
+    @AfterEach
+    void proxyStillServes() throws Exception {
+        Processes.Result r = Processes.curl("-H", "Host: web", mesh.outboundUrl("/hello")).assertSuccess();
+        assertThat(r.stdout()).isEqualTo("hello\n");
+    }
+
+    @Test
+    void garbageBytesAreForwardedNowhereAndClosed() throws Exception {
+        byte[] garbage = new byte[4096];
+        new java.util.Random(3).nextBytes(garbage);
+        garbage[0] = 0x16; // looks like TLS, is not HTTP
+        String reply = exchange(garbage);
+        // Opaque, and this proxy has no TCP target: the connection is closed without a byte.
+        assertThat(reply).isEmpty();
+        assertThat(mesh.client().metrics().errors(Direction.OUTBOUND, ProxyError.NO_AUTHORITY)).isPositive();
+    }
+
+    @Test
+    void malformedHeaderIs400() throws Exception {
+        assertThat(exchange("GET /hello HTTP/1.1\r\nHost: web\r\nBad Header Line\r\n\r\n"))
+                .startsWith("HTTP/1.1 400 ").contains("meshj-proxy-error: malformed request");
+    }
+
+    @Test
+    void megabyteRequestLineIs414() throws Exception {
+        String line = "GET /" + "a".repeat(1024 * 1024) + " HTTP/1.1\r\nHost: web\r\n\r\n";
+        assertThat(exchange(line)).startsWith("HTTP/1.1 414 ").contains("connection: close");
+    }
+
+    @Test
+    void tenThousandHeadersAre431() throws Exception {
+        StringBuilder b = new StringBuilder("GET /hello HTTP/1.1\r\nHost: web\r\n");
+        for (int i = 0; i < 10_000; i++) {
+            b.append("X-Header-").append(i).append(": value\r\n");
+        }
+        assertThat(exchange(b.append("\r\n").toString())).startsWith("HTTP/1.1 431 ");
+    }
+
+    @Test
+    void halfARequestThenSilenceIs408() throws Exception {
+        assertThat(exchange("GET /hello HTTP/1.1\r\nHost: we")).startsWith("HTTP/1.1 408 ")
+                .contains("meshj-proxy-error: request head timeout");
+    }
+
+    @Test
+    void http2HeaderListOverTheLimitIs431() throws Exception {
+        // Well-behaved HTTP/2 clients (curl's nghttp2) refuse to exceed the limit the proxy advertises, so
+        // the frames are written by hand: preface, SETTINGS, then a 70 KB header block in HEADERS +
+        // CONTINUATION frames (Netty's frame writer, with no limit configured).
+        io.netty.channel.embedded.EmbeddedChannel wire = new io.netty.channel.embedded.EmbeddedChannel(
+                new io.netty.channel.ChannelInboundHandlerAdapter());
+        io.netty.channel.ChannelHandlerContext ctx = wire.pipeline().firstContext();
+        io.netty.handler.codec.http2.DefaultHttp2FrameWriter writer = new io.netty.handler.codec.http2.DefaultHttp2FrameWriter();
+        io.netty.handler.codec.http2.Http2Headers headers = new io.netty.handler.codec.http2.DefaultHttp2Headers()
+                .method("GET").path("/hello").scheme("http").authority("web")
+                .add("x-big", "b".repeat(70_000));
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        bytes.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        writer.writeSettings(ctx, new io.netty.handler.codec.http2.Http2Settings(), ctx.newPromise());
+        writer.writeHeaders(ctx, 1, headers, 0, true, ctx.newPromise());
+        wire.flush();
+        Object out;
+        while ((out = wire.readOutbound()) != null) {
+            io.netty.buffer.ByteBuf buf = (io.netty.buffer.ByteBuf) out;
+            bytes.write(io.netty.buffer.ByteBufUtil.getBytes(buf));
+            buf.release();
+        }
+        writer.close();
+        wire.finishAndReleaseAll();
+
+        byte[] reply = exchangeBytes(bytes.toByteArray(), Duration.ofSeconds(3));
+        java.util.List<io.netty.handler.codec.http2.Http2Headers> received = new java.util.ArrayList<>();
+        io.netty.channel.embedded.EmbeddedChannel reading = new io.netty.channel.embedded.EmbeddedChannel(
+                new io.netty.channel.ChannelInboundHandlerAdapter());
+        try (io.netty.handler.codec.http2.DefaultHttp2FrameReader reader = new io.netty.handler.codec.http2.DefaultHttp2FrameReader()) {
+            io.netty.buffer.ByteBuf in = io.netty.buffer.Unpooled.wrappedBuffer(reply);
+            while (in.isReadable()) {
+                int before = in.readableBytes();
+                reader.readFrame(reading.pipeline().firstContext(), in, new io.netty.handler.codec.http2.Http2FrameAdapter() {
+                    @Override
+                    public void onHeadersRead(io.netty.channel.ChannelHandlerContext c, int streamId,
+                            io.netty.handler.codec.http2.Http2Headers h, int padding, boolean endOfStream) {
+                        received.add(h);
+                    }
+                });
+                if (in.readableBytes() == before) {
+                    break; // a partial frame at the end
+                }
+            }
+        }
+        reading.finishAndReleaseAll();
+        assertThat(received).extracting(h -> String.valueOf(h.status())).contains("431");
+    }
+
+    @Test
+    void http2GarbageAfterThePrefaceEndsTheConnection() throws Exception {
+        byte[] preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        byte[] junk = new byte[64];
+        java.util.Arrays.fill(junk, (byte) 0xff);
+        byte[] all = new byte[preface.length + junk.length];
+        System.arraycopy(preface, 0, all, 0, preface.length);
+        System.arraycopy(junk, 0, all, preface.length, junk.length);
+        // The peer answers with its SETTINGS and a GOAWAY, then closes: exchange() reads to the end.
+        String reply = exchange(all);
+        assertThat(reply).isNotEmpty();
+    }
+
+    /** Sends {@code request} on a fresh connection and reads until the proxy closes it (10 s at most). */
+    private static String exchange(String request) throws IOException {
+        return exchange(request.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    private static String exchange(byte[] request) throws IOException {
+        return new String(exchangeBytes(request, null), StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * Sends {@code request} and reads until the proxy closes the connection, or, with {@code quiet},
+     * until it has been silent that long (an HTTP/2 connection stays open after a stream error).
+     */
+    private static byte[] exchangeBytes(byte[] request, Duration quiet) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", mesh.client().outboundAddress().getPort())) {
+            s.setSoTimeout(quiet == null ? 10_000 : (int) quiet.toMillis());
+            try {
+                s.getOutputStream().write(request);
+                s.getOutputStream().flush();
+            } catch (IOException e) {
+                // The proxy may answer and close before taking all of a huge request: read what it said.
+            }
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            try {
+                int n;
+                while ((n = in.read(buf)) != -1) {
+                    out.write(buf, 0, n);
+                }
+            } catch (SocketTimeoutException e) {
+                if (quiet == null) {
+                    throw new AssertionError("the proxy neither answered nor closed within 10 s; got: " + out, e);
+                }
+            } catch (IOException e) {
+                // reset after the answer: fine
+            }
+            return out.toByteArray();
+        }
+    }
+}

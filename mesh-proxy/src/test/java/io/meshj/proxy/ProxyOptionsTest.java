@@ -1,0 +1,68 @@
+package io.meshj.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.meshj.core.ConfigException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ProxyOptionsTest {
+
+    @Test
+    void defaultsMatchTheDesign() {
+        ProxyConfig c = ProxyOptions.parse(List.of(), Map.of());
+        assertThat(c.outboundListen()).isEqualTo(new InetSocketAddress("127.0.0.1", 4140));
+        assertThat(c.inboundListen()).isEqualTo(new InetSocketAddress("0.0.0.0", 4143));
+        assertThat(c.adminListen()).isEqualTo(new InetSocketAddress("0.0.0.0", 4191));
+        assertThat(c.opaquePorts()).containsExactlyInAnyOrder(25, 587, 3306, 4444, 5432, 6379, 9300, 11211);
+        assertThat(c.detectTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.maxHeaderBytes()).isEqualTo(65536);
+        assertThat(c.requestTimeout()).isEmpty();
+    }
+
+    @Test
+    void flagsOverrideTheEnvironment() {
+        ProxyConfig c = ProxyOptions.parse(
+                List.of("--app-ports", "8080,9090", "--detect-timeout=250ms", "--opaque-ports", ""),
+                Map.of("MESHJ_PROXY_APP_PORTS", "1", "MESHJ_PROXY_NAMESPACE", "emojivoto", "PATH", "/bin"));
+        assertThat(c.appPorts()).containsExactly(8080, 9090);
+        assertThat(c.namespace()).isEqualTo("emojivoto");
+        assertThat(c.detectTimeout()).isEqualTo(Duration.ofMillis(250));
+        assertThat(c.opaquePorts()).isEqualTo(Set.of());
+    }
+
+    @Test
+    void errorsNameTheFlagOrVariableAndTheValue() {
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--opaque-ports", "25,x"), Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("--opaque-ports: \"25,x\": \"x\" is not a port");
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of(), Map.of("MESHJ_PROXY_DETECT_TIMEOUT", "10 sec")))
+                .hasMessageStartingWith("MESHJ_PROXY_DETECT_TIMEOUT: \"10 sec\": unknown unit");
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--inbound-listen", "pod:4143"), Map.of()))
+                .hasMessageContaining("listen addresses must be IP literals");
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--nope", "1"), Map.of()))
+                .hasMessage("--nope: unknown option (see --help)");
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--namespace"), Map.of()))
+                .hasMessage("--namespace: missing value");
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("stray"), Map.of()))
+                .hasMessageStartingWith("stray: unexpected argument");
+    }
+
+    @Test
+    void portZeroIsAllowedForListenersAndDescribed() {
+        ProxyConfig c = ProxyOptions.parse(List.of("--admin-listen", "127.0.0.1:0"), Map.of());
+        assertThat(c.adminListen().getPort()).isZero();
+        assertThat(c.describe()).contains("admin-listen = 127.0.0.1:0").contains("request-timeout = (none)");
+    }
+
+    @Test
+    void helpListsEveryOptionWithItsVariable() {
+        assertThat(ProxyOptions.help()).contains("--outbound-listen").contains("MESHJ_PROXY_OUTBOUND_LISTEN")
+                .contains("--opaque-ports").contains("MESHJ_PROXY_SHUTDOWN_GRACE_PERIOD");
+    }
+}

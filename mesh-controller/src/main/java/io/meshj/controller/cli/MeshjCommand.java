@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
         },
         subcommands = {
             VersionCommand.class,
+            ProxyCommand.class,
             picocli.CommandLine.HelpCommand.class
         },
         footer = {

@@ -56,6 +56,40 @@ class LauncherIT {
     }
 
     @Test
+    void proxyStartsServesAdminAndStopsOnSigterm() throws Exception {
+        List<String> command = List.of(ROOT.resolve("bin/meshj").toString(), "proxy",
+                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+                "--shutdown-grace-period", "1s");
+        Path log = Files.createTempFile("meshj-proxy", ".log");
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            java.util.regex.Pattern ready = java.util.regex.Pattern.compile("admin /127\\.0\\.0\\.1:(\\d+)");
+            String[] port = new String[1];
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+                java.util.regex.Matcher m = ready.matcher(Files.readString(log));
+                if (m.find()) {
+                    port[0] = m.group(1);
+                    return true;
+                }
+                return !p.isAlive();
+            });
+            assertThat(p.isAlive()).as(Files.readString(log)).isTrue();
+            String out = Files.readString(log);
+            assertThat(out).contains("outbound-listen = 127.0.0.1:0").contains("opaque-ports = 25,587,3306");
+            java.net.http.HttpResponse<String> live = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port[0] + "/live")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(live.body()).isEqualTo("live\n");
+            p.destroy(); // SIGTERM: drains (1 s grace at most) and exits 0
+            assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).isIn(0, 143);
+        } finally {
+            p.destroyForcibly();
+            Files.deleteIfExists(log);
+        }
+    }
+
+    @Test
     void usageErrorsExitNonZeroWithoutAStackTrace() throws Exception {
         Result r = meshj("frobnicate");
         assertThat(r.exitCode()).isEqualTo(2);

@@ -37,6 +37,17 @@ class MainTest {
     }
 
     @Test
+    void proxyHelpListsTheProxyOptions() {
+        // ProxyMain prints its help on System.out; the exit code is what the CLI contract fixes here.
+        assertThat(run("proxy", "--help")).isZero();
+    }
+
+    @Test
+    void proxyRejectsBadOptionsWithExitCode2() {
+        assertThat(run("proxy", "--opaque-ports", "x")).isEqualTo(2);
+    }
+
+    @Test
     void unknownCommandIsAUsageErrorNamingIt() {
         assertThat(run("bogus")).isEqualTo(2);
         assertThat(err.toString()).contains("Unmatched argument at index 0: 'bogus'").doesNotContain("Exception");

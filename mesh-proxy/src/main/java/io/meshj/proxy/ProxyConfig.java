@@ -144,7 +144,11 @@ public final class ProxyConfig {
         return shutdownGracePeriod;
     }
 
-    /** Number of event loop threads; 0 means one per available processor. */
+    /**
+     * Number of event loop threads; 0 means one per available processor. Default 1: a sidecar shares
+     * its pod's CPU with the application, and Linkerd's proxy likewise runs one worker unless given more
+     * cores; on a 2-core machine one loop also measured better than two (bench/proxy.sh).
+     */
     public int eventLoops() {
         return eventLoops;
     }
@@ -215,7 +219,7 @@ public final class ProxyConfig {
         private Duration headerReadTimeout = Duration.ofSeconds(10);
         private int maxHeaderBytes = 64 * 1024;
         private Duration shutdownGracePeriod = Duration.ofSeconds(30);
-        private int eventLoops;
+        private int eventLoops = 1;
 
         private Builder() {
         }

@@ -70,7 +70,7 @@ public final class ProxyOptions {
                 (b, v) -> b.maxHeaderBytes(integer(v)));
         add("shutdown-grace-period", "time to finish in-flight requests on shutdown (default 30s)",
                 (b, v) -> b.shutdownGracePeriod(duration(v)));
-        add("event-loops", "event loop threads; 0 = one per processor (default 0)",
+        add("event-loops", "event loop threads; 0 = one per processor (default 1)",
                 (b, v) -> b.eventLoops(integer(v)));
     }
 

@@ -9,6 +9,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http2.Http2Error;
@@ -17,8 +18,8 @@ import java.util.ArrayDeque;
 
 /**
  * The downstream side of an HTTP/1 connection: turns each request into a {@link ProxyCall}, one at a
- * time. Pipelined requests that arrive while one is in flight wait in a queue bounded by a single read
- * (reading stops while a call runs), and are served in order, as HTTP/1.1 requires.
+ * time. Pipelined requests that arrive while one is in flight wait in a queue (reading pauses when it
+ * holds {@value #MAX_QUEUED} messages) and are served in order, as HTTP/1.1 requires.
  *
  * <p>A request the codec could not parse gets its status (400, 414 or 431) and the connection closes:
  * after a framing error nothing else on the connection can be trusted.
@@ -27,11 +28,14 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
 
     static final String NAME = "http1";
     static final String CODEC_NAME = "http-codec";
+    /** Pipelined messages held while a request is in flight before reading pauses. */
+    private static final int MAX_QUEUED = 64;
 
     private final ProxyContext context;
     private Channel channel;
     private ProxyCall call;
     private boolean callReadsRequest;
+    private boolean dropEmptyEnd;
     private ArrayDeque<HttpObject> queued;
 
     Http1ServerHandler(ProxyContext context) {
@@ -63,6 +67,9 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (dropEnd(http)) {
+            return;
+        }
         if (call != null || queued != null && !queued.isEmpty()) {
             if (call != null && callReadsRequest && !(msg instanceof HttpRequest)) {
                 deliverContent((HttpContent) msg);
@@ -72,10 +79,23 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
                     queued = new ArrayDeque<>(4);
                 }
                 queued.add(http);
+                if (queued.size() >= MAX_QUEUED) {
+                    channel.config().setAutoRead(false); // enough waiting; resumed when the queue drains
+                }
             }
             return;
         }
         handle(http);
+    }
+
+    /** Drops the empty end of a bodyless request that was forwarded whole; true if {@code msg} was it. */
+    private boolean dropEnd(HttpObject msg) {
+        if (dropEmptyEnd && msg instanceof LastHttpContent last && !(msg instanceof HttpRequest)) {
+            dropEmptyEnd = false;
+            last.release();
+            return true;
+        }
+        return false;
     }
 
     private void handle(HttpObject msg) {
@@ -90,7 +110,10 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
                 return;
             }
             call = new ProxyCall(context, this, request);
-            callReadsRequest = !(request instanceof HttpContent);
+            callReadsRequest = call.readsRequestBody();
+            // The decoder ends every request with a LastHttpContent; a bodyless request was forwarded
+            // whole, so its (empty) end is dropped rather than taken for the next request's.
+            dropEmptyEnd = !callReadsRequest;
             call.start();
             return;
         }
@@ -105,7 +128,7 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
             channel.close();
             return;
         }
-        if (content instanceof io.netty.handler.codec.http.LastHttpContent) {
+        if (content instanceof LastHttpContent) {
             callReadsRequest = false;
         }
         call.onRequestContent(content);
@@ -174,17 +197,26 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
             timer.awaitNextHead();
         }
         while (call == null && queued != null && !queued.isEmpty()) {
-            handle(queued.poll());
-            if (call != null && callReadsRequest) {
-                // Feed the new call the body parts that were queued behind its head.
-                while (callReadsRequest && !queued.isEmpty() && !(queued.peek() instanceof HttpRequest)) {
-                    deliverContent((HttpContent) queued.poll());
+            HttpObject next = queued.poll();
+            if (dropEnd(next)) {
+                continue;
+            }
+            handle(next);
+            // Feed the new call the body parts that were queued behind its head.
+            while (call != null && !queued.isEmpty() && !(queued.peek() instanceof HttpRequest)) {
+                HttpObject part = queued.poll();
+                if (dropEnd(part)) {
+                    continue;
+                }
+                if (callReadsRequest) {
+                    deliverContent((HttpContent) part);
+                } else {
+                    ReferenceCountUtil.release(part);
                 }
             }
         }
-        if (call == null) {
+        if (call == null && !channel.config().isAutoRead()) {
             channel.config().setAutoRead(true);
-            channel.read();
         }
     }
 

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
 
 /** Installs the downstream HTTP handlers on a connection once its protocol is known. */
 public final class HttpServerPipelines {
@@ -45,6 +46,8 @@ public final class HttpServerPipelines {
      * and lets active streams finish for the shutdown grace period.
      */
     public static void http2(ChannelPipeline p, ProxyContext context) {
+        // Streams of one connection flush independently; coalesce them into one write per loop turn.
+        p.addLast("flush", new FlushConsolidationHandler(256, true));
         p.addLast("h2", Http2FrameCodecBuilder.forServer()
                 .initialSettings(Http2Settings.defaultSettings()
                         .maxHeaderListSize(context.config().maxHeaderBytes()))

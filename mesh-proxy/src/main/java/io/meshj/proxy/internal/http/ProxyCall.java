@@ -13,6 +13,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -92,6 +93,12 @@ final class ProxyCall implements UpstreamListener {
                 || HttpUtil.getContentLength(request, 0L) > 0;
         if (request instanceof LastHttpContent) {
             requestComplete = true; // a FullHttpRequest: headers and (empty or whole) body in one message
+        } else if (!expectsBody) {
+            // An HTTP/1 request without a body is complete with its head: forward it as one message, so
+            // an HTTP/2 upstream gets a single HEADERS frame with END_STREAM (not HEADERS and an empty
+            // DATA frame in two writes). The decoder's empty LastHttpContent that follows is the
+            // downstream handler's to drop.
+            requestComplete = true;
         }
     }
 
@@ -100,7 +107,12 @@ final class ProxyCall implements UpstreamListener {
     void start() {
         context.metrics().request(context.direction());
         context.inFlight().incrementAndGet();
-        down.channel().config().setAutoRead(false);
+        if (down.isHttp2() || expectsBody) {
+            // Hold the body back until there is an upstream to stream it to. (A bodyless HTTP/1 request
+            // leaves reading on: toggling it costs two epoll_ctl calls per request, and the connection
+            // queues any pipelined request behind this one itself.)
+            Backpressure.pause(down.channel());
+        }
         Authority authority;
         try {
             authority = authorityOf(request);
@@ -117,7 +129,7 @@ final class ProxyCall implements UpstreamListener {
             String dst = request.headers().get(HopByHop.DST_ADDR);
             if (dst != null) {
                 try {
-                    endpointHint = Authority.parse(dst);
+                    endpointHint = AuthorityCache.parse(dst);
                 } catch (InvalidAuthorityException e) {
                     respond(ProxyError.BAD_REQUEST, HopByHop.DST_ADDR + ": " + e.getMessage());
                     return;
@@ -146,7 +158,7 @@ final class ProxyCall implements UpstreamListener {
         }
         Channel up = lease.channel();
         up.write(content, up.voidPromise());
-        if (!up.isWritable()) {
+        if (!requestComplete && !up.isWritable()) {
             Backpressure.pause(down.channel());
         }
     }
@@ -259,7 +271,9 @@ final class ProxyCall implements UpstreamListener {
     /** The request head as the upstream gets it. */
     private HttpRequest upstreamRequest(boolean http2) {
         // A FullHttpRequest (an HTTP/2 request without body) is forwarded whole; both codecs encode it.
-        HttpRequest out = request;
+        HttpRequest out = request instanceof FullHttpMessage || !requestComplete ? request
+                : new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+                        Unpooled.EMPTY_BUFFER, request.headers(), HttpHeaders.EMPTY_HEADERS);
         HttpHeaders h = out.headers();
         boolean wasHttp1 = !down.isHttp2() || h.contains(HopByHop.ORIG_PROTO);
         HopByHop.strip(h, upgradeRequest);
@@ -569,6 +583,11 @@ final class ProxyCall implements UpstreamListener {
         return finished;
     }
 
+    /** True while body parts of the request are still to be read (an HTTP/1 request that has a body). */
+    boolean readsRequestBody() {
+        return expectsBody && !requestComplete;
+    }
+
     // ---- helpers ----
 
     /** The request's authority: the Host header (HTTP/2's :authority arrives as Host), or null if absent. */
@@ -577,7 +596,7 @@ final class ProxyCall implements UpstreamListener {
         if (host == null || host.isEmpty()) {
             return null;
         }
-        return Authority.parse(host);
+        return AuthorityCache.parse(host);
     }
 
     private static String rootMessage(Throwable t) {

@@ -14,9 +14,14 @@ import java.util.List;
 public final class InboundRouter implements Router {
 
     private final List<Integer> appPorts;
+    /** The target of each application port, made once: routing runs for every request. */
+    private final java.util.Map<Integer, Target> targets = new java.util.HashMap<>();
 
     public InboundRouter(List<Integer> appPorts) {
         this.appPorts = List.copyOf(appPorts);
+        for (int port : appPorts) {
+            targets.put(port, Target.direct(Authority.of("127.0.0.1", port)));
+        }
     }
 
     @Override
@@ -30,6 +35,6 @@ public final class InboundRouter implements Router {
         } else if (authority != null && authority.hasPort() && appPorts.contains(authority.port())) {
             port = authority.port();
         }
-        return loop.newSucceededFuture(Target.direct(Authority.of("127.0.0.1", port)));
+        return loop.newSucceededFuture(targets.get(port));
     }
 }

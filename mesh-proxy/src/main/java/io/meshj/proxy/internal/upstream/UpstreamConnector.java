@@ -22,6 +22,7 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.ReferenceCountUtil;
@@ -177,6 +178,9 @@ public final class UpstreamConnector {
                                     .maxHeaderListSize(maxHeaderBytes))
                             .validateHeaders(false)
                             .build();
+                    // Many requests share this connection; coalesce their flushes into one write per
+                    // event-loop turn instead of one syscall per stream (gRPC-Java's WriteQueue does the same).
+                    ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
                     ch.pipeline().addLast("h2", codec);
                     // Server push is disabled, so no stream is ever opened by the other side.
                     ch.pipeline().addLast("multiplex", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));

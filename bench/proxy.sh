@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# The data-plane benchmark: the same load sent directly to nginx, through a meshj proxy pair, and
+# through an haproxy pair of the same shape, all on loopback, in one run.
+#
+#   bench/proxy.sh                # build, run everything (~4 minutes), print the table, append it to BENCHMARKS.md
+#   BENCH_SECONDS=5 bench/proxy.sh --no-append
+#
+# Topology (each proxy pair = the caller's sidecar and the server's sidecar, with HTTP/2 between them):
+#   direct:  load → nginx
+#   meshj:   load → meshj proxy (outbound) → meshj proxy (inbound) → nginx
+#   haproxy: load → haproxy → haproxy (h2 between them) → nginx
+# Loads: HTTP/1.1 max RPS (wrk), HTTP/2 max RPS (h2load), HTTP/2 latency at a fixed 1,000 RPS
+# (h2load --rps, per-request times from --log-file), and each proxy's peak RSS (VmHWM).
+# Everything shares this machine's cores; numbers are comparable within one run.
+#
+# Needs: wrk, h2load (nghttp2-client), haproxy, nginx, python3 — installed if missing (apt, as root).
+set -euo pipefail
+root=$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+append=1
+[ "${1:-}" = "--no-append" ] && append=0
+secs=${BENCH_SECONDS:-10}
+conns=${BENCH_CONNECTIONS:-50}
+
+need=()
+for c in wrk h2load haproxy nginx python3; do command -v "$c" >/dev/null 2>&1 || need+=("$c"); done
+if [ ${#need[@]} -gt 0 ]; then
+  pkgs=()
+  for c in "${need[@]}"; do
+    case $c in h2load) pkgs+=(nghttp2-client) ;; python3) pkgs+=(python3) ;; *) pkgs+=("$c") ;; esac
+  done
+  echo "installing ${pkgs[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >/dev/null
+fi
+
+echo "building meshj..." >&2
+./mvnw -B -q package -DskipTests
+
+work=$(mktemp -d /tmp/meshj-bench.XXXXXX)
+chmod 755 "$work" # nginx's worker (user nobody) serves files from here
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 1
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Ports
+NGINX_H1=18080; NGINX_H2=18081
+MESH_OUT=14140; MESH_IN=14143; MESH_OUT_ADMIN=14191; MESH_IN_OUT=14240; MESH_IN_ADMIN=14291
+HA_OUT_H1=15140; HA_OUT_H2=15141; HA_IN=15143
+
+# --- nginx: one worker, a small static response over HTTP/1.1 and h2c (prior knowledge) ---
+mkdir -p "$work/nginx/html"
+printf 'hello from nginx\n' > "$work/nginx/html/index.html"
+cat > "$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$NGINX_H1; root $work/nginx/html; }
+  server { listen 127.0.0.1:$NGINX_H2 http2; root $work/nginx/html; }
+}
+EOF
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+pids+=($!)
+
+# --- meshj pair ---
+cat > "$work/endpoints.yml" <<EOF
+services:
+  bench-h1.default:80:
+    - address: 127.0.0.1:$NGINX_H1
+      protocol: h2
+      inboundPort: $MESH_IN
+  bench-h2.default:80:
+    - address: 127.0.0.1:$NGINX_H2
+      protocol: h2
+      inboundPort: $MESH_IN
+EOF
+bin/meshj proxy --inbound-listen 127.0.0.1:$MESH_IN --outbound-listen 127.0.0.1:$MESH_IN_OUT \
+  --admin-listen 127.0.0.1:$MESH_IN_ADMIN --app-ports $NGINX_H1,$NGINX_H2 > "$work/meshj-in.log" 2>&1 &
+mesh_in=$!; pids+=($mesh_in)
+bin/meshj proxy --outbound-listen 127.0.0.1:$MESH_OUT --inbound-listen 127.0.0.1:14243 \
+  --admin-listen 127.0.0.1:$MESH_OUT_ADMIN --discovery-file "$work/endpoints.yml" > "$work/meshj-out.log" 2>&1 &
+mesh_out=$!; pids+=($mesh_out)
+
+# --- haproxy pair: one thread each, h2c between them ---
+cat > "$work/haproxy-out.cfg" <<EOF
+global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  http-reuse always
+frontend out_h1
+  bind 127.0.0.1:$HA_OUT_H1
+  default_backend to_in_h1
+frontend out_h2
+  bind 127.0.0.1:$HA_OUT_H2 proto h2
+  default_backend to_in_h2
+backend to_in_h1
+  server in 127.0.0.1:$HA_IN proto h2
+backend to_in_h2
+  server in 127.0.0.1:$HA_IN proto h2
+EOF
+cat > "$work/haproxy-in.cfg" <<EOF
+global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  http-reuse always
+frontend in
+  bind 127.0.0.1:$HA_IN proto h2
+  use_backend app_h2 if { req.hdr(host) -m beg bench-h2 }
+  default_backend app_h1
+backend app_h1
+  server app 127.0.0.1:$NGINX_H1
+backend app_h2
+  server app 127.0.0.1:$NGINX_H2 proto h2
+EOF
+haproxy -f "$work/haproxy-in.cfg" -db > "$work/haproxy-in.log" 2>&1 &
+ha_in=$!; pids+=($ha_in)
+haproxy -f "$work/haproxy-out.cfg" -db > "$work/haproxy-out.log" 2>&1 &
+ha_out=$!; pids+=($ha_out)
+
+wait_http() { # url [host]
+  for _ in $(seq 1 150); do
+    if curl -fsS -o /dev/null -H "Host: ${2:-x}" "$1" 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  echo "not answering: $1" >&2; exit 1
+}
+wait_http "http://127.0.0.1:$NGINX_H1/"
+wait_http "http://127.0.0.1:$MESH_OUT/" bench-h1
+wait_http "http://127.0.0.1:$HA_OUT_H1/" bench-h1
+curl -fsS --http2-prior-knowledge -o /dev/null -H "Host: bench-h2" "http://127.0.0.1:$MESH_OUT/"
+curl -fsS --http2-prior-knowledge -o /dev/null -H "Host: bench-h2" "http://127.0.0.1:$HA_OUT_H2/"
+
+# Warm up the JVMs (JIT) before measuring anything; haproxy gets the same treatment for fairness.
+echo "warming up..." >&2
+for u in "http://127.0.0.1:$MESH_OUT/" "http://127.0.0.1:$HA_OUT_H1/"; do
+  wrk -t1 -c"$conns" -d10s -H "Host: bench-h1" "$u" >/dev/null
+done
+for u in "http://127.0.0.1:$MESH_OUT/" "http://127.0.0.1:$HA_OUT_H2/"; do
+  h2load -D 10 -c "$conns" -m 10 -t 1 -H ":authority: bench-h2" "$u" >/dev/null
+done
+
+h1_rps() { # url
+  wrk -t1 -c"$conns" -d"${secs}s" -H "Host: bench-h1" "$1" | awk '/Requests\/sec/ {print $2}'
+}
+h2_rps() { # url
+  h2load -D "$secs" -c "$conns" -m 10 -t 1 -H ":authority: bench-h2" "$1" \
+    | awk '/finished in/ {for (i=1;i<=NF;i++) if ($i ~ /req\/s/) {gsub(/,/,"",$(i-1)); print $(i-1)}}'
+}
+latency() { # url → "p50 p99" in ms, at 1,000 RPS for $secs seconds
+  local log="$work/lat.$RANDOM.log"
+  h2load -D "$secs" -c 10 --rps 100 -m 1 -t 1 -H ":authority: bench-h2" --log-file="$log" "$1" >/dev/null
+  python3 - "$log" <<'PY'
+import sys
+d = sorted(int(l.split('\t')[2]) for l in open(sys.argv[1]) if l.strip() and l.split('\t')[1] == '200')
+if not d:
+    print("nan nan"); sys.exit()
+q = lambda p: d[min(len(d) - 1, int(p * len(d)))] / 1000.0
+print(f"{q(0.50):.3f} {q(0.99):.3f}")
+PY
+}
+peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+
+declare -A R
+for target in direct meshj haproxy; do
+  case $target in
+    direct)  u1="http://127.0.0.1:$NGINX_H1/";  u2="http://127.0.0.1:$NGINX_H2/" ;;
+    meshj)   u1="http://127.0.0.1:$MESH_OUT/";  u2="http://127.0.0.1:$MESH_OUT/" ;;
+    haproxy) u1="http://127.0.0.1:$HA_OUT_H1/"; u2="http://127.0.0.1:$HA_OUT_H2/" ;;
+  esac
+  echo "measuring $target..." >&2
+  R[$target.h1]=$(h1_rps "$u1")
+  R[$target.h2]=$(h2_rps "$u2")
+  read -r p50 p99 < <(latency "$u2")
+  R[$target.p50]=$p50; R[$target.p99]=$p99
+  # Resident memory right after the 1,000 RPS phase (the RSS target is stated at that rate).
+  case $target in
+    meshj) R[meshj.rss1k]="$(rss_mb $mesh_out) + $(rss_mb $mesh_in)" ;;
+    haproxy) R[haproxy.rss1k]="$(rss_mb $ha_out) + $(rss_mb $ha_in)" ;;
+  esac
+done
+R[meshj.rss]="$(peak_rss_mb $mesh_out) + $(peak_rss_mb $mesh_in)"
+R[haproxy.rss]="$(peak_rss_mb $ha_out) + $(peak_rss_mb $ha_in)"
+
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}' if b else 'n/a')" "$1" "$2"; }
+added() { python3 -c "import sys; print(f'{float(sys.argv[1])-float(sys.argv[2]):+.3f}')" "$1" "$2"; }
+
+table=$(cat <<EOF
+| load | direct | meshj pair | haproxy pair | meshj / direct | meshj / haproxy |
+|---|---:|---:|---:|---:|---:|
+| HTTP/1.1 max RPS (wrk, $conns conns) | ${R[direct.h1]} | ${R[meshj.h1]} | ${R[haproxy.h1]} | $(ratio "${R[meshj.h1]}" "${R[direct.h1]}") | $(ratio "${R[meshj.h1]}" "${R[haproxy.h1]}") |
+| HTTP/2 max RPS (h2load, $conns conns × 10 streams) | ${R[direct.h2]} | ${R[meshj.h2]} | ${R[haproxy.h2]} | $(ratio "${R[meshj.h2]}" "${R[direct.h2]}") | $(ratio "${R[meshj.h2]}" "${R[haproxy.h2]}") |
+| HTTP/2 p50 at 1,000 RPS (ms) | ${R[direct.p50]} | ${R[meshj.p50]} ($(added "${R[meshj.p50]}" "${R[direct.p50]}")) | ${R[haproxy.p50]} ($(added "${R[haproxy.p50]}" "${R[direct.p50]}")) | | |
+| HTTP/2 p99 at 1,000 RPS (ms) | ${R[direct.p99]} | ${R[meshj.p99]} ($(added "${R[meshj.p99]}" "${R[direct.p99]}")) | ${R[haproxy.p99]} ($(added "${R[haproxy.p99]}" "${R[direct.p99]}")) | | |
+| RSS after the 1,000 RPS phase, outbound + inbound (MB) | | ${R[meshj.rss1k]} | ${R[haproxy.rss1k]} | | |
+| peak RSS over the whole run, outbound + inbound (MB) | | ${R[meshj.rss]} | ${R[haproxy.rss]} | | |
+EOF
+)
+echo
+echo "$table"
+
+if [ $append -eq 1 ]; then
+  {
+    echo
+    echo "### bench/proxy.sh — $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ":!BENCHMARKS.md" || echo " with uncommitted changes")"
+    echo
+    echo "$(nproc) cores, $(java -version 2>&1 | head -1), ${secs}s per measurement; in parentheses: added over direct."
+    echo
+    echo "$table"
+  } >> BENCHMARKS.md
+  echo "appended to BENCHMARKS.md" >&2
+fi

@@ -40,6 +40,7 @@ public final class ProxyConfig {
     private final Duration connectTimeout;
     private final Duration requestTimeout;
     private final Duration headerReadTimeout;
+    private final Duration idleTimeout;
     private final int maxHeaderBytes;
     private final Duration shutdownGracePeriod;
     private final int eventLoops;
@@ -58,6 +59,7 @@ public final class ProxyConfig {
         this.connectTimeout = b.connectTimeout;
         this.requestTimeout = b.requestTimeout;
         this.headerReadTimeout = b.headerReadTimeout;
+        this.idleTimeout = b.idleTimeout;
         this.maxHeaderBytes = b.maxHeaderBytes;
         this.shutdownGracePeriod = b.shutdownGracePeriod;
         this.eventLoops = b.eventLoops;
@@ -134,6 +136,11 @@ public final class ProxyConfig {
         return headerReadTimeout;
     }
 
+    /** How long an HTTP/1 client connection may sit idle between requests before it is closed. Default 60 s. */
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
     /** Largest request or response head accepted, in bytes (431 beyond it). Default 64 KiB. */
     public int maxHeaderBytes() {
         return maxHeaderBytes;
@@ -169,6 +176,7 @@ public final class ProxyConfig {
         line(b, "connect-timeout", Durations.format(connectTimeout));
         line(b, "request-timeout", requestTimeout == null ? "(none)" : Durations.format(requestTimeout));
         line(b, "header-read-timeout", Durations.format(headerReadTimeout));
+        line(b, "idle-timeout", Durations.format(idleTimeout));
         line(b, "max-header-bytes", Integer.toString(maxHeaderBytes));
         line(b, "shutdown-grace-period", Durations.format(shutdownGracePeriod));
         line(b, "event-loops", eventLoops == 0 ? "0 (one per processor)" : Integer.toString(eventLoops));
@@ -217,6 +225,7 @@ public final class ProxyConfig {
         private Duration connectTimeout = Duration.ofSeconds(1);
         private Duration requestTimeout;
         private Duration headerReadTimeout = Duration.ofSeconds(10);
+        private Duration idleTimeout = Duration.ofSeconds(60);
         private int maxHeaderBytes = 64 * 1024;
         private Duration shutdownGracePeriod = Duration.ofSeconds(30);
         private int eventLoops = 1;
@@ -296,6 +305,11 @@ public final class ProxyConfig {
 
         public Builder headerReadTimeout(Duration d) {
             this.headerReadTimeout = positive(d, "headerReadTimeout");
+            return this;
+        }
+
+        public Builder idleTimeout(Duration d) {
+            this.idleTimeout = positive(d, "idleTimeout");
             return this;
         }
 

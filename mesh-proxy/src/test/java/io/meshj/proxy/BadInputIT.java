@@ -34,7 +34,8 @@ class BadInputIT {
     @BeforeAll
     static void start() throws Exception {
         mesh = new MeshFixture(dir)
-                .clientConfig(b -> b.headerReadTimeout(Duration.ofMillis(500)).detectTimeout(Duration.ofSeconds(1)))
+                .clientConfig(b -> b.headerReadTimeout(Duration.ofMillis(500)).idleTimeout(Duration.ofSeconds(2))
+                        .detectTimeout(Duration.ofSeconds(1)))
                 .start();
     }
 
@@ -79,6 +80,39 @@ class BadInputIT {
             b.append("X-Header-").append(i).append(": value\r\n");
         }
         assertThat(exchange(b.append("\r\n").toString())).startsWith("HTTP/1.1 431 ");
+    }
+
+    @Test
+    void connectIsRefusedAndTheConnectionStaysUsable() throws Exception {
+        String reply = exchange("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"
+                + "GET /hello HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n");
+        assertThat(reply).startsWith("HTTP/1.1 501 ").contains("method not supported: CONNECT")
+                .contains("HTTP/1.1 200 OK").endsWith("hello\n");
+    }
+
+    @Test
+    void aPartialPipelinedHeadDoesNotHoldTheConnectionForever() throws Exception {
+        // The second head arrives, incomplete, in the same read as the first request: the connection is
+        // closed by the idle timeout (2 s here) after the first answer. exchange() fails after 10 s
+        // if the proxy neither answers nor closes.
+        assertThat(exchange("GET /hello HTTP/1.1\r\nHost: web\r\n\r\nGET /hello HTTP/1.1\r\nX-A: b"))
+                .startsWith("HTTP/1.1 200 OK").endsWith("hello\n");
+    }
+
+    @Test
+    void aPipelinedHeadStalledInALaterReadGets408() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", mesh.client().outboundAddress().getPort())) {
+            s.setSoTimeout(10_000);
+            mesh.backend().clearSeen();
+            s.getOutputStream().write("GET /slow?ms=300 HTTP/1.1\r\nHost: web\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            // While the first request is in flight, half of the next head (a separate read).
+            assertThat(mesh.backend().nextSeen().uri()).isEqualTo("/slow?ms=300");
+            s.getOutputStream().write("GET /hello HTTP/1.1\r\nX-A: b".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(all).startsWith("HTTP/1.1 200 OK").contains("HTTP/1.1 408 ");
+        }
     }
 
     @Test

@@ -26,7 +26,9 @@ class HttpProxyIT {
     @BeforeAll
     static void start() throws Exception {
         mesh = new MeshFixture(dir)
-                .clientConfig(b -> b.requestTimeout(Duration.ofSeconds(2)))
+                .clientConfig(b -> b.requestTimeout(Duration.ofSeconds(2))
+                        // One loop: every request to the server proxy shares one HTTP/2 connection.
+                        .eventLoops(1))
                 .start();
     }
 
@@ -117,6 +119,125 @@ class HttpProxyIT {
         assertError(protocol, "empty", 503, "no endpoints");
         assertError(protocol, "dead", 502, "connect failed");
         assertError(protocol, "web", "/slow?ms=5000", 504, "response timeout");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"web", "plain"})
+    void aSmallBodyArrivingBeforeTheUpstreamIsReadyIsForwarded(String host) throws Exception {
+        // The body lands in the same read as the head, before the upstream stream/connection exists.
+        for (int i = 0; i < 5; i++) {
+            Result r = curl("--http1.1", "-H", "Host: " + host, "-d", "hello " + i, mesh.outboundUrl("/echo")).assertSuccess();
+            assertThat(r.stdout()).isEqualTo("hello " + i);
+        }
+    }
+
+    @Test
+    void pipelinedRequestsWithABodyStayInSync() throws Exception {
+        String pipelined = "GET /hello HTTP/1.1\r\nHost: web\r\n\r\n"
+                + "POST /echo HTTP/1.1\r\nHost: web\r\nContent-Length: 3\r\n\r\nabc"
+                + "GET /hello HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n";
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", mesh.client().outboundAddress().getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(pipelined.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String all = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            assertThat(all.split("HTTP/1.1 200 OK", -1)).hasSize(4);
+            assertThat(all).containsSubsequence("hello\n", "abc", "hello\n");
+        }
+    }
+
+    @Test
+    void anEmptyHttp2ResponseReachesAnHttp1ClientWithItsLength() throws Exception {
+        Result r = curl("--http1.1", "-i", "-H", "Host: h2direct", mesh.outboundUrl("/empty")).assertSuccess();
+        assertThat(r.stdout()).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length: 0");
+    }
+
+    @Test
+    void anEarlyHttp2AnswerArrivesWholeBeforeTheReset() throws Exception {
+        Path body = dir.resolve("early.bin");
+        writePattern(body, 300_000);
+        Result r = curl("--http2-prior-knowledge", "-i", "-H", "Host: empty", "--data-binary", "@" + body,
+                mesh.outboundUrl("/upload")).assertSuccess();
+        assertThat(r.stdout()).startsWith("HTTP/2 503").contains("no endpoints");
+    }
+
+    @Test
+    void aStuckStreamDoesNotStallOthersOnItsConnection() throws Exception {
+        // One HTTP/2 connection to the proxy (Netty's client, since curl will not multiplex uploads
+        // reliably), two streams: an upload the application never reads, then an echo. The stuck
+        // stream's unread data must not use up the connection's flow-control window.
+        // Its own pair: no request timeout (which would end the stuck stream and hide a stall), one loop.
+        java.nio.file.Path own = java.nio.file.Files.createDirectories(dir.resolve("stuck"));
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                io.netty.channel.nio.NioIoHandler.newFactory());
+        try (MeshFixture pair = new MeshFixture(own)
+                .clientConfig(b -> b.eventLoops(1).shutdownGracePeriod(Duration.ofSeconds(1)))
+                .serverConfig(b -> b.shutdownGracePeriod(Duration.ofSeconds(1)))
+                .start()) {
+            io.netty.channel.Channel conn = new io.netty.bootstrap.Bootstrap().group(group)
+                    .channel(io.netty.channel.socket.nio.NioSocketChannel.class)
+                    .handler(new io.netty.channel.ChannelInitializer<io.netty.channel.Channel>() {
+                        @Override
+                        protected void initChannel(io.netty.channel.Channel ch) {
+                            ch.pipeline().addLast(io.netty.handler.codec.http2.Http2FrameCodecBuilder.forClient().build());
+                            ch.pipeline().addLast(new io.netty.handler.codec.http2.Http2MultiplexHandler(
+                                    new io.netty.channel.ChannelInboundHandlerAdapter()));
+                        }
+                    })
+                    .connect("127.0.0.1", pair.client().outboundAddress().getPort()).sync().channel();
+            java.util.concurrent.CompletableFuture<Long> echoed = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+            io.netty.handler.codec.http2.Http2StreamChannel stuck = openStream(conn, null, null);
+            io.netty.handler.codec.http2.Http2StreamChannel echo = openStream(conn, received, echoed);
+            stuck.writeAndFlush(post("/stall", 4 * 1024 * 1024, false));
+            // Feed the stuck upload until the proxy stops taking it (its stream window is full).
+            byte[] chunk = new byte[16 * 1024];
+            for (int i = 0; i < 256 && stuck.isWritable(); i++) {
+                stuck.writeAndFlush(new io.netty.handler.codec.http.DefaultHttpContent(io.netty.buffer.Unpooled.wrappedBuffer(chunk)));
+            }
+            echo.writeAndFlush(post("/echo", 300_000, true));
+            assertThat(echoed.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(300_000L);
+            conn.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+        }
+    }
+
+    private static io.netty.handler.codec.http2.Http2StreamChannel openStream(io.netty.channel.Channel conn,
+            java.util.concurrent.atomic.AtomicLong received, java.util.concurrent.CompletableFuture<Long> done)
+            throws InterruptedException {
+        return new io.netty.handler.codec.http2.Http2StreamChannelBootstrap(conn)
+                .handler(new io.netty.channel.ChannelInitializer<io.netty.handler.codec.http2.Http2StreamChannel>() {
+                    @Override
+                    protected void initChannel(io.netty.handler.codec.http2.Http2StreamChannel ch) {
+                        ch.pipeline().addLast(new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(false));
+                        ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                                if (received != null && msg instanceof io.netty.handler.codec.http.HttpContent c) {
+                                    received.addAndGet(c.content().readableBytes());
+                                    if (msg instanceof io.netty.handler.codec.http.LastHttpContent) {
+                                        done.complete(received.get());
+                                    }
+                                }
+                                io.netty.util.ReferenceCountUtil.release(msg);
+                            }
+                        });
+                    }
+                })
+                .open().sync().getNow();
+    }
+
+    /** A POST head for {@code size} bytes; with {@code whole}, the body and end follow at once. */
+    private static Object post(String path, int size, boolean whole) {
+        io.netty.handler.codec.http.HttpHeaders h = new io.netty.handler.codec.http.DefaultHttpHeaders()
+                .set("host", "web").set("content-length", size);
+        if (!whole) {
+            return new io.netty.handler.codec.http.DefaultHttpRequest(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+                    io.netty.handler.codec.http.HttpMethod.POST, path, h);
+        }
+        return new io.netty.handler.codec.http.DefaultFullHttpRequest(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+                io.netty.handler.codec.http.HttpMethod.POST, path, io.netty.buffer.Unpooled.wrappedBuffer(new byte[size]), h,
+                io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
     }
 
     @Test

@@ -23,6 +23,7 @@ import java.util.function.Consumer;
  *   <li>{@code plain.default:80} — the backend, not meshed (the client proxy dials it directly);</li>
  *   <li>{@code empty.default:80} — a known service without endpoints;</li>
  *   <li>{@code dead.default:80} — an endpoint nobody listens on;</li>
+ *   <li>{@code h2direct.default:80} — the backend marked h2 but dialed directly (no proxy in front);</li>
  *   <li>plus whatever {@link #service} adds before {@link #start}.</li>
  * </ul>
  */
@@ -79,6 +80,8 @@ public final class MeshFixture implements AutoCloseable {
         yaml.append("  plain.default:80:\n    - 127.0.0.1:").append(backend.port()).append('\n');
         yaml.append("  empty.default:80: []\n");
         yaml.append("  dead.default:80:\n    - 127.0.0.1:").append(unusedPort()).append('\n');
+        yaml.append("  h2direct.default:80:\n    - address: 127.0.0.1:").append(backend.port())
+                .append("\n      protocol: h2\n");
         extraServices.forEach((name, endpoints) -> yaml.append("  ").append(name).append(":\n")
                 .append(endpoints.replace("%INBOUND%", Integer.toString(inbound))).append('\n'));
         Path file = Files.writeString(dir.resolve("endpoints.yml"), yaml);

@@ -59,6 +59,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code GET /slow?ms=M} → {@code slow\n} after M ms</li>
  *   <li>{@code GET /headers} → the request headers, one {@code name: value} per line</li>
  *   <li>{@code GET /trailers} → a chunked body followed by the trailer {@code x-trailer: yes}</li>
+ *   <li>{@code GET /empty} → 200 with no body and no Content-Length (on HTTP/2: HEADERS with END_STREAM)</li>
+ *   <li>{@code POST /stall} → never answers and stops reading the body (a stuck application)</li>
  * </ul>
  */
 public final class TestBackend implements AutoCloseable {
@@ -109,6 +111,15 @@ public final class TestBackend implements AutoCloseable {
                 ch.pipeline().remove(HttpServerExpectContinueHandler.class);
                 ch.pipeline().remove(Handler.class);
                 ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().build());
+                // A large connection window, so one stream the application leaves unread (/stall) does not
+                // block the others here: tests of the proxies' windows must not measure this server's.
+                ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void handlerAdded(ChannelHandlerContext ctx) {
+                        ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame(16 * 1024 * 1024));
+                        ctx.pipeline().remove(this);
+                    }
+                });
                 ch.pipeline().addLast(new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
@@ -258,6 +269,8 @@ public final class TestBackend implements AutoCloseable {
                     last.trailingHeaders().set("x-trailer", "yes");
                     ctx.writeAndFlush(last);
                 }
+                case "/empty" -> ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+                case "/stall" -> ctx.channel().config().setAutoRead(false);
                 default -> respond(ctx, request, HttpResponseStatus.NOT_FOUND, "not found\n");
             }
         }
@@ -292,6 +305,16 @@ public final class TestBackend implements AutoCloseable {
         private String param(QueryStringDecoder q, String name, String def) {
             List<String> v = q.parameters().get(name);
             return v == null || v.isEmpty() ? def : v.get(0);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof io.netty.handler.codec.http2.Http2ResetFrame) {
+                // A reset stream that stopped reading (/stall) must be closed to free what it queued.
+                ctx.close();
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
         }
 
         @Override

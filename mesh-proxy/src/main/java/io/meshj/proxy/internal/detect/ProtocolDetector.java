@@ -100,7 +100,7 @@ public final class ProtocolDetector {
             i++;
         }
         if (i == limit) {
-            return null;
+            return n >= MAX_PEEK ? Protocol.OPAQUE : null;
         }
         byte minor = in.getByte(start + i);
         if (minor != '0' && minor != '1') {
@@ -108,7 +108,7 @@ public final class ProtocolDetector {
         }
         i++;
         if (i == limit) {
-            return null;
+            return n >= MAX_PEEK ? Protocol.OPAQUE : null;
         }
         byte end = in.getByte(start + i);
         return end == '\r' || end == '\n' ? Protocol.HTTP1 : Protocol.OPAQUE;

@@ -1,6 +1,7 @@
 package io.meshj.proxy.internal.http;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http2.Http2Error;
 
 /**
@@ -18,9 +19,10 @@ interface Downstream {
     /**
      * The call ended. {@code requestComplete} says whether the whole request was read; an HTTP/1
      * connection then reads its next request (or closes, with {@code close} or a partly read request);
-     * an HTTP/2 stream whose request was not fully read is reset with NO_ERROR (RFC 9113 §8.1).
+     * an HTTP/2 stream whose request was not fully read is reset with NO_ERROR (RFC 9113 §8.1) once
+     * {@code lastWrite} (the end of the response, may be null) has gone out.
      */
-    void callEnded(ProxyCall call, boolean requestComplete, boolean close);
+    void callEnded(ProxyCall call, boolean requestComplete, boolean close, ChannelFuture lastWrite);
 
     /** Abandons the exchange: RST_STREAM with {@code error} on HTTP/2, closing the connection on HTTP/1. */
     void abort(Http2Error error);

@@ -2,6 +2,7 @@ package io.meshj.proxy.internal.http;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -18,8 +19,8 @@ import java.util.ArrayDeque;
 
 /**
  * The downstream side of an HTTP/1 connection: turns each request into a {@link ProxyCall}, one at a
- * time. Pipelined requests that arrive while one is in flight wait in a queue (reading pauses when it
- * holds {@value #MAX_QUEUED} messages) and are served in order, as HTTP/1.1 requires.
+ * time. Pipelined requests that arrive while one is in flight wait in a queue (reading pauses as soon as
+ * anything is queued, so the queue holds at most one read) and are served in order, as HTTP/1.1 requires.
  *
  * <p>A request the codec could not parse gets its status (400, 414 or 431) and the connection closes:
  * after a framing error nothing else on the connection can be trusted.
@@ -28,8 +29,6 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
 
     static final String NAME = "http1";
     static final String CODEC_NAME = "http-codec";
-    /** Pipelined messages held while a request is in flight before reading pauses. */
-    private static final int MAX_QUEUED = 64;
 
     private final ProxyContext context;
     private Channel channel;
@@ -79,9 +78,9 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
                     queued = new ArrayDeque<>(4);
                 }
                 queued.add(http);
-                if (queued.size() >= MAX_QUEUED) {
-                    channel.config().setAutoRead(false); // enough waiting; resumed when the queue drains
-                }
+                // Read no further until the call in flight ends: what was read is bounded by one read,
+                // and a client pipelining a large body behind a slow request cannot grow the queue.
+                channel.config().setAutoRead(false);
             }
             return;
         }
@@ -181,7 +180,16 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
     }
 
     @Override
-    public void callEnded(ProxyCall ended, boolean requestComplete, boolean close) {
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        // Removed when the connection switches protocols (WebSocket): nothing queued will be served.
+        if (queued != null) {
+            queued.forEach(ReferenceCountUtil::release);
+            queued.clear();
+        }
+    }
+
+    @Override
+    public void callEnded(ProxyCall ended, boolean requestComplete, boolean close, ChannelFuture lastWrite) {
         if (ended != call) {
             return;
         }

@@ -1,5 +1,6 @@
 package io.meshj.proxy.internal.http;
 
+import io.meshj.proxy.internal.Http2Windows;
 import io.meshj.proxy.internal.QuietCloseHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -25,7 +26,8 @@ public final class HttpServerPipelines {
     /** An HTTP/1 connection: head timeout, codec, and the handler that makes each request a call. */
     public static void http1(ChannelPipeline p, ProxyContext context) {
         int maxHead = context.config().maxHeaderBytes();
-        p.addLast(RequestHeadTimeoutHandler.NAME, new RequestHeadTimeoutHandler(context.config().headerReadTimeout(), context));
+        p.addLast(RequestHeadTimeoutHandler.NAME, new RequestHeadTimeoutHandler(context.config().headerReadTimeout(),
+                context.config().idleTimeout(), context));
         p.addLast(Http1ServerHandler.CODEC_NAME, new HttpServerCodec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxHead)
                 .setMaxHeaderSize(maxHead)
@@ -54,6 +56,7 @@ public final class HttpServerPipelines {
                 .gracefulShutdownTimeoutMillis(context.config().shutdownGracePeriod().toMillis())
                 .validateHeaders(true)
                 .build());
+        p.addLast("window", new Http2Windows.ConnectionWindowHandler());
         p.addLast("multiplex", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {

@@ -11,6 +11,7 @@ import io.meshj.proxy.internal.upstream.UpstreamLease;
 import io.meshj.proxy.internal.upstream.UpstreamListener;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -30,6 +31,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -65,6 +67,8 @@ final class ProxyCall implements UpstreamListener {
     private final boolean upgradeRequest;
     private final boolean clientKeepAlive;
     private final boolean expectsBody;
+    /** The request head carries the whole request: a FullHttpRequest, or an HTTP/1 request without body. */
+    private final boolean bodyless;
     private final long startNanos = System.nanoTime();
     private final EventLoop loop;
 
@@ -78,6 +82,7 @@ final class ProxyCall implements UpstreamListener {
     private boolean upstreamKeepAlive = true;
     private boolean skipInformationalEnd;
     private boolean finished;
+    private ChannelFuture lastWrite;
 
     ProxyCall(ProxyContext context, Downstream down, HttpRequest request) {
         this.context = context;
@@ -91,6 +96,7 @@ final class ProxyCall implements UpstreamListener {
         // answering it early leaves the connection in sync; HTTP/2 ends the stream explicitly.
         this.expectsBody = down.isHttp2() || HttpUtil.isTransferEncodingChunked(request)
                 || HttpUtil.getContentLength(request, 0L) > 0;
+        this.bodyless = request instanceof LastHttpContent || !expectsBody;
         if (request instanceof LastHttpContent) {
             requestComplete = true; // a FullHttpRequest: headers and (empty or whole) body in one message
         } else if (!expectsBody) {
@@ -112,6 +118,11 @@ final class ProxyCall implements UpstreamListener {
             // leaves reading on: toggling it costs two epoll_ctl calls per request, and the connection
             // queues any pipelined request behind this one itself.)
             Backpressure.pause(down.channel());
+        }
+        if (HttpMethod.CONNECT.equals(request.method())) {
+            // A tunnel through the proxy would bypass routing and leave a pooled connection in raw mode.
+            respond(ProxyError.METHOD_NOT_SUPPORTED, "CONNECT");
+            return;
         }
         Authority authority;
         try {
@@ -189,6 +200,10 @@ final class ProxyCall implements UpstreamListener {
         }
         finish(false);
         if (lease != null) {
+            if (lease.isHttp2() && lease.channel().isActive() && error != Http2Error.CANCEL) {
+                // Pass the client's reason on (closing the stream alone would say CANCEL).
+                lease.channel().writeAndFlush(new DefaultHttp2ResetFrame(error));
+            }
             // Closing an open HTTP/2 stream sends RST_STREAM(CANCEL); an HTTP/1 connection mid-exchange is closed.
             lease.release(false);
         }
@@ -271,7 +286,8 @@ final class ProxyCall implements UpstreamListener {
     /** The request head as the upstream gets it. */
     private HttpRequest upstreamRequest(boolean http2) {
         // A FullHttpRequest (an HTTP/2 request without body) is forwarded whole; both codecs encode it.
-        HttpRequest out = request instanceof FullHttpMessage || !requestComplete ? request
+        // (Not requestComplete: a small body may have arrived whole before the upstream was ready.)
+        HttpRequest out = request instanceof FullHttpMessage || !bodyless ? request
                 : new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
                         Unpooled.EMPTY_BUFFER, request.headers(), HttpHeaders.EMPTY_HEADERS);
         HttpHeaders h = out.headers();
@@ -292,7 +308,7 @@ final class ProxyCall implements UpstreamListener {
             }
         } else {
             out.setProtocolVersion(HttpVersion.HTTP_1_1);
-            if (!HttpUtil.isContentLengthSet(out) && !HttpUtil.isTransferEncodingChunked(out) && !requestComplete) {
+            if (!HttpUtil.isContentLengthSet(out) && !HttpUtil.isTransferEncodingChunked(out) && !bodyless) {
                 // An HTTP/2 request with a body of unknown length: HTTP/1 frames it in chunks.
                 HttpUtil.setTransferEncodingChunked(out, true);
             }
@@ -319,8 +335,15 @@ final class ProxyCall implements UpstreamListener {
                 forwardInformational(response);
                 return;
             }
-            if (status.code() == 101 && upgradeRequest && !lease.isHttp2()) {
-                switchProtocols(response);
+            if (status.code() == 101) {
+                if (upgradeRequest && !lease.isHttp2()) {
+                    switchProtocols(response);
+                    return;
+                }
+                // A switch nobody asked for leaves the upstream's decoder in another protocol.
+                ReferenceCountUtil.release(msg);
+                upstreamKeepAlive = false;
+                upstreamFailed(ProxyError.UPSTREAM_PROTOCOL_ERROR, "101 Switching Protocols without an upgrade request");
                 return;
             }
             responseHead(response);
@@ -337,7 +360,13 @@ final class ProxyCall implements UpstreamListener {
                     upstreamFailed(ProxyError.UPSTREAM_PROTOCOL_ERROR, rootMessage(content.decoderResult().cause()));
                     return;
                 }
-                down.channel().write(content, down.channel().voidPromise());
+                if (msg instanceof LastHttpContent) {
+                    lastWrite = down.channel().write(content);
+                } else {
+                    down.channel().write(content, down.channel().voidPromise());
+                }
+            } else if (msg instanceof LastHttpContent) {
+                lastWrite = down.channel().write(msg); // a whole response (FullHttpResponse) went out as the head
             }
             if (msg instanceof LastHttpContent) {
                 responseComplete = true;
@@ -370,13 +399,22 @@ final class ProxyCall implements UpstreamListener {
             if (!clientKeepAlive || context.isDraining()) {
                 h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
-            if (!(response instanceof FullHttpMessage) && !HttpUtil.isContentLengthSet(response)
-                    && !HttpUtil.isTransferEncodingChunked(response) && mayHaveBody(response)) {
-                // A body delimited by the upstream closing its connection: chunk it for our client instead.
-                HttpUtil.setTransferEncodingChunked(response, true);
+            if (!HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response)
+                    && mayHaveBody(response)) {
+                if (response instanceof FullHttpMessage full) {
+                    // A whole HTTP/2 response (HEADERS with END_STREAM, or HEADERS + one DATA): say its length.
+                    HttpUtil.setContentLength(response, full.content().readableBytes());
+                } else {
+                    // A body delimited by the upstream closing its connection, or HTTP/2 DATA frames of
+                    // unknown total: chunk it for our client.
+                    HttpUtil.setTransferEncodingChunked(response, true);
+                }
             }
         }
-        down.channel().write(response, down.channel().voidPromise());
+        if (!(response instanceof FullHttpResponse)) {
+            down.channel().write(response, down.channel().voidPromise());
+        }
+        // (A FullHttpResponse is written by onResponseObject, which keeps its future.)
     }
 
     private boolean mayHaveBody(HttpResponse response) {
@@ -538,12 +576,12 @@ final class ProxyCall implements UpstreamListener {
         if (!down.isHttp2() && (close || !inSync)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
-        down.channel().writeAndFlush(response, down.channel().voidPromise());
+        ChannelFuture written = down.channel().writeAndFlush(response);
         finish(false);
         if (lease != null) {
             lease.release(false);
         }
-        down.callEnded(this, down.isHttp2() ? requestComplete : inSync, close);
+        down.callEnded(this, down.isHttp2() ? requestComplete : inSync, close, written);
     }
 
     /** The response ended normally. */
@@ -551,7 +589,8 @@ final class ProxyCall implements UpstreamListener {
         boolean reusable = requestComplete && upstreamKeepAlive;
         finish(true);
         lease.release(reusable);
-        down.callEnded(this, down.isHttp2() || expectsBody ? requestComplete : true, !clientKeepAlive || context.isDraining());
+        down.callEnded(this, down.isHttp2() || expectsBody ? requestComplete : true, !clientKeepAlive || context.isDraining(),
+                lastWrite);
     }
 
     private void finish(boolean normally) {

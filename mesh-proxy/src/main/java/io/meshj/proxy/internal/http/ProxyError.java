@@ -21,6 +21,8 @@ public enum ProxyError {
     NO_APP_PORT(502, 14, "no application port configured"),
     /** The request has no authority (no Host header, no :authority). */
     NO_AUTHORITY(400, 13, "request has no authority"),
+    /** A method the proxy does not forward (CONNECT). */
+    METHOD_NOT_SUPPORTED(501, 12, "method not supported"),
     /** The request could not be parsed. */
     BAD_REQUEST(400, 13, "malformed request"),
     /** The request line is longer than the proxy accepts. */

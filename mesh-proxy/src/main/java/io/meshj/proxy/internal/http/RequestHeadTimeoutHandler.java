@@ -9,10 +9,17 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Limits how long an HTTP/1 client may take to send a request head once it has started one — the
- * slowloris defence. The clock starts at the first byte of a request and stops when the codec has
- * decoded its head; a client that stalls half-way gets 408 and the connection is closed. An idle
- * keep-alive connection (no bytes at all) is not timed here.
+ * The clocks of an HTTP/1 client connection between requests — the slowloris defence and the
+ * keep-alive idle timeout.
+ *
+ * <ul>
+ *   <li>Once the first byte of a request head arrives, the whole head must follow within the header
+ *       read timeout, or the client gets 408 and the connection closes.</li>
+ *   <li>A keep-alive connection with no request in flight closes (silently) after the idle timeout.
+ *       This also bounds a pipelined head that arrived, incomplete, in the same read as the previous
+ *       request: the codec holds those bytes where this handler cannot see them, so they are only
+ *       known to be possible, not present.</li>
+ * </ul>
  *
  * <p>Sits before the HTTP codec, so it sees raw bytes; its 408 is written from the tail of the
  * pipeline so the codec encodes it.
@@ -21,33 +28,78 @@ final class RequestHeadTimeoutHandler extends ChannelInboundHandlerAdapter {
 
     static final String NAME = "head-timeout";
 
-    private final Duration timeout;
+    private final Duration headTimeout;
+    private final Duration idleTimeout;
     private final ProxyContext context;
+    private ChannelHandlerContext ctx;
     private boolean awaitingHead = true;
+    private boolean inRead;
+    /** Raw bytes arrived in a read after the one that completed the last head. */
+    private boolean bytesSinceHead;
     private ScheduledFuture<?> timer;
+    private boolean timingHead;
 
-    RequestHeadTimeoutHandler(Duration timeout, ProxyContext context) {
-        this.timeout = timeout;
+    RequestHeadTimeoutHandler(Duration headTimeout, Duration idleTimeout, ProxyContext context) {
+        this.headTimeout = headTimeout;
+        this.idleTimeout = idleTimeout;
         this.context = context;
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (awaitingHead && timer == null && msg instanceof ByteBuf buf && buf.isReadable()) {
-            timer = ctx.executor().schedule(() -> expire(ctx), timeout.toNanos(), TimeUnit.NANOSECONDS);
-        }
-        ctx.fireChannelRead(msg);
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
     }
 
-    /** The codec produced the request head: stop the clock. */
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof ByteBuf buf && buf.isReadable()) {
+            if (awaitingHead) {
+                startHeadClock();
+            } else {
+                bytesSinceHead = true;
+            }
+        }
+        inRead = true;
+        try {
+            ctx.fireChannelRead(msg);
+        } finally {
+            inRead = false;
+        }
+    }
+
+    /** The codec produced a request head: stop the clocks. */
     void headReceived() {
         awaitingHead = false;
+        // Bytes behind the head in this same read are invisible here; count them as possible.
+        bytesSinceHead = false;
         cancel();
     }
 
-    /** The previous exchange ended on a keep-alive connection: the next request's clock starts at its first byte. */
+    /**
+     * The previous exchange ended on a keep-alive connection. If bytes arrived during it, they may be
+     * the next head already sitting in the codec: its clock starts now (they may also have been the
+     * previous body, in which case an idle client gets a 408 after the timeout, which HTTP allows).
+     * Otherwise the idle clock runs until the next request's first byte.
+     */
     void awaitNextHead() {
         awaitingHead = true;
+        if (bytesSinceHead) {
+            bytesSinceHead = false;
+            startHeadClock();
+        } else {
+            cancel();
+            timingHead = false;
+            timer = ctx.executor().schedule(this::idle, idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void startHeadClock() {
+        if (timer != null && timingHead) {
+            return;
+        }
+        cancel();
+        timingHead = true;
+        timer = ctx.executor().schedule(this::headTimedOut, headTimeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -61,15 +113,22 @@ final class RequestHeadTimeoutHandler extends ChannelInboundHandlerAdapter {
         cancel();
     }
 
-    private void expire(ChannelHandlerContext ctx) {
+    private void headTimedOut() {
         timer = null;
         if (!awaitingHead || !ctx.channel().isActive()) {
             return;
         }
         context.metrics().error(context.direction(), ProxyError.REQUEST_HEAD_TIMEOUT);
         ctx.channel().writeAndFlush(ProxyErrorResponses.of(ProxyError.REQUEST_HEAD_TIMEOUT,
-                        "no complete request head within " + timeout.toMillis() + " ms", false, ctx.alloc()))
+                        "no complete request head within " + headTimeout.toMillis() + " ms", false, ctx.alloc()))
                 .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void idle() {
+        timer = null;
+        if (awaitingHead && !inRead) {
+            ctx.channel().close();
+        }
     }
 
     private void cancel() {

@@ -1,6 +1,7 @@
 package io.meshj.proxy.internal.upstream;
 
 import io.meshj.core.name.Authority;
+import io.meshj.proxy.internal.Http2Windows;
 import io.meshj.proxy.internal.QuietCloseHandler;
 import io.meshj.proxy.internal.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
@@ -113,6 +114,7 @@ public final class UpstreamConnector {
             }
             Channel ch = f.channel();
             allChannels.add(ch);
+            pool.track(ch);
             ch.pipeline().get(Http1UpstreamHandler.class).attach(listener);
             if (!promise.trySuccess(new UpstreamLease(ch, false, pool))) {
                 ch.close();
@@ -137,6 +139,10 @@ public final class UpstreamConnector {
 
         void offer(Channel ch) {
             idle.addLast(ch);
+        }
+
+        /** Forgets {@code ch} when it closes; registered once per connection, when it is made. */
+        void track(Channel ch) {
             ch.closeFuture().addListener(f -> idle.remove(ch));
         }
     }
@@ -182,6 +188,7 @@ public final class UpstreamConnector {
                     // event-loop turn instead of one syscall per stream (gRPC-Java's WriteQueue does the same).
                     ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
                     ch.pipeline().addLast("h2", codec);
+                    ch.pipeline().addLast("window", new Http2Windows.ConnectionWindowHandler());
                     // Server push is disabled, so no stream is ever opened by the other side.
                     ch.pipeline().addLast("multiplex", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
                     ch.pipeline().addLast("watch", new ChannelInboundHandlerAdapter() {

@@ -40,6 +40,9 @@ public final class UpstreamLease {
         }
         released = true;
         if (http2) {
+            // Closing also releases frames a paused stream still queues. (Reading them instead would
+            // return their flow-control window a second time: the connection already took it back
+            // when the stream ended, and Netty then fails the whole connection.)
             if (channel.isActive()) {
                 channel.close();
             }

@@ -62,6 +62,17 @@ class ProtocolDetectorTest {
     }
 
     @Test
+    void aRequestLineEndingExactlyAtThePeekLimitIsDecided() {
+        // "FOO /aaa…a HTTP/1." ends exactly at MAX_PEEK bytes, with more bytes behind it.
+        String prefix = "FOO /";
+        String suffix = " HTTP/1.";
+        String line = prefix + "a".repeat(ProtocolDetector.MAX_PEEK - prefix.length() - suffix.length()) + suffix;
+        assertThat(line).hasSize(ProtocolDetector.MAX_PEEK);
+        assertThat(detect(line + "1\r\n" + "x".repeat(100_000))).isEqualTo(Protocol.OPAQUE);
+        assertThat(detect(line.substring(0, line.length() - 1) + ".1")).isEqualTo(Protocol.OPAQUE);
+    }
+
+    @Test
     void aHugeTokenWithoutALineEndIsOpaque() {
         assertThat(detect("X".repeat(ProtocolDetector.MAX_PEEK + 1))).isEqualTo(Protocol.OPAQUE);
         assertThat(detect("FOO /" + "a".repeat(ProtocolDetector.MAX_PEEK))).isEqualTo(Protocol.OPAQUE);

@@ -91,8 +91,7 @@ bin/meshj proxy --outbound-listen 127.0.0.1:$MESH_OUT --inbound-listen 127.0.0.1
 mesh_out=$!; pids+=($mesh_out)
 
 # --- haproxy pair: one thread each, h2c between them ---
-cat > "$work/haproxy-out.cfg" <<EOF
-global
+haproxy_common='global
   nbthread 1
   maxconn 4096
 defaults
@@ -101,6 +100,8 @@ defaults
   timeout client 60s
   timeout server 60s
   http-reuse always
+'
+{ printf '%s' "$haproxy_common"; cat <<EOF
 frontend out_h1
   bind 127.0.0.1:$HA_OUT_H1
   default_backend to_in_h1
@@ -112,16 +113,8 @@ backend to_in_h1
 backend to_in_h2
   server in 127.0.0.1:$HA_IN proto h2
 EOF
-cat > "$work/haproxy-in.cfg" <<EOF
-global
-  nbthread 1
-  maxconn 4096
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  http-reuse always
+} > "$work/haproxy-out.cfg"
+{ printf '%s' "$haproxy_common"; cat <<EOF
 frontend in
   bind 127.0.0.1:$HA_IN proto h2
   use_backend app_h2 if { req.hdr(host) -m beg bench-h2 }
@@ -131,6 +124,7 @@ backend app_h1
 backend app_h2
   server app 127.0.0.1:$NGINX_H2 proto h2
 EOF
+} > "$work/haproxy-in.cfg"
 haproxy -f "$work/haproxy-in.cfg" -db > "$work/haproxy-in.log" 2>&1 &
 ha_in=$!; pids+=($ha_in)
 haproxy -f "$work/haproxy-out.cfg" -db > "$work/haproxy-out.log" 2>&1 &

@@ -33,6 +33,8 @@ public final class ProxyProcess implements AutoCloseable {
         this.log = log;
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // Every buffer the proxy allocates is tracked; close() fails the test on a reported leak.
+        command.add("-Dio.netty.leakDetection.level=paranoid");
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.meshj.proxy.ProxyMain",
                 "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
@@ -91,10 +93,14 @@ public final class ProxyProcess implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() throws InterruptedException, IOException {
         process.destroy(); // SIGTERM: the proxy drains (1 s grace) and exits
         if (!process.waitFor(15, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+        String output = output();
+        if (output.contains("LEAK:")) {
+            throw new AssertionError("the proxy leaked buffers:\n" + output);
         }
     }
 }

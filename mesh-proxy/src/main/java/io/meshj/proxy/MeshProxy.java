@@ -22,7 +22,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
@@ -187,7 +186,7 @@ public final class MeshProxy implements AutoCloseable {
             closeQuietly(inboundServer);
             for (Channel ch : downstreams) {
                 ch.eventLoop().execute(() -> {
-                    if (ch.pipeline().get(Http2FrameCodec.class) != null || HttpServerPipelines.isIdleHttp1(ch)) {
+                    if (HttpServerPipelines.isHttp2(ch) || HttpServerPipelines.isIdleHttp1(ch)) {
                         ch.close(); // HTTP/2: GOAWAY, then close once its streams finish
                     }
                 });

@@ -1,20 +1,39 @@
 package io.meshj.proxy.internal.http;
 
-import io.netty.channel.Channel;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http2.Http2Error;
 
 /**
  * Where a {@link ProxyCall} came from and answers to: an HTTP/1 connection (one request at a time) or
- * an HTTP/2 stream. Called on the downstream channel's event loop.
+ * an HTTP/2 stream. Both speak HttpObjects. Called on the downstream's event loop.
  */
 interface Downstream {
 
-    /** The HTTP/1 connection or HTTP/2 stream channel; it reads and writes HttpObjects. */
-    Channel channel();
+    EventLoop eventLoop();
+
+    ByteBufAllocator alloc();
 
     /** True for an HTTP/2 stream. */
     boolean isHttp2();
+
+    /** Writes part of the response (taking ownership), without a future. */
+    void write(HttpObject msg);
+
+    /** Writes part of the response (taking ownership); the future completes when it is written. */
+    ChannelFuture writeWithFuture(HttpObject msg);
+
+    void flush();
+
+    /** False while the client is not taking what is written (its window, or the socket, is full). */
+    boolean isWritable();
+
+    /** Stops reading the request until {@link #resumeReading()}; what the client sends waits in its window or the socket. */
+    void pauseReading();
+
+    void resumeReading();
 
     /**
      * The call ended. {@code requestComplete} says whether the whole request was read; an HTTP/1

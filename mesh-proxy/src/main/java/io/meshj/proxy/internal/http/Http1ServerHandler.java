@@ -1,11 +1,13 @@
 package io.meshj.proxy.internal.http;
 
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
@@ -50,9 +52,50 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
         return call == null && (queued == null || queued.isEmpty());
     }
 
-    @Override
-    public Channel channel() {
+    /** The connection (for switching it to another protocol). */
+    Channel channel() {
         return channel;
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return channel.eventLoop();
+    }
+
+    @Override
+    public ByteBufAllocator alloc() {
+        return channel.alloc();
+    }
+
+    @Override
+    public void write(HttpObject msg) {
+        channel.write(msg, channel.voidPromise());
+    }
+
+    @Override
+    public ChannelFuture writeWithFuture(HttpObject msg) {
+        return channel.write(msg);
+    }
+
+    @Override
+    public void flush() {
+        channel.flush();
+    }
+
+    @Override
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    @Override
+    public void pauseReading() {
+        channel.config().setAutoRead(false);
+    }
+
+    @Override
+    public void resumeReading() {
+        channel.config().setAutoRead(true);
+        channel.read();
     }
 
     @Override

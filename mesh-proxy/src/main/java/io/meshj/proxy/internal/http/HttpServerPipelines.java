@@ -2,20 +2,18 @@ package io.meshj.proxy.internal.http;
 
 import io.meshj.proxy.internal.Http2Windows;
 import io.meshj.proxy.internal.QuietCloseHandler;
+import io.meshj.proxy.internal.h2.H2ConnectionHandler;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.flush.FlushConsolidationHandler;
 
 /** Installs the downstream HTTP handlers on a connection once its protocol is known. */
 public final class HttpServerPipelines {
+
+    private static final String HTTP2_NAME = "h2";
 
     /** Largest body part the HTTP/1 decoder emits at once; bodies stream in parts of at most this. */
     private static final int MAX_CHUNK_BYTES = 64 * 1024;
@@ -42,28 +40,26 @@ public final class HttpServerPipelines {
     }
 
     /**
-     * An HTTP/2 connection (prior knowledge): the frame codec, with the head-size limit advertised as
-     * SETTINGS_MAX_HEADER_LIST_SIZE (Netty answers larger heads with 431), and one child channel per
-     * stream, each with the HttpObject conversion and a call handler. On close, the codec sends GOAWAY
-     * and lets active streams finish for the shutdown grace period.
+     * An HTTP/2 connection (prior knowledge): the connection handler, with the head-size limit advertised
+     * as SETTINGS_MAX_HEADER_LIST_SIZE (Netty answers larger heads with 431), and each stream's request
+     * made a call. On close, the handler sends GOAWAY and lets active streams finish for the shutdown
+     * grace period.
      */
     public static void http2(ChannelPipeline p, ProxyContext context) {
         // Streams of one connection flush independently; coalesce them into one write per loop turn.
         p.addLast("flush", new FlushConsolidationHandler(256, true));
-        p.addLast("h2", Http2FrameCodecBuilder.forServer()
+        p.addLast(HTTP2_NAME, H2ConnectionHandler.forServer(stream -> new Http2ServerStream(context, stream))
                 .initialSettings(Http2Settings.defaultSettings()
                         .maxHeaderListSize(context.config().maxHeaderBytes()))
                 .gracefulShutdownTimeoutMillis(context.config().shutdownGracePeriod().toMillis())
                 .validateHeaders(true)
+                .connectionWindow(Http2Windows.CONNECTION_WINDOW)
                 .build());
-        p.addLast("window", new Http2Windows.ConnectionWindowHandler());
-        p.addLast("multiplex", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-            @Override
-            protected void initChannel(Http2StreamChannel ch) {
-                ch.pipeline().addLast("codec", new Http2StreamFrameToHttpObjectCodec(true, false));
-                ch.pipeline().addLast("stream", new Http2StreamServerHandler(context));
-            }
-        }));
         p.addLast("h2-errors", QuietCloseHandler.INSTANCE);
+    }
+
+    /** True for a downstream HTTP/2 connection (closing it is a graceful GOAWAY). */
+    public static boolean isHttp2(Channel ch) {
+        return ch.pipeline().get(HTTP2_NAME) != null;
     }
 }

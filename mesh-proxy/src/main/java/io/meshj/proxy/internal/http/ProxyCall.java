@@ -31,7 +31,6 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -54,9 +53,8 @@ import java.util.concurrent.TimeUnit;
  * error responses ({@link ProxyErrorResponses}); failures after it are resets (HTTP/2) or a closed
  * connection (HTTP/1); resets propagate in both directions with their error codes.
  *
- * <p>Threading: everything runs on the downstream channel's event loop, which is also the upstream's
- * (upstreams are connected on the requesting loop); shared HTTP/2 upstream connections may live on
- * another loop, in which case their stream events are handed over by Netty.
+ * <p>Threading: everything runs on the downstream connection's event loop, which is also the
+ * upstream's: upstream connections, HTTP/1 and shared HTTP/2 alike, are pooled per event loop.
  */
 final class ProxyCall implements UpstreamListener {
 
@@ -88,7 +86,7 @@ final class ProxyCall implements UpstreamListener {
         this.context = context;
         this.down = down;
         this.request = request;
-        this.loop = down.channel().eventLoop();
+        this.loop = down.eventLoop();
         this.grpc = ProxyErrorResponses.isGrpc(request);
         this.upgradeRequest = !down.isHttp2() && HopByHop.isUpgrade(request.headers());
         this.clientKeepAlive = down.isHttp2() || HttpUtil.isKeepAlive(request);
@@ -117,7 +115,7 @@ final class ProxyCall implements UpstreamListener {
             // Hold the body back until there is an upstream to stream it to. (A bodyless HTTP/1 request
             // leaves reading on: toggling it costs two epoll_ctl calls per request, and the connection
             // queues any pipelined request behind this one itself.)
-            Backpressure.pause(down.channel());
+            down.pauseReading();
         }
         if (HttpMethod.CONNECT.equals(request.method())) {
             // A tunnel through the proxy would bypass routing and leave a pooled connection in raw mode.
@@ -167,25 +165,24 @@ final class ProxyCall implements UpstreamListener {
             pending.add(content);
             return;
         }
-        Channel up = lease.channel();
-        up.write(content, up.voidPromise());
-        if (!requestComplete && !up.isWritable()) {
-            Backpressure.pause(down.channel());
+        lease.write(content);
+        if (!requestComplete && !lease.isWritable()) {
+            down.pauseReading();
         }
     }
 
     void onDownstreamReadComplete() {
         if (lease != null && !finished) {
-            lease.channel().flush();
+            lease.flush();
         }
     }
 
     void onDownstreamWritabilityChanged(boolean writable) {
         if (lease != null && !finished && !responseComplete) {
             if (writable) {
-                Backpressure.resume(lease.channel());
+                lease.resumeReading();
             } else {
-                Backpressure.pause(lease.channel());
+                lease.pauseReading();
             }
         }
     }
@@ -200,11 +197,11 @@ final class ProxyCall implements UpstreamListener {
         }
         finish(false);
         if (lease != null) {
-            if (lease.isHttp2() && lease.channel().isActive() && error != Http2Error.CANCEL) {
-                // Pass the client's reason on (closing the stream alone would say CANCEL).
-                lease.channel().writeAndFlush(new DefaultHttp2ResetFrame(error));
+            if (error != Http2Error.CANCEL) {
+                // Pass the client's reason on (releasing the stream alone would say CANCEL).
+                lease.reset(error);
             }
-            // Closing an open HTTP/2 stream sends RST_STREAM(CANCEL); an HTTP/1 connection mid-exchange is closed.
+            // Releasing an open HTTP/2 stream sends RST_STREAM(CANCEL); an HTTP/1 connection mid-exchange is closed.
             lease.release(false);
         }
     }
@@ -256,28 +253,26 @@ final class ProxyCall implements UpstreamListener {
             l.release(false);
             return;
         }
-        Channel connection = l.channel().parent() != null ? l.channel().parent() : l.channel();
-        if (context.isSelf(connection.remoteAddress())) {
+        if (context.isSelf(l.remoteAddress())) {
             l.release(false);
-            connection.close();
+            l.channel().close();
             target.onFailure(System.nanoTime() - startNanos);
             respond(ProxyError.LOOP_DETECTED, target.address().toString());
             return;
         }
         lease = l;
-        Channel up = l.channel();
-        up.write(upstreamRequest(l.isHttp2()), up.voidPromise());
+        l.write(upstreamRequest(l.isHttp2()));
         if (pending != null) {
             HttpContent c;
             while ((c = pending.poll()) != null) {
-                up.write(c, up.voidPromise());
+                l.write(c);
             }
         }
-        up.flush();
-        up.config().setAutoRead(true);
+        l.flush();
+        l.resumeReading();
         if (!requestComplete) {
-            if (up.isWritable()) {
-                Backpressure.resume(down.channel());
+            if (l.isWritable()) {
+                down.resumeReading();
             }
             // else: onUpstreamWritabilityChanged resumes it.
         }
@@ -361,22 +356,22 @@ final class ProxyCall implements UpstreamListener {
                     return;
                 }
                 if (msg instanceof LastHttpContent) {
-                    lastWrite = down.channel().write(content);
+                    lastWrite = down.writeWithFuture(content);
                 } else {
-                    down.channel().write(content, down.channel().voidPromise());
+                    down.write(content);
                 }
             } else if (msg instanceof LastHttpContent) {
-                lastWrite = down.channel().write(msg); // a whole response (FullHttpResponse) went out as the head
+                lastWrite = down.writeWithFuture(msg); // a whole response (FullHttpResponse) went out as the head
             }
             if (msg instanceof LastHttpContent) {
                 responseComplete = true;
-                down.channel().flush();
+                down.flush();
                 complete();
                 return;
             }
         }
-        if (!down.channel().isWritable()) {
-            Backpressure.pause(lease.channel());
+        if (!down.isWritable()) {
+            lease.pauseReading();
         }
     }
 
@@ -412,7 +407,7 @@ final class ProxyCall implements UpstreamListener {
             }
         }
         if (!(response instanceof FullHttpResponse)) {
-            down.channel().write(response, down.channel().voidPromise());
+            down.write(response);
         }
         // (A FullHttpResponse is written by onResponseObject, which keeps its future.)
     }
@@ -432,7 +427,8 @@ final class ProxyCall implements UpstreamListener {
                 Unpooled.EMPTY_BUFFER, response.headers(), HttpHeaders.EMPTY_HEADERS);
         HopByHop.strip(info.headers(), false);
         ReferenceCountUtil.release(response);
-        down.channel().writeAndFlush(info, down.channel().voidPromise());
+        down.write(info);
+        down.flush();
     }
 
     /**
@@ -445,7 +441,7 @@ final class ProxyCall implements UpstreamListener {
         responseStarted = true;
         target.onSuccess(System.nanoTime() - startNanos);
         HopByHop.strip(response.headers(), true);
-        Channel d = down.channel();
+        Channel d = ((Http1ServerHandler) down).channel(); // an upgrade only exists on HTTP/1
         Channel u = lease.channel();
         d.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(), Unpooled.EMPTY_BUFFER,
                 response.headers(), HttpHeaders.EMPTY_HEADERS));
@@ -472,7 +468,7 @@ final class ProxyCall implements UpstreamListener {
     @Override
     public void onUpstreamReadComplete() {
         if (!finished) {
-            down.channel().flush();
+            down.flush();
         }
     }
 
@@ -480,9 +476,9 @@ final class ProxyCall implements UpstreamListener {
     public void onUpstreamWritabilityChanged(boolean writable) {
         if (!finished && !requestComplete) {
             if (writable) {
-                Backpressure.resume(down.channel());
+                down.resumeReading();
             } else {
-                Backpressure.pause(down.channel());
+                down.pauseReading();
             }
         }
     }
@@ -570,13 +566,14 @@ final class ProxyCall implements UpstreamListener {
         }
         responseStarted = true;
         responseComplete = true;
-        FullHttpResponse response = ProxyErrorResponses.of(error, detail, grpc, down.channel().alloc());
+        FullHttpResponse response = ProxyErrorResponses.of(error, detail, grpc, down.alloc());
         boolean close = error.closesConnection() || !clientKeepAlive || context.isDraining();
         boolean inSync = requestComplete || !expectsBody;
         if (!down.isHttp2() && (close || !inSync)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
-        ChannelFuture written = down.channel().writeAndFlush(response);
+        ChannelFuture written = down.writeWithFuture(response);
+        down.flush();
         finish(false);
         if (lease != null) {
             lease.release(false);

@@ -3,8 +3,11 @@ package io.meshj.proxy.internal.upstream;
 import io.meshj.core.name.Authority;
 import io.meshj.proxy.internal.Http2Windows;
 import io.meshj.proxy.internal.QuietCloseHandler;
+import io.meshj.proxy.internal.h2.H2ConnectionHandler;
+import io.meshj.proxy.internal.h2.H2StreamListener;
 import io.meshj.proxy.internal.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -15,18 +18,13 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2GoAwayFrame;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http2.Http2ConnectionAdapter;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.resolver.AddressResolverGroup;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
@@ -95,7 +93,7 @@ public final class UpstreamConnector {
         Promise<UpstreamLease> promise = key.loop.newPromise();
         if (idle != null) {
             idle.pipeline().get(Http1UpstreamHandler.class).attach(listener);
-            return promise.setSuccess(new UpstreamLease(idle, false, pool));
+            return promise.setSuccess(UpstreamLease.http1(idle, pool));
         }
         Bootstrap b = bootstrap(key.loop).handler(new ChannelInitializer<Channel>() {
             @Override
@@ -116,7 +114,7 @@ public final class UpstreamConnector {
             allChannels.add(ch);
             pool.track(ch);
             ch.pipeline().get(Http1UpstreamHandler.class).attach(listener);
-            if (!promise.trySuccess(new UpstreamLease(ch, false, pool))) {
+            if (!promise.trySuccess(UpstreamLease.http1(ch, pool))) {
                 ch.close();
             }
         });
@@ -169,41 +167,39 @@ public final class UpstreamConnector {
     private final class Http2Connection {
         private final PoolKey key;
         private final List<Http2Connection> siblings;
+        private final H2ConnectionHandler handler;
         private final ChannelFuture connectFuture;
-        private volatile boolean draining;
+        private boolean draining;
 
         Http2Connection(PoolKey key, List<Http2Connection> siblings) {
             this.key = key;
             this.siblings = siblings;
+            this.handler = H2ConnectionHandler.forClient()
+                    .initialSettings(Http2Settings.defaultSettings()
+                            .pushEnabled(false)
+                            .maxHeaderListSize(maxHeaderBytes))
+                    .validateHeaders(false)
+                    .connectionWindow(Http2Windows.CONNECTION_WINDOW)
+                    .build();
+            handler.connection().addListener(new Http2ConnectionAdapter() {
+                @Override
+                public void onGoAwayReceived(int lastStreamId, long errorCode, ByteBuf debugData) {
+                    // No new streams here; those in flight finish (or are refused individually).
+                    retire();
+                }
+            });
             Bootstrap b = bootstrap(key.loop).handler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel ch) {
-                    Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
-                            .initialSettings(Http2Settings.defaultSettings()
-                                    .pushEnabled(false)
-                                    .maxHeaderListSize(maxHeaderBytes))
-                            .validateHeaders(false)
-                            .build();
                     // Many requests share this connection; coalesce their flushes into one write per
                     // event-loop turn instead of one syscall per stream (gRPC-Java's WriteQueue does the same).
                     ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
-                    ch.pipeline().addLast("h2", codec);
-                    ch.pipeline().addLast("window", new Http2Windows.ConnectionWindowHandler());
-                    // Server push is disabled, so no stream is ever opened by the other side.
-                    ch.pipeline().addLast("multiplex", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                    ch.pipeline().addLast("h2", handler);
                     ch.pipeline().addLast("watch", new ChannelInboundHandlerAdapter() {
-                        @Override
-                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                            if (msg instanceof Http2GoAwayFrame) {
-                                // No new streams here; those in flight finish (or are refused individually).
-                                retire();
-                            }
-                            ReferenceCountUtil.release(msg);
-                        }
-
                         @Override
                         public void channelInactive(ChannelHandlerContext ctx) {
                             retire();
+                            ctx.fireChannelInactive();
                         }
                     });
                     ch.pipeline().addLast("errors", QuietCloseHandler.INSTANCE);
@@ -226,12 +222,7 @@ public final class UpstreamConnector {
             if (!connectFuture.isDone()) {
                 return true;
             }
-            Channel ch = connectFuture.channel();
-            if (!connectFuture.isSuccess() || !ch.isActive()) {
-                return false;
-            }
-            Http2FrameCodec codec = ch.pipeline().get(Http2FrameCodec.class);
-            return codec != null && codec.connection().local().canOpenStream();
+            return connectFuture.isSuccess() && connectFuture.channel().isActive() && handler.canOpenStream();
         }
 
         void retire() {
@@ -246,26 +237,47 @@ public final class UpstreamConnector {
             connectFuture.addListener((ChannelFuture f) -> {
                 if (!f.isSuccess()) {
                     promise.tryFailure(f.cause());
-                    return;
+                } else if (!f.channel().isActive() || !handler.canOpenStream()) {
+                    promise.tryFailure(new IllegalStateException("HTTP/2 connection to " + key.address
+                            + " takes no more streams"));
+                } else {
+                    promise.trySuccess(UpstreamLease.http2(handler.newStream(new StreamEvents(listener))));
                 }
-                new Http2StreamChannelBootstrap(f.channel())
-                        .handler(new ChannelInitializer<Http2StreamChannel>() {
-                            @Override
-                            protected void initChannel(Http2StreamChannel ch) {
-                                ch.pipeline().addLast("codec", new Http2StreamFrameToHttpObjectCodec(false, false));
-                                ch.pipeline().addLast("upstream", new Http2UpstreamStreamHandler(listener));
-                            }
-                        })
-                        .open()
-                        .addListener((Future<Http2StreamChannel> sf) -> {
-                            if (!sf.isSuccess()) {
-                                promise.tryFailure(sf.cause());
-                            } else if (!promise.trySuccess(new UpstreamLease(sf.getNow(), true, null))) {
-                                sf.getNow().close();
-                            }
-                        });
             });
             return promise;
+        }
+    }
+
+    /** Passes an upstream HTTP/2 stream's events to the request that opened it. */
+    private record StreamEvents(UpstreamListener listener) implements H2StreamListener {
+        @Override
+        public void onMessage(HttpObject msg) {
+            listener.onResponseObject(msg);
+        }
+
+        @Override
+        public void onReadComplete() {
+            listener.onUpstreamReadComplete();
+        }
+
+        @Override
+        public void onWritabilityChanged(boolean writable) {
+            listener.onUpstreamWritabilityChanged(writable);
+        }
+
+        @Override
+        public void onReset(Http2Error error) {
+            listener.onUpstreamReset(error);
+        }
+
+        @Override
+        public void onRefused() {
+            listener.onUpstreamRefused();
+        }
+
+        @Override
+        public void onClosed(Throwable cause) {
+            listener.onUpstreamClosed(cause);
         }
     }
 

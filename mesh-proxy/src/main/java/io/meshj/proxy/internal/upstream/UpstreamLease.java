@@ -1,32 +1,95 @@
 package io.meshj.proxy.internal.upstream;
 
+import io.meshj.proxy.internal.h2.H2Stream;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http2.Http2Error;
+import java.net.SocketAddress;
 
 /**
  * One request's use of an upstream: an HTTP/1 connection taken from the pool, or a new stream on a
- * shared HTTP/2 connection. Writes go to {@link #channel()}; events come back to the request's
+ * shared HTTP/2 connection. Both take HttpObjects; events come back to the request's
  * {@link UpstreamListener}. {@link #release} ends the use exactly once.
  */
 public final class UpstreamLease {
 
     private final Channel channel;
-    private final boolean http2;
+    private final H2Stream stream;
     private final UpstreamConnector.Http1Pool pool;
     private boolean released;
 
-    UpstreamLease(Channel channel, boolean http2, UpstreamConnector.Http1Pool pool) {
+    private UpstreamLease(Channel channel, H2Stream stream, UpstreamConnector.Http1Pool pool) {
         this.channel = channel;
-        this.http2 = http2;
+        this.stream = stream;
         this.pool = pool;
     }
 
+    static UpstreamLease http1(Channel connection, UpstreamConnector.Http1Pool pool) {
+        return new UpstreamLease(connection, null, pool);
+    }
+
+    static UpstreamLease http2(H2Stream stream) {
+        return new UpstreamLease(stream.connection(), stream, null);
+    }
+
+    /** The connection: the HTTP/1 connection itself, or the HTTP/2 connection the stream is part of. */
     public Channel channel() {
         return channel;
     }
 
-    /** True for an HTTP/2 stream (the channel speaks HttpObjects through a stream codec). */
+    /** True for an HTTP/2 stream. */
     public boolean isHttp2() {
-        return http2;
+        return stream != null;
+    }
+
+    public SocketAddress remoteAddress() {
+        return channel.remoteAddress();
+    }
+
+    /** Writes part of the request, taking ownership of {@code msg}. */
+    public void write(HttpObject msg) {
+        if (stream != null) {
+            stream.write(msg, channel.voidPromise());
+        } else {
+            channel.write(msg, channel.voidPromise());
+        }
+    }
+
+    public void flush() {
+        if (stream != null) {
+            stream.flush();
+        } else {
+            channel.flush();
+        }
+    }
+
+    /** False while the upstream is not taking what is written (its window, or the socket, is full). */
+    public boolean isWritable() {
+        return stream != null ? stream.isWritable() : channel.isWritable();
+    }
+
+    public void pauseReading() {
+        if (stream != null) {
+            stream.pauseReading();
+        } else {
+            channel.config().setAutoRead(false);
+        }
+    }
+
+    public void resumeReading() {
+        if (stream != null) {
+            stream.resumeReading();
+        } else {
+            channel.config().setAutoRead(true);
+            channel.read();
+        }
+    }
+
+    /** HTTP/2: resets the stream with {@code error} (passing a client's reason on); HTTP/1: nothing. */
+    public void reset(Http2Error error) {
+        if (stream != null) {
+            stream.reset(error);
+        }
     }
 
     /**
@@ -39,13 +102,8 @@ public final class UpstreamLease {
             return;
         }
         released = true;
-        if (http2) {
-            // Closing also releases frames a paused stream still queues. (Reading them instead would
-            // return their flow-control window a second time: the connection already took it back
-            // when the stream ended, and Netty then fails the whole connection.)
-            if (channel.isActive()) {
-                channel.close();
-            }
+        if (stream != null) {
+            stream.release();
             return;
         }
         Http1UpstreamHandler handler = channel.pipeline().get(Http1UpstreamHandler.class);

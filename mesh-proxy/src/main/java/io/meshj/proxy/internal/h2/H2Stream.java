@@ -59,6 +59,8 @@ public final class H2Stream {
     private boolean closed;
     private Throwable closeCause;
     private boolean inReadBatch;
+    /** This side reset the stream: its listener knows the stream is over and hears no close. */
+    private boolean resetByThisSide;
 
     /** A stream the peer opened (server side); {@link #listener(H2StreamListener)} must follow. */
     H2Stream(H2ConnectionHandler handler, Http2Stream stream) {
@@ -206,6 +208,7 @@ public final class H2Stream {
     /** Resets the stream with {@code error} if it is still open; the listener stays attached. */
     public void reset(Http2Error error) {
         if (stream != null && !closed && !stream.isResetSent()) {
+            resetByThisSide = true;
             ChannelHandlerContext ctx = handler.ctx();
             handler.resetStream(ctx, id, error.code(), ctx.newPromise());
             handler.flush(ctx);
@@ -334,7 +337,8 @@ public final class H2Stream {
     }
 
     void onWritabilityChanged() {
-        if (listener != null && stream != null) {
+        // Netty also reports a stream turning unwritable as it closes; only a writer cares.
+        if (listener != null && stream != null && !outboundEnded && !closed && !resetByThisSide) {
             listener.onWritabilityChanged(handler.encoder().flowController().isWritable(stream));
         }
     }
@@ -381,7 +385,7 @@ public final class H2Stream {
         H2StreamListener l = listener;
         listener = null;
         handler.unregister(this);
-        if (l != null && !(inboundEnded && outboundEnded && closeCause == null)) {
+        if (l != null && !resetByThisSide && !(inboundEnded && outboundEnded && closeCause == null)) {
             l.onClosed(closeCause);
         }
     }

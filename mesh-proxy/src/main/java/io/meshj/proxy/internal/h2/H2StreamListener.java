@@ -29,8 +29,9 @@ public interface H2StreamListener {
     void onRefused();
 
     /**
-     * The stream closed before this listener was released and without a reset from the peer: the
-     * connection went away, or a stream error ({@code cause}, may be null) ended it.
+     * The stream closed before this listener was released, with its exchange unfinished and without a
+     * reset from either side: the connection went away, or a stream error ({@code cause}, may be null)
+     * ended it.
      */
     void onClosed(Throwable cause);
 }

@@ -1,0 +1,308 @@
+package io.meshj.proxy.internal.h2;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client and a server {@link H2ConnectionHandler} on two EmbeddedChannels, with the bytes each writes
+ * carried to the other: real HTTP/2 framing, HPACK and flow control between them, driven step by step.
+ */
+class H2ConnectionHandlerTest {
+
+    /** The protocol's initial stream window: what a peer may send before the stream returns window. */
+    private static final int STREAM_WINDOW = 65_535;
+
+    private final List<Recorder> accepted = new ArrayList<>();
+    private final List<Recorder> opened = new ArrayList<>();
+    private final H2ConnectionHandler clientHandler = H2ConnectionHandler.forClient().validateHeaders(true)
+            .connectionWindow(16 * STREAM_WINDOW).build();
+    private final H2ConnectionHandler serverHandler = H2ConnectionHandler.forServer(stream -> {
+        Recorder r = new Recorder(stream);
+        accepted.add(r);
+        return r;
+    }).validateHeaders(true).connectionWindow(16 * STREAM_WINDOW).build();
+    private final EmbeddedChannel client = new EmbeddedChannel(clientHandler);
+    private final EmbeddedChannel server = new EmbeddedChannel(serverHandler);
+
+    @AfterEach
+    void tearDown() {
+        accepted.forEach(Recorder::releaseAll);
+        opened.forEach(Recorder::releaseAll);
+        client.finishAndReleaseAll();
+        server.finishAndReleaseAll();
+    }
+
+    /** Carries bytes both ways (and runs tasks) until neither side has anything more to say. */
+    private void exchange() {
+        boolean moved;
+        do {
+            moved = carry(client, server) | carry(server, client);
+        } while (moved);
+    }
+
+    private static boolean carry(EmbeddedChannel from, EmbeddedChannel to) {
+        from.runPendingTasks();
+        boolean moved = false;
+        ByteBuf buf;
+        while ((buf = from.readOutbound()) != null) {
+            moved = true;
+            to.writeInbound(buf);
+        }
+        to.runPendingTasks();
+        return moved;
+    }
+
+    private Recorder openRequest(HttpObject head) {
+        Recorder r = new Recorder(null);
+        opened.add(r);
+        H2Stream s = clientHandler.newStream(r);
+        r.stream = s;
+        s.write(head, client.newPromise());
+        s.flush();
+        exchange();
+        return r;
+    }
+
+    private static FullHttpRequest get(String path) {
+        FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path, Unpooled.EMPTY_BUFFER);
+        req.headers().set(HttpHeaderNames.HOST, "web.default");
+        return req;
+    }
+
+    private static ByteBuf bytes(int n) {
+        return Unpooled.wrappedBuffer(new byte[n]);
+    }
+
+    @Test
+    void aRequestHeadWithEndStreamArrivesAsOneFullRequest() {
+        openRequest(get("/hello"));
+
+        assertThat(accepted).hasSize(1);
+        Recorder server = accepted.get(0);
+        assertThat(server.messages).hasSize(1);
+        FullHttpRequest req = (FullHttpRequest) server.messages.get(0);
+        assertThat(req.method()).isEqualTo(HttpMethod.GET);
+        assertThat(req.uri()).isEqualTo("/hello");
+        assertThat(req.headers().get(HttpHeaderNames.HOST)).isEqualTo("web.default");
+    }
+
+    @Test
+    void bodiesAndTrailersStreamBothWays() {
+        HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/echo");
+        head.headers().set(HttpHeaderNames.HOST, "web.default");
+        Recorder caller = openRequest(head);
+        caller.stream.write(new DefaultHttpContent(Unpooled.copiedBuffer("ping", StandardCharsets.US_ASCII)), client.newPromise());
+        LastHttpContent end = new DefaultLastHttpContent();
+        end.trailingHeaders().set("x-check", "1");
+        caller.stream.write(end, client.newPromise());
+        caller.stream.flush();
+        exchange();
+
+        Recorder callee = accepted.get(0);
+        assertThat(callee.messages).hasSize(3);
+        assertThat(callee.messages.get(0)).isInstanceOf(HttpRequest.class).isNotInstanceOf(HttpContent.class);
+        assertThat(((HttpContent) callee.messages.get(1)).content().toString(StandardCharsets.US_ASCII)).isEqualTo("ping");
+        assertThat(((LastHttpContent) callee.messages.get(2)).trailingHeaders().get("x-check")).isEqualTo("1");
+
+        callee.stream.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK), server.newPromise());
+        LastHttpContent grpcEnd = new DefaultLastHttpContent(Unpooled.copiedBuffer("pong", StandardCharsets.US_ASCII));
+        grpcEnd.trailingHeaders().set("grpc-status", "0");
+        callee.stream.write(grpcEnd, server.newPromise());
+        callee.stream.flush();
+        exchange();
+
+        assertThat(caller.messages).hasSize(3);
+        assertThat(((HttpResponse) caller.messages.get(0)).status()).isEqualTo(HttpResponseStatus.OK);
+        assertThat(((HttpContent) caller.messages.get(1)).content().toString(StandardCharsets.US_ASCII)).isEqualTo("pong");
+        assertThat(((LastHttpContent) caller.messages.get(2)).trailingHeaders().get("grpc-status")).isEqualTo("0");
+        // Both directions ended cleanly: nobody hears of a close, and neither side keeps the stream.
+        assertThat(caller.events).isEmpty();
+        assertThat(callee.events).isEmpty();
+        assertThat(clientHandler.connection().numActiveStreams()).isZero();
+        assertThat(serverHandler.connection().numActiveStreams()).isZero();
+    }
+
+    @Test
+    void aPausedStreamReturnsNoWindowUntilItResumes() {
+        HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/upload");
+        Recorder caller = openRequest(head);
+        Recorder callee = accepted.get(0);
+        callee.stream.pauseReading();
+
+        // About twice the stream window: only one window's worth can cross while the reader is paused.
+        int part = STREAM_WINDOW / 4;
+        for (int i = 0; i < 8; i++) {
+            caller.stream.write(new DefaultHttpContent(bytes(part)), client.newPromise());
+        }
+        caller.stream.flush();
+        exchange();
+
+        assertThat(callee.messages).hasSize(1); // the head only: the data is held, not delivered
+        assertThat(caller.stream.isWritable()).isFalse();
+        assertThat(caller.events).contains("writable=false");
+
+        callee.stream.resumeReading();
+        exchange();
+
+        assertThat(callee.bodyBytes()).isEqualTo(8L * part);
+        assertThat(caller.stream.isWritable()).isTrue();
+        assertThat(caller.events).endsWith("writable=true");
+    }
+
+    @Test
+    void aResetReachesThePeersListenerWithItsCode() {
+        Recorder caller = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/slow"));
+
+        caller.stream.reset(Http2Error.CANCEL);
+        exchange();
+
+        assertThat(accepted.get(0).events).containsExactly("reset=CANCEL");
+    }
+
+    @Test
+    void releasingAStreamStillOpenResetsItWithCancel() {
+        Recorder caller = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/slow"));
+
+        caller.stream.release();
+        exchange();
+
+        assertThat(accepted.get(0).events).containsExactly("reset=CANCEL");
+        assertThat(caller.events).isEmpty(); // a released listener hears nothing more
+        assertThat(clientHandler.connection().numActiveStreams()).isZero();
+    }
+
+    @Test
+    void aResetIsNeverAnsweredWithAReset() {
+        Recorder caller = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/slow"));
+        Recorder callee = accepted.get(0);
+
+        callee.stream.reset(Http2Error.REFUSED_STREAM);
+        callee.stream.release();
+        exchange();
+        caller.stream.release(); // what a caller does on hearing of the reset
+        client.runPendingTasks();
+
+        assertThat(caller.events).containsExactly("refused");
+        assertThat((Object) client.readOutbound()).as("frames sent after the peer's reset").isNull();
+    }
+
+    @Test
+    void goAwayRefusesTheStreamsThePeerNeverProcessed() {
+        Recorder first = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/a"));
+        int lastProcessed = first.stream.id();
+        Recorder second = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/b"));
+
+        serverHandler.goAway(server.pipeline().context(serverHandler), lastProcessed, Http2Error.NO_ERROR.code(),
+                Unpooled.EMPTY_BUFFER, server.newPromise());
+        server.flush();
+        exchange();
+
+        assertThat(second.events).containsExactly("refused");
+        assertThat(first.events).isEmpty(); // still open: it may complete
+        assertThat(clientHandler.canOpenStream()).isFalse();
+
+        Recorder third = new Recorder(null);
+        H2Stream late = clientHandler.newStream(third);
+        late.write(get("/c"), client.newPromise());
+        client.runPendingTasks();
+        assertThat(third.events).containsExactly("refused");
+    }
+
+    @Test
+    void trailersForAStreamThisSideHasLetGoAreDropped() {
+        HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/early");
+        Recorder caller = openRequest(head);
+        Recorder callee = accepted.get(0);
+        // The server answers early and lets the stream go; the client then finishes its request.
+        callee.stream.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT,
+                Unpooled.EMPTY_BUFFER), server.newPromise());
+        callee.stream.release();
+        LastHttpContent end = new DefaultLastHttpContent();
+        end.trailingHeaders().set("x-late", "1");
+        caller.stream.write(end, client.newPromise());
+        caller.stream.flush();
+        exchange();
+
+        assertThat(accepted).hasSize(1); // the trailers did not open a new exchange
+    }
+
+    /** Records what a stream reports. */
+    private static final class Recorder implements H2StreamListener {
+        H2Stream stream;
+        final List<HttpObject> messages = new ArrayList<>();
+        final List<String> events = new ArrayList<>();
+
+        Recorder(H2Stream stream) {
+            this.stream = stream;
+        }
+
+        @Override
+        public void onMessage(HttpObject msg) {
+            messages.add(msg);
+        }
+
+        @Override
+        public void onReadComplete() {
+        }
+
+        @Override
+        public void onWritabilityChanged(boolean writable) {
+            events.add("writable=" + writable);
+        }
+
+        @Override
+        public void onReset(Http2Error error) {
+            events.add("reset=" + error);
+        }
+
+        @Override
+        public void onRefused() {
+            events.add("refused");
+        }
+
+        @Override
+        public void onClosed(Throwable cause) {
+            events.add("closed");
+        }
+
+        long bodyBytes() {
+            long n = 0;
+            for (HttpObject m : messages) {
+                if (m instanceof HttpContent c) {
+                    n += c.content().readableBytes();
+                }
+            }
+            return n;
+        }
+
+        void releaseAll() {
+            messages.forEach(ReferenceCountUtil::release);
+        }
+    }
+}

@@ -15,9 +15,11 @@ public final class Http2Windows {
 
     /**
      * Each stream's window: the protocol's default, left unchanged. (Advertising a larger
-     * SETTINGS_INITIAL_WINDOW_SIZE made Netty 4.2.18's child-channel stream accounting reject a peer's
-     * data as "window exceeded" under a 100 MB echo through two proxies; the connection window is what
-     * keeps stalled streams from blocking the others, and that one is raised.)
+     * SETTINGS_INITIAL_WINDOW_SIZE made Netty 4.2.18's child-channel stream accounting, which the proxy
+     * used before its frame-level path, reject a peer's data as "window exceeded" under a 100 MB echo
+     * through two proxies. A larger stream window would help long fat links, not loopback; it has not
+     * been re-measured since. The connection window is what keeps stalled streams from blocking the
+     * others, and that one is raised.)
      */
     static final int STREAM_WINDOW = 65_535;
     static final int STALLED_STREAMS_PER_CONNECTION = 16;

@@ -271,13 +271,42 @@ class HttpProxyIT {
     }
 
     private static long tcpOpen(MeshProxy proxy, String direction) {
+        return metric(proxy, "tcp_open_total", direction);
+    }
+
+    private static long metric(MeshProxy proxy, String name, String direction) {
         String metrics = proxy.metrics().scrape();
         for (String line : metrics.split("\n")) {
-            if (line.startsWith("tcp_open_total{direction=\"" + direction + "\"}")) {
+            if (line.startsWith(name + "{direction=\"" + direction + "\"}")) {
                 return Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
             }
         }
-        throw new AssertionError("no tcp_open_total for " + direction);
+        throw new AssertionError("no " + name + " for " + direction);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"--http1.1", "--http2-prior-knowledge"})
+    void aClientThatClosesLeavesNoConnectionBehind(String protocol) throws Exception {
+        // Listeners allow half-closed connections (for opaque TCP): the HTTP handlers must close the
+        // proxy's side themselves when the client closes, or it stays in CLOSE_WAIT for good.
+        long before = metric(mesh.client(), "tcp_open_connections", "outbound");
+        curl(protocol, "-H", "Host: web", mesh.outboundUrl("/hello")).assertSuccess();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+                .until(() -> metric(mesh.client(), "tcp_open_connections", "outbound") <= before);
+    }
+
+    @Test
+    void aClientThatHalfClosesAfterItsRequestGetsTheAnswerThenTheClose() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", mesh.client().outboundAddress().getPort())) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write("GET /hello HTTP/1.1\r\nHost: web\r\n\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.shutdownOutput();
+            // readAllBytes returns at the proxy's close; a proxy that kept the connection open would
+            // time out here.
+            String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            assertThat(answer).startsWith("HTTP/1.1 200").endsWith("hello\n");
+        }
     }
 
     static void writePattern(Path file, long size) throws java.io.IOException {

@@ -2,6 +2,7 @@ package io.meshj.proxy.internal.admin;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.util.function.BooleanSupplier;
@@ -24,6 +25,9 @@ public final class AdminServer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
+        // The proxy's listeners allow half-closed connections (opaque TCP needs them); an admin client
+        // that closes its side is done, and Netty should close ours rather than leave it in CLOSE_WAIT.
+        ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
         ch.pipeline().addLast(new HttpServerCodec());
         ch.pipeline().addLast(new HttpObjectAggregator(MAX_ADMIN_REQUEST_BYTES));
         ch.pipeline().addLast(new AdminHandler(ready, metrics, shutdown));

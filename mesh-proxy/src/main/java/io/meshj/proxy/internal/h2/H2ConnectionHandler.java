@@ -3,6 +3,7 @@ package io.meshj.proxy.internal.h2;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
 import io.netty.handler.codec.http2.DefaultHttp2Connection;
 import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
@@ -176,6 +177,19 @@ public final class H2ConnectionHandler extends Http2ConnectionHandler implements
         }
         readBatch.clear();
         super.channelReadComplete(ctx);
+    }
+
+    /**
+     * The peer shut down its side. Connections allow half-closure (for opaque TCP), so Netty leaves
+     * closing to us: no frame can arrive any more, so the connection closes through the whole pipeline,
+     * which makes this handler's close graceful (GOAWAY; streams still answering get the grace period).
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            ctx.channel().close();
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
@@ -38,6 +39,8 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
     private boolean callReadsRequest;
     private boolean dropEmptyEnd;
     private ArrayDeque<HttpObject> queued;
+    /** The client will send nothing more: answer what was read, then close. */
+    private boolean inputShutdown;
 
     Http1ServerHandler(ProxyContext context) {
         this.context = context;
@@ -204,6 +207,28 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
         ctx.fireChannelWritabilityChanged();
     }
 
+    /**
+     * The client shut down its side (a half-close, or the first sign of a full close). Listeners allow
+     * half-closed connections for opaque TCP, so Netty leaves closing to us: requests already read are
+     * still answered and the connection closes after the last; a request whose body was still arriving
+     * can never complete and is abandoned.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            inputShutdown = true;
+            if (call != null && callReadsRequest) {
+                ProxyCall abandoned = call;
+                call = null;
+                abandoned.onDownstreamGone(Http2Error.CANCEL);
+                channel.close();
+            } else if (isIdle()) {
+                channel.close();
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (call != null) {
@@ -266,7 +291,9 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
                 }
             }
         }
-        if (call == null && !channel.config().isAutoRead()) {
+        if (call == null && inputShutdown) {
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        } else if (call == null && !channel.config().isAutoRead()) {
             channel.config().setAutoRead(true);
         }
     }

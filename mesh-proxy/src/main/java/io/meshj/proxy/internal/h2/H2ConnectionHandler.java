@@ -49,6 +49,8 @@ public final class H2ConnectionHandler extends Http2ConnectionHandler implements
     private ChannelHandlerContext ctx;
     private boolean windowRaised;
     private int lastAcceptedStreamId;
+    private boolean remoteSettingsReceived;
+    private ArrayList<Runnable> remoteSettingsListeners;
 
     private H2ConnectionHandler(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings,
             Function<H2Stream, H2StreamListener> acceptor, int connectionWindow) {
@@ -257,6 +259,30 @@ public final class H2ConnectionHandler extends Http2ConnectionHandler implements
 
     @Override
     public void onSettingsRead(ChannelHandlerContext ctx, Http2Settings settings) {
+        // Netty has applied the settings (SETTINGS_MAX_CONCURRENT_STREAMS among them) by now.
+        if (!remoteSettingsReceived) {
+            remoteSettingsReceived = true;
+            ArrayList<Runnable> listeners = remoteSettingsListeners;
+            remoteSettingsListeners = null;
+            if (listeners != null) {
+                listeners.forEach(Runnable::run);
+            }
+        }
+    }
+
+    /**
+     * Runs {@code r} once the peer's first SETTINGS have been applied (at once if they have been): only
+     * then is its limit on concurrent streams known. Call on the connection's event loop.
+     */
+    public void whenRemoteSettingsReceived(Runnable r) {
+        if (remoteSettingsReceived) {
+            r.run();
+            return;
+        }
+        if (remoteSettingsListeners == null) {
+            remoteSettingsListeners = new ArrayList<>(2);
+        }
+        remoteSettingsListeners.add(r);
     }
 
     @Override

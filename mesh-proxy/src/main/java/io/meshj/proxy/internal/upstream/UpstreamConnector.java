@@ -148,6 +148,11 @@ public final class UpstreamConnector {
     // ---- HTTP/2 ----
 
     private Future<UpstreamLease> acquireStream(PoolKey key, UpstreamListener listener) {
+        return acquireStream(key, listener, true);
+    }
+
+    /** @param mayRetry whether a connection that turns out full may pass the request to another one */
+    private Future<UpstreamLease> acquireStream(PoolKey key, UpstreamListener listener, boolean mayRetry) {
         List<Http2Connection> connections = http2Connections.computeIfAbsent(key, k -> new ArrayList<>());
         Http2Connection usable = null;
         for (Http2Connection c : connections) {
@@ -160,15 +165,30 @@ public final class UpstreamConnector {
             usable = new Http2Connection(key, connections);
             connections.add(usable);
         }
-        return usable.openStream(listener);
+        return usable.openStream(listener, mayRetry);
     }
 
-    /** One shared HTTP/2 connection; streams are opened on it until it is full, draining or gone. */
+    /**
+     * One shared HTTP/2 connection; streams are opened on it until it is full, draining or gone.
+     *
+     * <p>The peer's limit on concurrent streams is only known from its first SETTINGS frame, and a
+     * client that opens more streams than that gets them refused (or, past Netty's reserve, the whole
+     * connection closed with a PROTOCOL_ERROR). So requests that arrive before then wait for the
+     * SETTINGS, and no more of them than RFC 9113's recommended minimum of 100 wait on one connection;
+     * the rest go to another.
+     */
     private final class Http2Connection {
+        /** Streams a peer can be assumed to allow before its SETTINGS say (RFC 9113 §6.5.2). */
+        private static final int ASSUMED_MAX_CONCURRENT_STREAMS = 100;
+
         private final PoolKey key;
         private final List<Http2Connection> siblings;
         private final H2ConnectionHandler handler;
         private final ChannelFuture connectFuture;
+        /** Connected and the peer's SETTINGS applied; fails if the connection fails first. */
+        private final Promise<Void> ready;
+        /** Requests waiting for {@link #ready}. */
+        private int waiting;
         private boolean draining;
 
         Http2Connection(PoolKey key, List<Http2Connection> siblings) {
@@ -205,12 +225,17 @@ public final class UpstreamConnector {
                     ch.pipeline().addLast("errors", QuietCloseHandler.INSTANCE);
                 }
             });
+            this.ready = key.loop.newPromise();
             this.connectFuture = b.connect(socketAddress(key.address));
             connectFuture.addListener((ChannelFuture f) -> {
                 if (f.isSuccess()) {
                     allChannels.add(f.channel());
+                    handler.whenRemoteSettingsReceived(() -> ready.trySuccess(null));
+                    f.channel().closeFuture().addListener(c -> ready.tryFailure(
+                            new IllegalStateException("HTTP/2 connection to " + key.address + " closed before its SETTINGS")));
                 } else {
                     retire();
+                    ready.tryFailure(f.cause());
                 }
             });
         }
@@ -219,10 +244,10 @@ public final class UpstreamConnector {
             if (draining) {
                 return false;
             }
-            if (!connectFuture.isDone()) {
-                return true;
+            if (!ready.isDone()) {
+                return waiting < ASSUMED_MAX_CONCURRENT_STREAMS;
             }
-            return connectFuture.isSuccess() && connectFuture.channel().isActive() && handler.canOpenStream();
+            return ready.isSuccess() && connectFuture.channel().isActive() && handler.canOpenStream();
         }
 
         void retire() {
@@ -232,19 +257,43 @@ public final class UpstreamConnector {
             }
         }
 
-        Future<UpstreamLease> openStream(UpstreamListener listener) {
+        /**
+         * A stream for {@code listener}, once the connection is ready. Its lease's listener must write
+         * the request head right away: the stream counts against the peer's limit from then on.
+         */
+        Future<UpstreamLease> openStream(UpstreamListener listener, boolean mayRetry) {
+            if (ready.isDone()) {
+                return open(listener, mayRetry);
+            }
+            waiting++;
             Promise<UpstreamLease> promise = key.loop.newPromise();
-            connectFuture.addListener((ChannelFuture f) -> {
-                if (!f.isSuccess()) {
-                    promise.tryFailure(f.cause());
-                } else if (!f.channel().isActive() || !handler.canOpenStream()) {
-                    promise.tryFailure(new IllegalStateException("HTTP/2 connection to " + key.address
-                            + " takes no more streams"));
-                } else {
-                    promise.trySuccess(UpstreamLease.http2(handler.newStream(new StreamEvents(listener))));
-                }
+            ready.addListener(f -> {
+                waiting--;
+                open(listener, mayRetry).addListener((Future<UpstreamLease> opened) -> {
+                    if (opened.isSuccess()) {
+                        promise.trySuccess(opened.getNow());
+                    } else {
+                        promise.tryFailure(opened.cause());
+                    }
+                });
             });
             return promise;
+        }
+
+        private Future<UpstreamLease> open(UpstreamListener listener, boolean mayRetry) {
+            if (!ready.isSuccess()) {
+                return key.loop.newFailedFuture(ready.cause());
+            }
+            if (connectFuture.channel().isActive() && handler.canOpenStream()) {
+                return key.loop.newSucceededFuture(UpstreamLease.http2(handler.newStream(new StreamEvents(listener))));
+            }
+            // Full after all (the peer allows fewer streams than were waiting), or going away: another
+            // connection takes the request, once.
+            if (mayRetry) {
+                return acquireStream(key, listener, false);
+            }
+            return key.loop.newFailedFuture(new IllegalStateException("HTTP/2 connection to " + key.address
+                    + " takes no more streams"));
         }
     }
 

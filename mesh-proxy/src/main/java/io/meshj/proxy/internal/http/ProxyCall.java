@@ -79,6 +79,7 @@ final class ProxyCall implements UpstreamListener {
     private boolean responseComplete;
     private boolean upstreamKeepAlive = true;
     private boolean skipInformationalEnd;
+    private boolean retriedRefusal;
     private boolean finished;
     private ChannelFuture lastWrite;
 
@@ -503,6 +504,17 @@ final class ProxyCall implements UpstreamListener {
     @Override
     public void onUpstreamRefused() {
         if (finished) {
+            return;
+        }
+        if (!responseStarted && bodyless && !retriedRefusal) {
+            // The upstream never processed it (RFC 9113 §8.7), and nothing but the head was sent, which
+            // is still here: send it again, once, on another stream. A peer can refuse a stream while it
+            // finishes closing one this side already counts as closed (Netty closes a stream when the
+            // write of its end completes), so this happens under load without anything being wrong.
+            retriedRefusal = true;
+            lease.release(false);
+            lease = null;
+            context.connector().acquire(loop, target.address(), upstreamSpeaksHttp2(target), this).addListener(this::onLeased);
             return;
         }
         if (down.isHttp2() && !responseStarted) {

@@ -10,7 +10,8 @@
 #   meshj:   load → meshj proxy (outbound) → meshj proxy (inbound) → nginx
 #   haproxy: load → haproxy → haproxy (h2 between them) → nginx
 # Loads: HTTP/1.1 max RPS (wrk), HTTP/2 max RPS (h2load), HTTP/2 latency at a fixed 1,000 RPS
-# (h2load --rps, per-request times from --log-file), and each proxy's peak RSS (VmHWM).
+# (h2load --rps, per-request times from --log-file), each proxy's peak RSS (VmHWM), and in every run the
+# requests that got no 2xx answer (a rate bought with failures is not a result).
 # Everything shares this machine's cores; numbers are comparable within one run.
 #
 # Needs: wrk, h2load (nghttp2-client), haproxy, nginx, python3 — installed if missing (apt, as root).
@@ -152,23 +153,34 @@ for u in "http://127.0.0.1:$MESH_OUT/" "http://127.0.0.1:$HA_OUT_H2/"; do
   h2load -D 10 -c "$conns" -m 10 -t 1 -H ":authority: bench-h2" "$u" >/dev/null
 done
 
+# Each prints "RPS FAILED": requests per second, and how many requests got no 2xx answer (errors,
+# resets, non-2xx statuses). A rate bought with failures is not a result; the table shows both.
 h1_rps() { # url
-  wrk -t1 -c"$conns" -d"${secs}s" -H "Host: bench-h1" "$1" | awk '/Requests\/sec/ {print $2}'
+  wrk -t1 -c"$conns" -d"${secs}s" -H "Host: bench-h1" "$1" | awk '
+    /Requests\/sec/ {rps = $2}
+    /Non-2xx or 3xx responses/ {failed += $NF}
+    /Socket errors/ {for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) {gsub(/,/, "", $i); failed += $i}}
+    END {print rps, failed + 0}'
 }
 h2_rps() { # url
-  h2load -D "$secs" -c "$conns" -m 10 -t 1 -H ":authority: bench-h2" "$1" \
-    | awk '/finished in/ {for (i=1;i<=NF;i++) if ($i ~ /req\/s/) {gsub(/,/,"",$(i-1)); print $(i-1)}}'
+  h2load -D "$secs" -c "$conns" -m 10 -t 1 -H ":authority: bench-h2" "$1" | awk '
+    /finished in/ {for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) {gsub(/,/, "", $(i-1)); rps = $(i-1)}}
+    /^requests:/ {done = $6}
+    /^status codes:/ {ok = $3}
+    END {print rps, done - ok}'
 }
 latency() { # url → "p50 p99" in ms, at 1,000 RPS for $secs seconds
   local log="$work/lat.$RANDOM.log"
   h2load -D "$secs" -c 10 --rps 100 -m 1 -t 1 -H ":authority: bench-h2" --log-file="$log" "$1" >/dev/null
   python3 - "$log" <<'PY'
 import sys
-d = sorted(int(l.split('\t')[2]) for l in open(sys.argv[1]) if l.strip() and l.split('\t')[1] == '200')
+rows = [l.split('\t') for l in open(sys.argv[1]) if l.strip()]
+d = sorted(int(r[2]) for r in rows if r[1] == '200')
+failed = len(rows) - len(d)
 if not d:
-    print("nan nan"); sys.exit()
+    print(f"nan nan {failed}"); sys.exit()
 q = lambda p: d[min(len(d) - 1, int(p * len(d)))] / 1000.0
-print(f"{q(0.50):.3f} {q(0.99):.3f}")
+print(f"{q(0.50):.3f} {q(0.99):.3f} {failed}")
 PY
 }
 peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
@@ -182,10 +194,10 @@ for target in direct meshj haproxy; do
     haproxy) u1="http://127.0.0.1:$HA_OUT_H1/"; u2="http://127.0.0.1:$HA_OUT_H2/" ;;
   esac
   echo "measuring $target..." >&2
-  R[$target.h1]=$(h1_rps "$u1")
-  R[$target.h2]=$(h2_rps "$u2")
-  read -r p50 p99 < <(latency "$u2")
-  R[$target.p50]=$p50; R[$target.p99]=$p99
+  read -r "R[$target.h1]" "R[$target.h1fail]" < <(h1_rps "$u1")
+  read -r "R[$target.h2]" "R[$target.h2fail]" < <(h2_rps "$u2")
+  read -r p50 p99 latfail < <(latency "$u2")
+  R[$target.p50]=$p50; R[$target.p99]=$p99; R[$target.latfail]=$latfail
   # Resident memory right after the 1,000 RPS phase (the RSS target is stated at that rate).
   case $target in
     meshj) R[meshj.rss1k]="$(rss_mb $mesh_out) + $(rss_mb $mesh_in)" ;;
@@ -207,6 +219,7 @@ table=$(cat <<EOF
 | HTTP/2 p99 at 1,000 RPS (ms) | ${R[direct.p99]} | ${R[meshj.p99]} ($(added "${R[meshj.p99]}" "${R[direct.p99]}")) | ${R[haproxy.p99]} ($(added "${R[haproxy.p99]}" "${R[direct.p99]}")) | | |
 | RSS after the 1,000 RPS phase, outbound + inbound (MB) | | ${R[meshj.rss1k]} | ${R[haproxy.rss1k]} | | |
 | peak RSS over the whole run, outbound + inbound (MB) | | ${R[meshj.rss]} | ${R[haproxy.rss]} | | |
+| requests without a 2xx answer (HTTP/1.1 / HTTP/2 / 1,000 RPS runs) | ${R[direct.h1fail]} / ${R[direct.h2fail]} / ${R[direct.latfail]} | ${R[meshj.h1fail]} / ${R[meshj.h2fail]} / ${R[meshj.latfail]} | ${R[haproxy.h1fail]} / ${R[haproxy.h2fail]} / ${R[haproxy.latfail]} | | |
 EOF
 )
 echo

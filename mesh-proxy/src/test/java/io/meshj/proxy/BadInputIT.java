@@ -30,18 +30,31 @@ class BadInputIT {
     static Path dir;
 
     static MeshFixture mesh;
+    /** Accepts connections (the kernel completes the handshake) and never says a word. */
+    static java.net.ServerSocket mute;
 
     @BeforeAll
     static void start() throws Exception {
+        mute = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
         mesh = new MeshFixture(dir)
+                .service("mute.default:80", "    - address: 127.0.0.1:" + mute.getLocalPort() + "\n      protocol: h2")
                 .clientConfig(b -> b.headerReadTimeout(Duration.ofMillis(500)).idleTimeout(Duration.ofSeconds(2))
                         .detectTimeout(Duration.ofSeconds(1)))
                 .start();
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws IOException {
         mesh.close();
+        mute.close();
+    }
+
+    @Test
+    void anUpstreamThatNeverSpeaksHttp2IsAConnectFailureNotAHang() throws Exception {
+        // The proxy waits for an HTTP/2 upstream's SETTINGS before opening streams; a peer that never
+        // sends them gets the connect timeout (1 s by default), then the request its 502.
+        Processes.Result r = Processes.curl("-i", "-H", "Host: mute", mesh.outboundUrl("/hello")).assertSuccess();
+        assertThat(r.stdout()).startsWith("HTTP/1.1 502").contains("meshj-proxy-error: connect failed").contains("no HTTP/2 SETTINGS within 1000 ms");
     }
 
     @AfterEach

@@ -233,6 +233,15 @@ public final class UpstreamConnector {
                     handler.whenRemoteSettingsReceived(() -> ready.trySuccess(null));
                     f.channel().closeFuture().addListener(c -> ready.tryFailure(
                             new IllegalStateException("HTTP/2 connection to " + key.address + " closed before its SETTINGS")));
+                    // A peer that accepts the connection but never speaks HTTP/2 must not hold requests
+                    // for ever: it gets as long as connecting may take.
+                    key.loop.schedule(() -> {
+                        if (ready.tryFailure(new IllegalStateException("no HTTP/2 SETTINGS within "
+                                + connectTimeout.toMillis() + " ms"))) {
+                            retire();
+                            f.channel().close();
+                        }
+                    }, connectTimeout.toNanos(), TimeUnit.NANOSECONDS);
                 } else {
                     retire();
                     ready.tryFailure(f.cause());

@@ -58,6 +58,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class ProxyCall implements UpstreamListener {
 
+    /** How many refused streams a request is retried after (each retry goes to a newer stream). */
+    private static final int MAX_REFUSALS = 3;
+
     private final ProxyContext context;
     private final Downstream down;
     private final HttpRequest request;
@@ -79,7 +82,8 @@ final class ProxyCall implements UpstreamListener {
     private boolean responseComplete;
     private boolean upstreamKeepAlive = true;
     private boolean skipInformationalEnd;
-    private boolean retriedRefusal;
+    /** Times the upstream refused this request's stream; it was sent again after each. */
+    private int refusals;
     private boolean finished;
     private ChannelFuture lastWrite;
 
@@ -506,12 +510,14 @@ final class ProxyCall implements UpstreamListener {
         if (finished) {
             return;
         }
-        if (!responseStarted && bodyless && !retriedRefusal) {
+        if (!responseStarted && bodyless && refusals < MAX_REFUSALS) {
             // The upstream never processed it (RFC 9113 §8.7), and nothing but the head was sent, which
-            // is still here: send it again, once, on another stream. A peer can refuse a stream while it
-            // finishes closing one this side already counts as closed (Netty closes a stream when the
-            // write of its end completes), so this happens under load without anything being wrong.
-            retriedRefusal = true;
+            // is still here: send it again on another stream. This is routine under load: a server
+            // that ends connections after N requests (nginx: 1,000) refuses the streams in flight past
+            // its GOAWAY, and a peer can refuse a stream while it finishes closing one this side
+            // already counts as closed (Netty closes a stream when the write of its end completes).
+            // A retry can land on a connection that is about to go away too, hence a few attempts.
+            refusals++;
             lease.release(false);
             lease = null;
             context.connector().acquire(loop, target.address(), upstreamSpeaksHttp2(target), this).addListener(this::onLeased);

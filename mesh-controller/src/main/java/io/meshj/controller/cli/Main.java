@@ -22,6 +22,13 @@ public final class Main {
         CommandLine cli = new CommandLine(new MeshjCommand());
         cli.setOut(out);
         cli.setErr(err);
+        // A usage error is one line naming what was wrong, and where to look; not the whole usage text.
+        cli.setParameterExceptionHandler((e, arguments) -> {
+            CommandLine failed = e.getCommandLine();
+            failed.getErr().println("meshj: " + e.getMessage());
+            failed.getErr().println("Run '" + failed.getCommandSpec().qualifiedName() + " --help' for usage.");
+            return 2;
+        });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (e instanceof ConfigException || e instanceof IllegalArgumentException) {
                 // User error: the message already names the file, line and field.

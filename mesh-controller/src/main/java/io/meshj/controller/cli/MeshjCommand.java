@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
             VersionCommand.class,
             ProxyCommand.class,
+            ControllerCommand.class,
             picocli.CommandLine.HelpCommand.class
         },
         footer = {

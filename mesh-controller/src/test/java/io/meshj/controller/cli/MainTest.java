@@ -48,6 +48,25 @@ class MainTest {
     }
 
     @Test
+    void controllerHelpListsItsOptions() {
+        assertThat(run("controller", "--help")).isZero();
+        assertThat(out.toString()).contains("--destination-listen").contains("--static").contains("--data-dir");
+    }
+
+    @Test
+    void controllerRejectsABadListenAddressWithExitCode2() {
+        assertThat(run("controller", "--destination-listen", "127.0.0.1")).isEqualTo(2);
+        assertThat(err.toString()).contains("--destination-listen 127.0.0.1: a port is required").doesNotContain("\tat ");
+    }
+
+    @Test
+    void controllerRejectsAMissingStaticFileWithExitCode2(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        String missing = dir.resolve("nope.yml").toString();
+        assertThat(run("controller", "--data-dir", dir.toString(), "--static", missing)).isEqualTo(2);
+        assertThat(err.toString()).contains("--static " + missing + ": no such file").doesNotContain("\tat ");
+    }
+
+    @Test
     void unknownCommandIsAUsageErrorNamingIt() {
         assertThat(run("bogus")).isEqualTo(2);
         assertThat(err.toString()).contains("Unmatched argument at index 0: 'bogus'").doesNotContain("Exception");

@@ -1,0 +1,99 @@
+package io.meshj.controller;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.meshj.controller.destination.DestinationService;
+import io.meshj.core.discovery.DiscoverySource;
+import io.meshj.core.name.AuthorityNormalizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running meshj controller: the destination service on its port, over one discovery backend. Made
+ * with {@link #builder()}, started by {@link Builder#start()}, ended by {@link #close()}.
+ */
+public final class Controller implements AutoCloseable {
+
+    /** The destination service's port (see the design notes). */
+    public static final int DESTINATION_PORT = 8086;
+
+    private final Server destination;
+    private final DiscoverySource backend;
+
+    private Controller(Builder b) throws IOException {
+        this.backend = b.backend;
+        this.destination = NettyServerBuilder.forAddress(b.destinationListen)
+                .addService(new DestinationService(b.backend, b.normalizer))
+                // Watches are long-lived and idle most of the time; keep dead clients from lingering.
+                .keepAliveTime(30, TimeUnit.SECONDS)
+                .keepAliveTimeout(10, TimeUnit.SECONDS)
+                .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                .build()
+                .start();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Where the destination service listens (with the actual port if 0 was asked for). */
+    public InetSocketAddress destinationAddress() {
+        return (InetSocketAddress) destination.getListenSockets().get(0);
+    }
+
+    /** Stops serving: open watches end with UNAVAILABLE, and the backend is closed. */
+    @Override
+    public void close() {
+        destination.shutdownNow();
+        try {
+            destination.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        backend.close();
+    }
+
+    /** Blocks until the controller has stopped. */
+    public void awaitTermination() throws InterruptedException {
+        destination.awaitTermination();
+    }
+
+    public static final class Builder {
+        private InetSocketAddress destinationListen = new InetSocketAddress("127.0.0.1", DESTINATION_PORT);
+        private DiscoverySource backend;
+        private AuthorityNormalizer normalizer = AuthorityNormalizer.defaults();
+
+        private Builder() {
+        }
+
+        public Builder destinationListen(InetSocketAddress address) {
+            this.destinationListen = requireNonNull(address, "address");
+            return this;
+        }
+
+        /** Where endpoints come from; the controller closes it when it stops. */
+        public Builder backend(DiscoverySource backend) {
+            this.backend = requireNonNull(backend, "backend");
+            return this;
+        }
+
+        public Builder normalizer(AuthorityNormalizer normalizer) {
+            this.normalizer = requireNonNull(normalizer, "normalizer");
+            return this;
+        }
+
+        /** Binds and starts serving; fails with a message naming the address if it cannot bind. */
+        public Controller start() {
+            requireNonNull(backend, "backend");
+            try {
+                return new Controller(this);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot listen on " + destinationListen + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.meshj.controller.cli;
+
+import io.meshj.controller.Controller;
+import io.meshj.core.discovery.DiscoveryListener;
+import io.meshj.core.discovery.DiscoverySource;
+import io.meshj.core.discovery.StaticFileDiscovery;
+import io.meshj.core.discovery.Watch;
+import io.meshj.core.endpoint.EndpointUpdate;
+import io.meshj.core.name.Authority;
+import io.meshj.core.name.AuthorityNormalizer;
+import io.meshj.core.name.InvalidAuthorityException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code meshj controller}: runs the control plane. For now the local registry's static entries (the
+ * discovery file format the proxy reads) are its only backend; registration with leases and the
+ * Kubernetes backend follow.
+ */
+@Command(name = "controller", mixinStandardHelpOptions = true,
+        description = "Run the control plane (destination service) on this machine.")
+final class ControllerCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--local", description = "Use the local registry (the default: no Kubernetes backend yet).")
+    boolean local;
+
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "State directory (default: $MESHJ_HOME, else ~/.meshj).")
+    Path dataDir;
+
+    @Option(names = "--static", paramLabel = "FILE",
+            description = "Static registry entries, YAML services -> endpoints, re-read when it changes"
+                    + " (default: <data-dir>/static.yml if present).")
+    Path staticFile;
+
+    @Option(names = "--destination-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8086",
+            description = "Address of the destination service (default: ${DEFAULT-VALUE}).")
+    String destinationListen;
+
+    @Override
+    public Integer call() throws Exception {
+        InetSocketAddress listen = listenAddress(destinationListen);
+        Path dir = dataDir != null ? dataDir : defaultDataDir();
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new ParameterException(spec.commandLine(), "--data-dir " + dir + ": cannot create it: " + e.getMessage(), e,
+                    null, null);
+        }
+        Path entries = staticFile != null ? staticFile : dir.resolve("static.yml");
+        if (staticFile != null && !Files.isRegularFile(staticFile)) {
+            throw new ParameterException(spec.commandLine(), "--static " + staticFile + ": no such file");
+        }
+        DiscoverySource backend = Files.isRegularFile(entries)
+                ? StaticFileDiscovery.builder(entries).normalizer(AuthorityNormalizer.defaults()).build()
+                : new NoServices();
+        Controller controller = Controller.builder().destinationListen(listen).backend(backend).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(controller::close, "meshj-controller-shutdown"));
+        spec.commandLine().getOut().printf("meshj controller ready: destination %s, local registry in %s%s%n",
+                controller.destinationAddress(), dir,
+                Files.isRegularFile(entries) ? ", static entries from " + entries : " (no static entries)");
+        spec.commandLine().getOut().flush();
+        controller.awaitTermination();
+        return 0;
+    }
+
+    private InetSocketAddress listenAddress(String value) {
+        Authority a;
+        try {
+            a = Authority.parse(value);
+        } catch (InvalidAuthorityException e) {
+            throw new ParameterException(spec.commandLine(), "--destination-listen " + value + ": " + e.getMessage());
+        }
+        if (!a.hasPort()) {
+            throw new ParameterException(spec.commandLine(), "--destination-listen " + value + ": a port is required");
+        }
+        return new InetSocketAddress(a.host(), a.port());
+    }
+
+    private static Path defaultDataDir() {
+        String home = System.getenv("MESHJ_HOME");
+        return home != null && !home.isBlank() ? Path.of(home) : Path.of(System.getProperty("user.home"), ".meshj");
+    }
+
+    /** A registry with nothing in it: every name is unknown. */
+    private static final class NoServices implements DiscoverySource {
+        @Override
+        public Watch watch(Authority authority, DiscoveryListener listener) {
+            listener.onUpdate(new EndpointUpdate.NoEndpoints(false));
+            return () -> { };
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.ChannelOption;
 import io.meshj.controller.destination.DestinationService;
 import io.meshj.core.discovery.DiscoverySource;
 import io.meshj.core.name.AuthorityNormalizer;
@@ -27,6 +28,8 @@ public final class Controller implements AutoCloseable {
     private Controller(Builder b) throws IOException {
         this.backend = b.backend;
         this.destination = NettyServerBuilder.forAddress(b.destinationListen)
+                // A restarted controller takes its port back while old connections sit in TIME_WAIT.
+                .withOption(ChannelOption.SO_REUSEADDR, true)
                 .addService(new DestinationService(b.backend, b.normalizer))
                 // Watches are long-lived and idle most of the time; keep dead clients from lingering.
                 .keepAliveTime(30, TimeUnit.SECONDS)

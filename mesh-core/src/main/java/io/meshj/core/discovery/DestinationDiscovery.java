@@ -1,0 +1,309 @@
+package io.meshj.core.discovery;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.meshj.api.destination.v1.AddressSet;
+import io.meshj.api.destination.v1.DestinationGrpc;
+import io.meshj.api.destination.v1.GetDestination;
+import io.meshj.api.destination.v1.Update;
+import io.meshj.api.destination.v1.WeightedAddress;
+import io.meshj.core.endpoint.Endpoint;
+import io.meshj.core.endpoint.EndpointSet;
+import io.meshj.core.endpoint.EndpointUpdate;
+import io.meshj.core.endpoint.ProtocolHint;
+import io.meshj.core.name.Authority;
+import io.meshj.core.name.AuthorityNormalizer;
+import io.meshj.core.retry.ExponentialBackoff;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A {@link DiscoverySource} backed by the meshj controller's Destination API: each watch is a
+ * {@code Get} stream.
+ *
+ * <p>The control plane is never on the request path. When a stream fails, its watch keeps the last
+ * endpoints it delivered and reconnects after a jittered exponential backoff (100 ms doubling to 10 s
+ * by default), so a controller restart does not send every client back at once. A reconnected stream
+ * starts with the whole current answer; the watch compares it with what it had delivered and passes on
+ * only the difference, so nothing is lost or delivered twice across the gap. A stream the controller
+ * rejects as malformed (INVALID_ARGUMENT) is not retried: the watch says the name does not exist.
+ */
+public final class DestinationDiscovery implements DiscoverySource {
+
+    private static final System.Logger LOG = System.getLogger(DestinationDiscovery.class.getName());
+
+    private final DestinationGrpc.DestinationStub stub;
+    private final AuthorityNormalizer normalizer;
+    private final ExponentialBackoff backoff;
+    private final String contextToken;
+    private final ScheduledExecutorService scheduler;
+    private final boolean ownsScheduler;
+    private final Set<StreamWatch> watches = ConcurrentHashMap.newKeySet();
+
+    private DestinationDiscovery(Builder b) {
+        this.stub = DestinationGrpc.newStub(b.channel);
+        this.normalizer = b.normalizer;
+        this.backoff = b.backoff;
+        this.contextToken = b.contextToken;
+        this.ownsScheduler = b.scheduler == null;
+        this.scheduler = b.scheduler != null ? b.scheduler : Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "meshj-destination-reconnect");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** A source over {@code channel} (to the controller's destination port); the caller owns the channel. */
+    public static Builder builder(Channel channel) {
+        return new Builder(channel);
+    }
+
+    @Override
+    public Watch watch(Authority authority, DiscoveryListener listener) {
+        requireNonNull(authority, "authority");
+        requireNonNull(listener, "listener");
+        Authority name = authority.isIpAddress() ? authority : normalizer.normalize(authority);
+        StreamWatch w = new StreamWatch(name, listener);
+        watches.add(w);
+        w.connect();
+        return w;
+    }
+
+    @Override
+    public void close() {
+        for (StreamWatch w : watches) {
+            w.close();
+        }
+        if (ownsScheduler) {
+            scheduler.shutdownNow();
+        }
+    }
+
+    /** One watch: a Get stream, reopened after failures for as long as the watch is open. */
+    private final class StreamWatch implements Watch {
+        private final Authority authority;
+        private final DiscoveryListener listener;
+        /** What the listener has been told; null before the first update. */
+        private EndpointSet delivered;
+        private Attempt attempt;
+        private int failures;
+        private boolean closed;
+
+        StreamWatch(Authority authority, DiscoveryListener listener) {
+            this.authority = authority;
+            this.listener = listener;
+        }
+
+        synchronized void connect() {
+            if (closed) {
+                return;
+            }
+            attempt = new Attempt(this);
+            GetDestination request = GetDestination.newBuilder().setPath(authority.toString())
+                    .setContextToken(contextToken).build();
+            stub.get(request, attempt);
+        }
+
+        /** The attempt's view of the service changed to {@code state}: tell the listener the difference. */
+        synchronized void onState(Attempt from, EndpointSet state, boolean first) {
+            if (closed || from != attempt) {
+                return;
+            }
+            if (first) {
+                failures = 0;
+            }
+            List<EndpointUpdate> updates;
+            if (delivered == null) {
+                updates = List.of(state.isEmpty() ? new EndpointUpdate.NoEndpoints(state.exists())
+                        : new EndpointUpdate.Add(List.copyOf(state.endpoints())));
+            } else {
+                updates = delivered.updatesTo(state);
+            }
+            delivered = state;
+            for (EndpointUpdate u : updates) {
+                listener.onUpdate(u);
+            }
+        }
+
+        synchronized void onEnded(Attempt from, Status status) {
+            if (closed || from != attempt) {
+                return;
+            }
+            attempt = null;
+            if (status.getCode() == Status.Code.INVALID_ARGUMENT) {
+                LOG.log(System.Logger.Level.WARNING, "the controller rejected {0}: {1}", authority, status.getDescription());
+                if (delivered == null) {
+                    delivered = EndpointSet.empty();
+                    listener.onUpdate(new EndpointUpdate.NoEndpoints(false));
+                }
+                return;
+            }
+            long delay = backoff.delayNanos(failures++);
+            LOG.log(System.Logger.Level.DEBUG, () -> "destination stream for " + authority + " ended (" + status
+                    + "); reconnecting in " + Duration.ofNanos(delay).toMillis() + " ms");
+            scheduler.schedule(this::connect, delay, TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public void close() {
+            Attempt a;
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                a = attempt;
+                attempt = null;
+            }
+            watches.remove(this);
+            if (a != null) {
+                a.cancel();
+            }
+        }
+    }
+
+    /** One Get stream of a watch; its state starts from nothing. */
+    private static final class Attempt implements ClientResponseObserver<GetDestination, Update> {
+        private final StreamWatch watch;
+        private ClientCallStreamObserver<GetDestination> call;
+        private EndpointSet state;
+        private boolean cancelled;
+
+        Attempt(StreamWatch watch) {
+            this.watch = watch;
+        }
+
+        @Override
+        public synchronized void beforeStart(ClientCallStreamObserver<GetDestination> requestStream) {
+            this.call = requestStream;
+        }
+
+        synchronized void cancel() {
+            if (!cancelled && call != null) {
+                cancelled = true;
+                call.cancel("watch closed", null);
+            }
+        }
+
+        @Override
+        public void onNext(Update update) {
+            boolean first = state == null;
+            state = (first ? EndpointSet.empty() : state).apply(toEndpointUpdate(update));
+            watch.onState(this, state, first);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            watch.onEnded(this, Status.fromThrowable(t));
+        }
+
+        @Override
+        public void onCompleted() {
+            watch.onEnded(this, Status.UNAVAILABLE.withDescription("the controller ended the stream"));
+        }
+    }
+
+    static EndpointUpdate toEndpointUpdate(Update u) {
+        switch (u.getUpdateCase()) {
+            case ADD -> {
+                AddressSet set = u.getAdd();
+                List<Endpoint> endpoints = new ArrayList<>(set.getAddressesCount());
+                for (WeightedAddress a : set.getAddressesList()) {
+                    endpoints.add(toEndpoint(a, set.getMetricLabelsMap()));
+                }
+                return new EndpointUpdate.Add(endpoints);
+            }
+            case REMOVE -> {
+                List<Authority> addresses = new ArrayList<>(u.getRemove().getAddressesCount());
+                for (WeightedAddress a : u.getRemove().getAddressesList()) {
+                    addresses.add(Authority.of(a.getAddress().getHost(), a.getAddress().getPort()));
+                }
+                return new EndpointUpdate.Remove(addresses);
+            }
+            case NO_ENDPOINTS -> {
+                return new EndpointUpdate.NoEndpoints(u.getNoEndpoints().getExists());
+            }
+            default -> {
+                // A kind of update this client does not know: nothing changes.
+                return new EndpointUpdate.Add(List.of());
+            }
+        }
+    }
+
+    private static Endpoint toEndpoint(WeightedAddress a, Map<String, String> setLabels) {
+        Map<String, String> labels = setLabels;
+        if (!a.getMetricLabelsMap().isEmpty()) {
+            labels = new HashMap<>(setLabels);
+            labels.putAll(a.getMetricLabelsMap());
+        }
+        Endpoint.Builder b = Endpoint.builder(Authority.of(a.getAddress().getHost(), a.getAddress().getPort()))
+                .labels(labels)
+                .protocolHint(switch (a.getProtocolHint()) {
+                    case PROTOCOL_HINT_H2 -> ProtocolHint.H2;
+                    case PROTOCOL_HINT_OPAQUE -> ProtocolHint.OPAQUE;
+                    default -> ProtocolHint.UNKNOWN;
+                })
+                .inboundPort(a.getInboundPort());
+        if (a.getWeight() > 0) {
+            b.weight(a.getWeight());
+        }
+        if (a.hasTlsIdentity() && !a.getTlsIdentity().getName().isEmpty()) {
+            b.tlsIdentity(a.getTlsIdentity().getName());
+        }
+        return b.build();
+    }
+
+    /** Builds a {@link DestinationDiscovery}. */
+    public static final class Builder {
+        private final Channel channel;
+        private AuthorityNormalizer normalizer = AuthorityNormalizer.defaults();
+        private ExponentialBackoff backoff = ExponentialBackoff.builder()
+                .min(Duration.ofMillis(100)).max(Duration.ofSeconds(10)).build();
+        private String contextToken = "";
+        private ScheduledExecutorService scheduler;
+
+        private Builder(Channel channel) {
+            this.channel = requireNonNull(channel, "channel");
+        }
+
+        /** How names are completed before they are asked for (namespace, cluster domain, port). */
+        public Builder normalizer(AuthorityNormalizer normalizer) {
+            this.normalizer = requireNonNull(normalizer, "normalizer");
+            return this;
+        }
+
+        /** The delays between reconnection attempts (default 100 ms doubling to 10 s, jittered). */
+        public Builder backoff(ExponentialBackoff backoff) {
+            this.backoff = requireNonNull(backoff, "backoff");
+            return this;
+        }
+
+        /** Who is asking, passed to the controller with every request (e.g. {@code {"ns":"web"}}). */
+        public Builder contextToken(String contextToken) {
+            this.contextToken = requireNonNull(contextToken, "contextToken");
+            return this;
+        }
+
+        /** Runs reconnections (default: a daemon thread of the source's own, stopped by close). */
+        public Builder scheduler(ScheduledExecutorService scheduler) {
+            this.scheduler = requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        public DestinationDiscovery build() {
+            return new DestinationDiscovery(this);
+        }
+    }
+}

@@ -2,6 +2,9 @@ package io.meshj.proxy;
 
 import static java.util.Objects.requireNonNull;
 
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.meshj.core.discovery.DestinationDiscovery;
 import io.meshj.core.discovery.DiscoverySource;
 import io.meshj.core.discovery.StaticFileDiscovery;
 import io.meshj.core.name.AuthorityNormalizer;
@@ -51,6 +54,7 @@ public final class MeshProxy implements AutoCloseable {
     private final EventLoopGroup group;
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final DiscoverySource discovery;
+    private final ManagedChannel controllerChannel;
     private final OutboundRouter outboundRouter;
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -74,9 +78,22 @@ public final class MeshProxy implements AutoCloseable {
                 .namespace(config.namespace())
                 .clusterDomain(config.clusterDomain())
                 .build();
-        this.discovery = config.discoveryFile()
-                .map(f -> (DiscoverySource) StaticFileDiscovery.builder(f).normalizer(normalizer).build())
+        // The controller channel runs on the proxy's own event loops: it is one more non-blocking
+        // connection, and needs no threads of its own.
+        this.controllerChannel = config.destination()
+                .map(a -> (ManagedChannel) NettyChannelBuilder.forAddress(a.host(), a.port())
+                        .eventLoopGroup(group)
+                        .channelType(transport.socketChannel())
+                        .usePlaintext()
+                        .build())
                 .orElse(null);
+        if (controllerChannel != null) {
+            this.discovery = DestinationDiscovery.builder(controllerChannel).normalizer(normalizer).build();
+        } else {
+            this.discovery = config.discoveryFile()
+                    .map(f -> (DiscoverySource) StaticFileDiscovery.builder(f).normalizer(normalizer).build())
+                    .orElse(null);
+        }
         this.outboundRouter = new OutboundRouter(discovery, normalizer);
         UpstreamConnector connector = new UpstreamConnector(transport, resolver, config.connectTimeout(),
                 config.maxHeaderBytes(), upstreams);
@@ -212,6 +229,9 @@ public final class MeshProxy implements AutoCloseable {
         outboundRouter.close();
         if (discovery != null) {
             discovery.close();
+        }
+        if (controllerChannel != null) {
+            controllerChannel.shutdownNow();
         }
         resolver.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> terminated.complete(null));

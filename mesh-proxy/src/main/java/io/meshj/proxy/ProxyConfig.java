@@ -32,6 +32,7 @@ public final class ProxyConfig {
     private final InetSocketAddress adminListen;
     private final List<Integer> appPorts;
     private final Path discoveryFile;
+    private final Authority destination;
     private final String namespace;
     private final String clusterDomain;
     private final Set<Integer> opaquePorts;
@@ -51,6 +52,7 @@ public final class ProxyConfig {
         this.adminListen = b.adminListen;
         this.appPorts = List.copyOf(b.appPorts);
         this.discoveryFile = b.discoveryFile;
+        this.destination = b.destination;
         this.namespace = b.namespace;
         this.clusterDomain = b.clusterDomain;
         this.opaquePorts = Collections.unmodifiableSet(new TreeSet<>(b.opaquePorts));
@@ -95,6 +97,11 @@ public final class ProxyConfig {
     /** The static discovery file, if any; without one, names are connected to as written (via DNS). */
     public Optional<Path> discoveryFile() {
         return Optional.ofNullable(discoveryFile);
+    }
+
+    /** The controller's destination service, the other discovery backend (exclusive with the file). */
+    public Optional<Authority> destination() {
+        return Optional.ofNullable(destination);
     }
 
     /** The proxy's own namespace, for expanding short service names. Default {@code default}. */
@@ -167,7 +174,9 @@ public final class ProxyConfig {
         line(b, "inbound-listen", format(inboundListen));
         line(b, "admin-listen", format(adminListen));
         line(b, "app-ports", appPorts.isEmpty() ? "(none)" : join(appPorts));
-        line(b, "discovery-file", discoveryFile == null ? "(none: names are dialed as written)" : discoveryFile.toString());
+        line(b, "discovery-file", discoveryFile == null ? "(none)" : discoveryFile.toString());
+        line(b, "destination", destination == null
+                ? (discoveryFile == null ? "(none: names are dialed as written)" : "(none)") : destination.toString());
         line(b, "namespace", namespace);
         line(b, "cluster-domain", clusterDomain);
         line(b, "opaque-ports", join(new ArrayList<>(opaquePorts)));
@@ -217,6 +226,7 @@ public final class ProxyConfig {
         private InetSocketAddress adminListen = new InetSocketAddress("0.0.0.0", 4191);
         private List<Integer> appPorts = List.of();
         private Path discoveryFile;
+        private Authority destination;
         private String namespace = "default";
         private String clusterDomain = "cluster.local";
         private Set<Integer> opaquePorts = DEFAULT_OPAQUE_PORTS;
@@ -258,6 +268,15 @@ public final class ProxyConfig {
 
         public Builder discoveryFile(Path file) {
             this.discoveryFile = file;
+            return this;
+        }
+
+        /** The controller's destination service, host:port; endpoints then come from the controller. */
+        public Builder destination(Authority address) {
+            if (address != null && !address.hasPort()) {
+                throw new IllegalArgumentException("destination " + address + " needs a port");
+            }
+            this.destination = address;
             return this;
         }
 
@@ -339,6 +358,9 @@ public final class ProxyConfig {
         }
 
         public ProxyConfig build() {
+            if (discoveryFile != null && destination != null) {
+                throw new IllegalArgumentException("discovery-file and destination are two discovery backends: give one");
+            }
             return new ProxyConfig(this);
         }
 

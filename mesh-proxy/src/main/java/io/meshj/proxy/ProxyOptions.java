@@ -47,6 +47,8 @@ public final class ProxyOptions {
                 (b, v) -> b.appPorts(new ArrayList<>(ports(v))));
         add("discovery-file", "static discovery file (YAML services -> endpoints), re-read when it changes",
                 (b, v) -> b.discoveryFile(Path.of(v)));
+        add("destination", "the controller's destination service, host:port (instead of a discovery file)",
+                (b, v) -> b.destination(authority(v)));
         add("namespace", "the proxy's namespace, for short service names (default default)",
                 ProxyConfig.Builder::namespace);
         add("cluster-domain", "the cluster's DNS domain (default cluster.local)",

@@ -1,0 +1,114 @@
+package io.meshj.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The local mesh as a user runs it: {@code meshj controller --local} and two {@code meshj proxy}
+ * processes, the caller's asking the controller where "web" is. A request by name reaches the
+ * application through both proxies, and keeps doing so while the controller is down.
+ */
+class LocalMeshIT {
+
+    private static final Pattern INBOUND = Pattern.compile("inbound /127\\.0\\.0\\.1:(\\d+)");
+    private static final Pattern OUTBOUND = Pattern.compile("ready \\(\\w+\\): outbound /127\\.0\\.0\\.1:(\\d+)");
+
+    @TempDir
+    Path dir;
+
+    private HttpServer app;
+    private MeshjProcess serverProxy;
+    private MeshjProcess controller;
+    private MeshjProcess clientProxy;
+
+    @BeforeEach
+    void start() throws Exception {
+        app = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        app.createContext("/", exchange -> {
+            byte[] body = "hello from web\n".getBytes(StandardCharsets.US_ASCII);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        app.start();
+        int appPort = app.getAddress().getPort();
+
+        serverProxy = MeshjProcess.start(dir.resolve("server-proxy.log"), INBOUND, "proxy",
+                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+                "--app-ports", Integer.toString(appPort), "--shutdown-grace-period", "1s");
+        int inbound = Integer.parseInt(serverProxy.find(INBOUND));
+
+        Files.writeString(dir.resolve("static.yml"), "services:\n  web.default:80:\n    - address: 127.0.0.1:" + appPort
+                + "\n      protocol: h2\n      inboundPort: " + inbound + "\n");
+        int destinationPort = freePort();
+        controller = startController(destinationPort);
+        clientProxy = MeshjProcess.start(dir.resolve("client-proxy.log"), OUTBOUND, "proxy",
+                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+                "--destination", "127.0.0.1:" + destinationPort, "--shutdown-grace-period", "1s");
+    }
+
+    private MeshjProcess startController(int port) throws IOException {
+        return MeshjProcess.start(dir.resolve("controller.log"), Pattern.compile("meshj controller ready"),
+                "controller", "--local", "--data-dir", dir.resolve("home").toString(),
+                "--static", dir.resolve("static.yml").toString(), "--destination-listen", "127.0.0.1:" + port);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (MeshjProcess p : new MeshjProcess[] {clientProxy, controller, serverProxy}) {
+            if (p != null) {
+                p.close();
+            }
+        }
+        if (app != null) {
+            app.stop(0);
+        }
+    }
+
+    @Test
+    void aRequestByNameCrossesTheMeshAndSurvivesTheControllerGoingAway() throws Exception {
+        int outbound = Integer.parseInt(clientProxy.find(OUTBOUND));
+        assertThat(curl(outbound)).isEqualTo("200 hello from web\n");
+
+        controller.close();
+        controller = null;
+        // For as long as the controller is down, the caller's proxy routes on what it last heard.
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200))
+                .until(() -> curl(outbound).equals("200 hello from web\n"));
+        assertThat(clientProxy.isAlive()).isTrue();
+    }
+
+    private static String curl(int port) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(List.of("curl", "-sS", "--max-time", "10", "-H", "Host: web",
+                "-w", "\n%{http_code}", "http://127.0.0.1:" + port + "/"))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(15, TimeUnit.SECONDS);
+        // curl prints the body, then a newline and the status: made "status body".
+        int nl = out.lastIndexOf('\n');
+        return nl < 0 ? out : out.substring(nl + 1) + " " + out.substring(0, nl);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}

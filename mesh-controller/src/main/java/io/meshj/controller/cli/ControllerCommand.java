@@ -88,7 +88,7 @@ final class ControllerCommand implements Callable<Integer> {
         return new InetSocketAddress(a.host(), a.port());
     }
 
-    private static Path defaultDataDir() {
+    static Path defaultDataDir() {
         String home = System.getenv("MESHJ_HOME");
         return home != null && !home.isBlank() ? Path.of(home) : Path.of(System.getProperty("user.home"), ".meshj");
     }

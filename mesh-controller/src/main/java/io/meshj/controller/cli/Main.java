@@ -30,7 +30,8 @@ public final class Main {
             return 2;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            if (e instanceof ConfigException || e instanceof IllegalArgumentException) {
+            if (e instanceof ConfigException || e instanceof IllegalArgumentException
+                    || e instanceof DestinationClient.ControllerUnavailableException) {
                 // User error: the message already names the file, line and field.
                 commandLine.getErr().println("meshj: " + e.getMessage());
                 return 1;

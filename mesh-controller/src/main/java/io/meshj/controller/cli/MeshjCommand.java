@@ -17,6 +17,8 @@ import picocli.CommandLine.Spec;
             VersionCommand.class,
             ProxyCommand.class,
             ControllerCommand.class,
+            CheckCommand.class,
+            DiagnosticsCommand.class,
             picocli.CommandLine.HelpCommand.class
         },
         footer = {

@@ -1,0 +1,83 @@
+package io.meshj.controller.cli;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.meshj.api.destination.v1.DestinationGrpc;
+import io.meshj.api.destination.v1.GetDestination;
+import io.meshj.api.destination.v1.Update;
+import io.meshj.core.name.Authority;
+import io.meshj.core.name.InvalidAuthorityException;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+
+/** A short-lived client of the controller's destination service, for CLI commands: one question, one answer. */
+final class DestinationClient implements AutoCloseable {
+
+    /** How long a command waits for the controller before saying it cannot reach it. */
+    static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    private final String target;
+    private final ManagedChannel channel;
+
+    private DestinationClient(String target, Authority address) {
+        this.target = target;
+        this.channel = NettyChannelBuilder.forAddress(address.host(), address.port()).usePlaintext().build();
+    }
+
+    /** A client of {@code target} (host:port); a malformed target is a usage error of {@code cli}. */
+    static DestinationClient connect(CommandLine cli, String target) {
+        Authority address;
+        try {
+            address = Authority.parse(target);
+        } catch (InvalidAuthorityException e) {
+            throw new ParameterException(cli, "--destination " + target + ": " + e.getMessage());
+        }
+        if (!address.hasPort()) {
+            throw new ParameterException(cli, "--destination " + target + ": a port is required");
+        }
+        return new DestinationClient(target, address);
+    }
+
+    String target() {
+        return target;
+    }
+
+    /**
+     * The controller's current answer for {@code path}: the first message of a Get stream. Throws
+     * {@link ControllerUnavailableException} when the controller cannot be reached in time, and
+     * {@link IllegalArgumentException} when it rejects the path.
+     */
+    Update firstAnswer(String path) {
+        Iterator<Update> updates = DestinationGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                .get(GetDestination.newBuilder().setPath(path).build());
+        try {
+            return updates.next();
+        } catch (StatusRuntimeException e) {
+            Status s = e.getStatus();
+            if (s.getCode() == Status.Code.INVALID_ARGUMENT) {
+                throw new IllegalArgumentException(s.getDescription(), e);
+            }
+            throw new ControllerUnavailableException("cannot reach the controller at " + target + ": "
+                    + s.getCode() + (s.getDescription() == null ? "" : " (" + s.getDescription() + ")"), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        // Ends the stream the blocking call left open, too.
+        channel.shutdownNow();
+    }
+
+    /** The controller did not answer: a failure of the environment, not of the user's input. */
+    static final class ControllerUnavailableException extends RuntimeException {
+        ControllerUnavailableException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

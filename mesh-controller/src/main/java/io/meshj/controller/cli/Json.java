@@ -1,0 +1,14 @@
+package io.meshj.controller.cli;
+
+import com.google.gson.GsonBuilder;
+
+/** JSON output of CLI commands (Gson, pretty-printed like kubectl's {@code -o json}). */
+final class Json {
+
+    private Json() {
+    }
+
+    static String write(Object value) {
+        return new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(value);
+    }
+}

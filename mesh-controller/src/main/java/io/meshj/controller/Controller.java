@@ -3,6 +3,7 @@ package io.meshj.controller;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.ChannelOption;
 import io.meshj.controller.destination.DestinationService;
@@ -27,10 +28,12 @@ public final class Controller implements AutoCloseable {
 
     private Controller(Builder b) throws IOException {
         this.backend = b.backend;
-        this.destination = NettyServerBuilder.forAddress(b.destinationListen)
+        NettyServerBuilder server = NettyServerBuilder.forAddress(b.destinationListen)
                 // A restarted controller takes its port back while old connections sit in TIME_WAIT.
                 .withOption(ChannelOption.SO_REUSEADDR, true)
-                .addService(new DestinationService(b.backend, b.normalizer))
+                .addService(new DestinationService(b.backend, b.normalizer));
+        b.services.forEach(server::addService);
+        this.destination = server
                 // Watches are long-lived and idle most of the time; keep dead clients from lingering.
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveTimeout(10, TimeUnit.SECONDS)
@@ -69,8 +72,15 @@ public final class Controller implements AutoCloseable {
         private InetSocketAddress destinationListen = new InetSocketAddress("127.0.0.1", DESTINATION_PORT);
         private DiscoverySource backend;
         private AuthorityNormalizer normalizer = AuthorityNormalizer.defaults();
+        private final java.util.List<ServerServiceDefinition> services = new java.util.ArrayList<>();
 
         private Builder() {
+        }
+
+        /** Another gRPC service on the destination port (the registry, in the local mode). */
+        public Builder service(ServerServiceDefinition service) {
+            services.add(requireNonNull(service, "service"));
+            return this;
         }
 
         public Builder destinationListen(InetSocketAddress address) {

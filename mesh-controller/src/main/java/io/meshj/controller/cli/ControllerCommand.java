@@ -1,11 +1,12 @@
 package io.meshj.controller.cli;
 
 import io.meshj.controller.Controller;
-import io.meshj.core.discovery.DiscoveryListener;
+import io.meshj.controller.registry.LocalRegistry;
+import io.meshj.controller.registry.RegistryService;
 import io.meshj.core.discovery.DiscoverySource;
 import io.meshj.core.discovery.StaticFileDiscovery;
-import io.meshj.core.discovery.Watch;
-import io.meshj.core.endpoint.EndpointUpdate;
+import io.meshj.core.discovery.UnionDiscovery;
+import io.meshj.core.time.Ticker;
 import io.meshj.core.name.Authority;
 import io.meshj.core.name.AuthorityNormalizer;
 import io.meshj.core.name.InvalidAuthorityException;
@@ -14,6 +15,9 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -21,9 +25,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code meshj controller}: runs the control plane. For now the local registry's static entries (the
- * discovery file format the proxy reads) are its only backend; registration with leases and the
- * Kubernetes backend follow.
+ * {@code meshj controller}: runs the control plane on the local registry: workloads that register
+ * (with leases, persisted in the data directory) and static entries (the discovery file format the
+ * proxy reads). The Kubernetes backend follows.
  */
 @Command(name = "controller", mixinStandardHelpOptions = true,
         description = "Run the control plane (destination service) on this machine.")
@@ -62,14 +66,29 @@ final class ControllerCommand implements Callable<Integer> {
         if (staticFile != null && !Files.isRegularFile(staticFile)) {
             throw new ParameterException(spec.commandLine(), "--static " + staticFile + ": no such file");
         }
-        DiscoverySource backend = Files.isRegularFile(entries)
-                ? StaticFileDiscovery.builder(entries).normalizer(AuthorityNormalizer.defaults()).build()
-                : new NoServices();
-        Controller controller = Controller.builder().destinationListen(listen).backend(backend).start();
-        Runtime.getRuntime().addShutdownHook(new Thread(controller::close, "meshj-controller-shutdown"));
-        spec.commandLine().getOut().printf("meshj controller ready: destination %s, local registry in %s%s%n",
-                controller.destinationAddress(), dir,
-                Files.isRegularFile(entries) ? ", static entries from " + entries : " (no static entries)");
+        AuthorityNormalizer normalizer = AuthorityNormalizer.defaults();
+        LocalRegistry registry = LocalRegistry.open(dir.resolve("registry.json"), Ticker.system(), normalizer);
+        boolean hasStatic = Files.isRegularFile(entries);
+        DiscoverySource backend = hasStatic
+                ? new UnionDiscovery(StaticFileDiscovery.builder(entries).normalizer(normalizer).build(), registry)
+                : registry;
+        Controller controller = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
+                .service(new RegistryService(registry).loopbackOnly())
+                .start();
+        // Leases that ran out are swept every second.
+        ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "meshj-registry-expiry");
+            t.setDaemon(true);
+            return t;
+        });
+        sweeper.scheduleWithFixedDelay(registry::expire, 1, 1, TimeUnit.SECONDS);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            sweeper.shutdownNow();
+            controller.close();
+        }, "meshj-controller-shutdown"));
+        spec.commandLine().getOut().printf("meshj controller ready: destination and registry %s, local registry in %s"
+                + " (%d workloads)%s%n", controller.destinationAddress(), dir, registry.size(),
+                hasStatic ? ", static entries from " + entries : "");
         spec.commandLine().getOut().flush();
         controller.awaitTermination();
         return 0;
@@ -93,16 +112,4 @@ final class ControllerCommand implements Callable<Integer> {
         return home != null && !home.isBlank() ? Path.of(home) : Path.of(System.getProperty("user.home"), ".meshj");
     }
 
-    /** A registry with nothing in it: every name is unknown. */
-    private static final class NoServices implements DiscoverySource {
-        @Override
-        public Watch watch(Authority authority, DiscoveryListener listener) {
-            listener.onUpdate(new EndpointUpdate.NoEndpoints(false));
-            return () -> { };
-        }
-
-        @Override
-        public void close() {
-        }
-    }
 }

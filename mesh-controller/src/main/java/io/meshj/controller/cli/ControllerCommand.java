@@ -75,13 +75,21 @@ final class ControllerCommand implements Callable<Integer> {
         Controller controller = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
                 .service(new RegistryService(registry).loopbackOnly())
                 .start();
-        // Leases that ran out are swept every second.
+        // Every second: leases that ran out are swept, and changes are written to the data directory.
         ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "meshj-registry-expiry");
             t.setDaemon(true);
             return t;
         });
-        sweeper.scheduleWithFixedDelay(registry::expire, 1, 1, TimeUnit.SECONDS);
+        sweeper.scheduleWithFixedDelay(() -> {
+            try {
+                registry.expire();
+                registry.flush();
+            } catch (RuntimeException e) {
+                // A full disk must not stop the sweeping; the next round tries the write again.
+                System.getLogger(ControllerCommand.class.getName()).log(System.Logger.Level.WARNING, e.getMessage());
+            }
+        }, 1, 1, TimeUnit.SECONDS);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             sweeper.shutdownNow();
             controller.close();

@@ -39,8 +39,8 @@ import java.util.UUID;
  * ran out (the controller calls it every second), so a workload that dies leaves the mesh by itself.
  * Registering the same address and port again replaces the earlier registration.
  *
- * <p>Registrations persist in a JSON file (written by rename, so a crash never leaves half a file).
- * Lease deadlines are not persisted: a restarted controller gives every registration it loads a fresh
+ * <p>Registrations persist in a JSON file, written by {@link #flush} at most once a second and by
+ * rename, so a crash never leaves half a file. Lease deadlines are not persisted: a restarted controller gives every registration it loads a fresh
  * time to live, so its workloads keep their endpoints as long as they come back to renew in time.
  *
  * <p>Thread-safe; listeners are called with the registry's lock held, in order, and must not block.
@@ -60,6 +60,8 @@ public final class LocalRegistry implements DiscoverySource {
     private final Map<String, Registration> byLease = new HashMap<>();
     private final Map<Authority, Map<Authority, Registration>> byService = new HashMap<>();
     private final Map<Authority, List<RegistryWatch>> watches = new HashMap<>();
+    private final Object writeLock = new Object();
+    private boolean dirty;
 
     private LocalRegistry(Ticker ticker, AuthorityNormalizer normalizer, Path stateFile) {
         this.ticker = ticker;
@@ -186,9 +188,13 @@ public final class LocalRegistry implements DiscoverySource {
         return w;
     }
 
+    /** Ends every watch and writes what changed since the last {@link #flush}. */
     @Override
-    public synchronized void close() {
-        watches.clear();
+    public void close() {
+        synchronized (this) {
+            watches.clear();
+        }
+        flush();
     }
 
     // ---- internals ----
@@ -306,18 +312,42 @@ public final class LocalRegistry implements DiscoverySource {
     private record Saved(String leaseId, long ttlMillis, Workload workload) {
     }
 
+    /** Marks the registrations changed; {@link #flush} writes them. */
     private void persist() {
+        dirty = true;
+    }
+
+    /**
+     * Writes the registrations to the state file if they changed since the last write. The controller
+     * calls it every second and when it stops: a change is written once however many follow it within
+     * that second (writing the whole file on every change made registering 10,000 workloads quadratic),
+     * and a crash loses at most a second of registrations, which their workloads redo when a renewal
+     * gets NOT_FOUND. The file is written outside the registry's lock.
+     */
+    public void flush() {
         if (stateFile == null) {
             return;
         }
-        List<Saved> saved = byLease.values().stream()
-                .map(r -> new Saved(r.leaseId(), Duration.ofNanos(r.ttlNanos()).toMillis(), r.workload())).toList();
-        try {
-            Path tmp = stateFile.resolveSibling(stateFile.getFileName() + ".tmp");
-            Files.writeString(tmp, GSON.toJson(new State(1, saved)), StandardCharsets.UTF_8);
-            Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot save the registry to " + stateFile + ": " + e.getMessage(), e);
+        synchronized (writeLock) {
+            List<Saved> saved;
+            synchronized (this) {
+                if (!dirty) {
+                    return;
+                }
+                dirty = false;
+                saved = byLease.values().stream()
+                        .map(r -> new Saved(r.leaseId(), Duration.ofNanos(r.ttlNanos()).toMillis(), r.workload())).toList();
+            }
+            try {
+                Path tmp = stateFile.resolveSibling(stateFile.getFileName() + ".tmp");
+                Files.writeString(tmp, GSON.toJson(new State(1, saved)), StandardCharsets.UTF_8);
+                Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                synchronized (this) {
+                    dirty = true; // try again next time
+                }
+                throw new UncheckedIOException("cannot save the registry to " + stateFile + ": " + e.getMessage(), e);
+            }
         }
     }
 

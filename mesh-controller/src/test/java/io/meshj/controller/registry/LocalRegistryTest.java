@@ -107,6 +107,7 @@ class LocalRegistryTest {
     void registrationsSurviveARestartWithAFreshLease() {
         LocalRegistry before = open();
         LocalRegistry.Lease lease = before.register(web("web-1", "10.0.0.1"), Duration.ofSeconds(10));
+        before.flush(); // what the controller does every second
         ticker.advance(Duration.ofSeconds(9));
 
         LocalRegistry after = open();
@@ -130,6 +131,15 @@ class LocalRegistryTest {
                 0, null), null)).hasMessageContaining("must be an IP address");
         assertThatThrownBy(() -> registry.register(web("w", "10.0.0.1"), Duration.ofHours(1))).hasMessageContaining("ttl");
         assertThat(registry.size()).isZero();
+    }
+
+    @Test
+    void changesAreWrittenWhenFlushedOrClosedNotBefore() {
+        LocalRegistry registry = open();
+        registry.register(web("web-1", "10.0.0.1"), null);
+        assertThat(dir.resolve("registry.json")).doesNotExist();
+        registry.close();
+        assertThat(open().size()).isEqualTo(1);
     }
 
     @Test

@@ -1,6 +1,11 @@
 package io.meshj.controller.cli;
 
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.meshj.controller.Controller;
+import io.meshj.controller.kubernetes.KubernetesDiscovery;
 import io.meshj.controller.registry.LocalRegistry;
 import io.meshj.controller.registry.RegistryService;
 import io.meshj.core.discovery.DiscoverySource;
@@ -27,17 +32,25 @@ import picocli.CommandLine.Spec;
 /**
  * {@code meshj controller}: runs the control plane on the local registry: workloads that register
  * (with leases, persisted in the data directory) and static entries (the discovery file format the
- * proxy reads). The Kubernetes backend follows.
+ * proxy reads); or, given a kubeconfig, on the Kubernetes cluster it names.
  */
 @Command(name = "controller", mixinStandardHelpOptions = true,
-        description = "Run the control plane (destination service) on this machine.")
+        description = "Run the control plane (destination service) on the local registry or a Kubernetes cluster.")
 final class ControllerCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--local", description = "Use the local registry (the default: no Kubernetes backend yet).")
+    @Option(names = "--local", description = "Use the local registry even if a kubeconfig is present.")
     boolean local;
+
+    @Option(names = "--kubeconfig", paramLabel = "FILE",
+            description = "Serve the cluster of this kubeconfig (default: $KUBECONFIG, else ~/.kube/config if present;"
+                    + " without one, the local registry).")
+    Path kubeconfig;
+
+    @Option(names = "--context", description = "The kubeconfig context to use (default: its current context).")
+    String context;
 
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "State directory (default: $MESHJ_HOME, else ~/.meshj).")
@@ -67,6 +80,10 @@ final class ControllerCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--static " + staticFile + ": no such file");
         }
         AuthorityNormalizer normalizer = AuthorityNormalizer.defaults();
+        Path cluster = kubeconfig();
+        if (cluster != null) {
+            return runOnKubernetes(cluster, listen, normalizer);
+        }
         LocalRegistry registry = LocalRegistry.open(dir.resolve("registry.json"), Ticker.system(), normalizer);
         boolean hasStatic = Files.isRegularFile(entries);
         DiscoverySource backend = hasStatic
@@ -97,6 +114,51 @@ final class ControllerCommand implements Callable<Integer> {
         spec.commandLine().getOut().printf("meshj controller ready: destination and registry %s, local registry in %s"
                 + " (%d workloads)%s%n", controller.destinationAddress(), dir, registry.size(),
                 hasStatic ? ", static entries from " + entries : "");
+        spec.commandLine().getOut().flush();
+        controller.awaitTermination();
+        return 0;
+    }
+
+    /** The kubeconfig to serve, or null for the local registry. */
+    private Path kubeconfig() {
+        if (local && kubeconfig != null) {
+            throw new ParameterException(spec.commandLine(), "--local and --kubeconfig are two backends: give one");
+        }
+        if (local) {
+            return null;
+        }
+        if (kubeconfig != null) {
+            if (!Files.isRegularFile(kubeconfig)) {
+                throw new ParameterException(spec.commandLine(), "--kubeconfig " + kubeconfig + ": no such file");
+            }
+            return kubeconfig;
+        }
+        String env = System.getenv("KUBECONFIG");
+        Path found = env != null && !env.isBlank() ? Path.of(env.split(java.io.File.pathSeparator)[0])
+                : Path.of(System.getProperty("user.home"), ".kube", "config");
+        return Files.isRegularFile(found) ? found : null;
+    }
+
+    private Integer runOnKubernetes(Path file, InetSocketAddress listen, AuthorityNormalizer normalizer)
+            throws InterruptedException {
+        Config config = Config.fromKubeconfig(context, file.toFile());
+        KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
+        KubernetesDiscovery backend;
+        try {
+            backend = KubernetesDiscovery.start(client, normalizer);
+        } catch (KubernetesClientException e) {
+            client.close();
+            throw new IllegalArgumentException("cannot watch the cluster of " + file
+                    + (context == null ? "" : " (context " + context + ")") + ": " + e.getMessage(), e);
+        }
+        Controller controller = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
+                .start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            controller.close();
+            client.close();
+        }, "meshj-controller-shutdown"));
+        spec.commandLine().getOut().printf("meshj controller ready: destination %s, Kubernetes %s (kubeconfig %s)%n",
+                controller.destinationAddress(), config.getMasterUrl(), file);
         spec.commandLine().getOut().flush();
         controller.awaitTermination();
         return 0;

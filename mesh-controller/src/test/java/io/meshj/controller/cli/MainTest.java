@@ -67,6 +67,15 @@ class MainTest {
     }
 
     @Test
+    void controllerRejectsTwoBackendsOrAMissingKubeconfig(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        String missing = dir.resolve("kubeconfig").toString();
+        assertThat(run("controller", "--local", "--kubeconfig", missing)).isEqualTo(2);
+        assertThat(err.toString()).contains("--local and --kubeconfig are two backends: give one");
+        assertThat(run("controller", "--kubeconfig", missing, "--data-dir", dir.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("--kubeconfig " + missing + ": no such file").doesNotContain("\tat ");
+    }
+
+    @Test
     void unknownCommandIsAUsageErrorNamingIt() {
         assertThat(run("bogus")).isEqualTo(2);
         assertThat(err.toString()).contains("Unmatched argument at index 0: 'bogus'").doesNotContain("Exception");

@@ -1,0 +1,338 @@
+package io.meshj.controller.kubernetes;
+
+import static java.util.Objects.requireNonNull;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectReference;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.meshj.core.discovery.DiscoveryListener;
+import io.meshj.core.discovery.DiscoverySource;
+import io.meshj.core.discovery.Watch;
+import io.meshj.core.endpoint.Endpoint;
+import io.meshj.core.endpoint.EndpointSet;
+import io.meshj.core.endpoint.EndpointUpdate;
+import io.meshj.core.endpoint.ProtocolHint;
+import io.meshj.core.name.Authority;
+import io.meshj.core.name.AuthorityNormalizer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
+
+/**
+ * Endpoints from a Kubernetes cluster: fabric8 informers keep Services, EndpointSlices
+ * ({@code discovery.k8s.io/v1}) and Pods in memory, and every event recomputes the endpoint sets of
+ * the names it touches and sends each watcher the difference — so an informer event reaches
+ * subscribed clients as soon as the API server delivers it.
+ *
+ * <p>A name is {@code <service>.<namespace>.svc.<cluster-domain>:<port>}, the port a Service port.
+ * Its endpoints are the addresses of the service's EndpointSlices on the matching slice port (by the
+ * Service port's name) whose endpoint is not {@code ready: false} — which also leaves out terminating
+ * endpoints, as Kubernetes marks them not ready. Each carries its pod's labels (pod, owner kind and
+ * name, service account); a pod with a meshj proxy ({@code meshj.io/inject: enabled}) is meshed:
+ * HTTP/2 to its proxy's inbound port 4143, or opaque on ports listed in
+ * {@code config.meshj.io/opaque-ports}. A Service with no endpoints is {@code NoEndpoints(exists)};
+ * no Service is {@code NoEndpoints(false)}.
+ */
+public final class KubernetesDiscovery implements DiscoverySource {
+
+    static final String INJECT_ANNOTATION = "meshj.io/inject";
+    static final String OPAQUE_PORTS_ANNOTATION = "config.meshj.io/opaque-ports";
+    static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+    static final int PROXY_INBOUND_PORT = 4143;
+
+    private final AuthorityNormalizer normalizer;
+    private final String svcSuffix;
+    private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
+    private final Map<String, Service> services = new HashMap<>();
+    /** Slices by "namespace/service", then by slice name. */
+    private final Map<String, Map<String, EndpointSlice>> slices = new HashMap<>();
+    private final Map<String, Pod> pods = new HashMap<>();
+    private final Map<Authority, List<KubeWatch>> watches = new HashMap<>();
+
+    private KubernetesDiscovery(KubernetesClient client, AuthorityNormalizer normalizer) {
+        this.normalizer = normalizer;
+        this.svcSuffix = ".svc." + normalizer.clusterDomain();
+        // Pods first, so the first slices already find their pods' labels.
+        informers.add(client.pods().inAnyNamespace().inform(handler(this::onPod), 0));
+        informers.add(client.services().inAnyNamespace().inform(handler(this::onService), 0));
+        informers.add(client.discovery().v1().endpointSlices().inAnyNamespace().inform(handler(this::onSlice), 0));
+    }
+
+    /** Starts the informers on {@code client} (which the caller keeps and closes after this source). */
+    public static KubernetesDiscovery start(KubernetesClient client, AuthorityNormalizer normalizer) {
+        return new KubernetesDiscovery(requireNonNull(client, "client"), requireNonNull(normalizer, "normalizer"));
+    }
+
+    @Override
+    public synchronized Watch watch(Authority authority, DiscoveryListener listener) {
+        Authority key = authority.isIpAddress() ? authority : normalizer.normalize(authority);
+        KubeWatch w = new KubeWatch(key, listener);
+        watches.computeIfAbsent(key, k -> new ArrayList<>()).add(w);
+        EndpointSet now = compute(key);
+        w.delivered = now;
+        listener.onUpdate(now.isEmpty() ? new EndpointUpdate.NoEndpoints(now.exists())
+                : new EndpointUpdate.Add(List.copyOf(now.endpoints())));
+        return w;
+    }
+
+    @Override
+    public void close() {
+        informers.forEach(SharedIndexInformer::close);
+        synchronized (this) {
+            watches.clear();
+        }
+    }
+
+    // ---- events ----
+
+    private static <T extends HasMetadata> ResourceEventHandler<T> handler(BiConsumer<T, Boolean> onChange) {
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(T obj) {
+                onChange.accept(obj, false);
+            }
+
+            @Override
+            public void onUpdate(T oldObj, T newObj) {
+                onChange.accept(newObj, false);
+            }
+
+            @Override
+            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+                onChange.accept(obj, true);
+            }
+        };
+    }
+
+    private synchronized void onService(Service s, boolean deleted) {
+        String key = key(s.getMetadata().getNamespace(), s.getMetadata().getName());
+        if (deleted) {
+            services.remove(key);
+        } else {
+            services.put(key, s);
+        }
+        publish(s.getMetadata().getNamespace(), s.getMetadata().getName());
+    }
+
+    private synchronized void onSlice(EndpointSlice slice, boolean deleted) {
+        String service = slice.getMetadata().getLabels() == null ? null
+                : slice.getMetadata().getLabels().get(SERVICE_NAME_LABEL);
+        if (service == null) {
+            return; // not managed for a Service
+        }
+        String ns = slice.getMetadata().getNamespace();
+        Map<String, EndpointSlice> of = slices.computeIfAbsent(key(ns, service), k -> new LinkedHashMap<>());
+        if (deleted) {
+            of.remove(slice.getMetadata().getName());
+        } else {
+            of.put(slice.getMetadata().getName(), slice);
+        }
+        publish(ns, service);
+    }
+
+    private synchronized void onPod(Pod pod, boolean deleted) {
+        String ns = pod.getMetadata().getNamespace();
+        String key = key(ns, pod.getMetadata().getName());
+        if (deleted) {
+            pods.remove(key);
+        } else {
+            pods.put(key, pod);
+        }
+        // A pod's labels and mesh status show on every service it backs; those are few, so the
+        // watched names of its namespace are recomputed.
+        for (Authority a : List.copyOf(watches.keySet())) {
+            if (a.host().endsWith("." + ns + svcSuffix)) {
+                publish(a);
+            }
+        }
+    }
+
+    private void publish(String ns, String service) {
+        String host = service + "." + ns + svcSuffix;
+        for (Authority a : List.copyOf(watches.keySet())) {
+            if (a.host().equals(host)) {
+                publish(a);
+            }
+        }
+    }
+
+    private void publish(Authority name) {
+        List<KubeWatch> ws = watches.get(name);
+        if (ws == null) {
+            return;
+        }
+        EndpointSet now = compute(name);
+        for (KubeWatch w : ws) {
+            for (EndpointUpdate u : w.delivered.updatesTo(now)) {
+                w.listener.onUpdate(u);
+            }
+            w.delivered = now;
+        }
+    }
+
+    // ---- the endpoints of a name ----
+
+    private EndpointSet compute(Authority name) {
+        String host = name.host();
+        if (name.isIpAddress() || !host.endsWith(svcSuffix)) {
+            return EndpointSet.empty();
+        }
+        String[] parts = host.substring(0, host.length() - svcSuffix.length()).split("\\.");
+        if (parts.length != 2) {
+            return EndpointSet.empty();
+        }
+        String service = parts[0];
+        String ns = parts[1];
+        Service svc = services.get(key(ns, service));
+        if (svc == null) {
+            return EndpointSet.empty();
+        }
+        EndpointSet exists = EndpointSet.empty().apply(new EndpointUpdate.NoEndpoints(true));
+        ServicePort servicePort = null;
+        for (ServicePort p : svc.getSpec().getPorts()) {
+            if (p.getPort() != null && p.getPort() == name.port()) {
+                servicePort = p;
+            }
+        }
+        if (servicePort == null) {
+            return exists;
+        }
+        String portName = servicePort.getName() == null ? "" : servicePort.getName();
+        List<Endpoint> endpoints = new ArrayList<>();
+        for (EndpointSlice slice : slices.getOrDefault(key(ns, service), Map.of()).values()) {
+            Integer port = slicePort(slice, portName);
+            if (port == null || slice.getEndpoints() == null) {
+                continue;
+            }
+            for (io.fabric8.kubernetes.api.model.discovery.v1.Endpoint e : slice.getEndpoints()) {
+                if (e.getConditions() != null && Boolean.FALSE.equals(e.getConditions().getReady())) {
+                    continue; // not ready, or terminating
+                }
+                Pod pod = pod(ns, e.getTargetRef());
+                for (String address : e.getAddresses()) {
+                    endpoints.add(endpoint(Authority.of(address, port), ns, service, pod, port));
+                }
+            }
+        }
+        return endpoints.isEmpty() ? exists : EndpointSet.of(endpoints);
+    }
+
+    private static Integer slicePort(EndpointSlice slice, String name) {
+        if (slice.getPorts() == null) {
+            return null;
+        }
+        for (EndpointPort p : slice.getPorts()) {
+            String n = p.getName() == null ? "" : p.getName();
+            if (n.equals(name)) {
+                return p.getPort();
+            }
+        }
+        return null;
+    }
+
+    private Pod pod(String ns, ObjectReference ref) {
+        if (ref == null || !"Pod".equals(ref.getKind())) {
+            return null;
+        }
+        return pods.get(key(ref.getNamespace() != null ? ref.getNamespace() : ns, ref.getName()));
+    }
+
+    private static Endpoint endpoint(Authority address, String ns, String service, Pod pod, int port) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put("namespace", ns);
+        labels.put("service", service);
+        Endpoint.Builder b = Endpoint.builder(address);
+        if (pod != null) {
+            labels.put("pod", pod.getMetadata().getName());
+            String sa = pod.getSpec() == null ? null : pod.getSpec().getServiceAccountName();
+            if (sa != null) {
+                labels.put("serviceaccount", sa);
+            }
+            owner(pod, labels);
+            Map<String, String> annotations = pod.getMetadata().getAnnotations() == null ? Map.of()
+                    : pod.getMetadata().getAnnotations();
+            if ("enabled".equals(annotations.get(INJECT_ANNOTATION))) {
+                if (opaquePorts(annotations.get(OPAQUE_PORTS_ANNOTATION)).contains(port)) {
+                    b.protocolHint(ProtocolHint.OPAQUE);
+                } else {
+                    b.protocolHint(ProtocolHint.H2);
+                }
+                b.inboundPort(PROXY_INBOUND_PORT);
+            }
+        }
+        return b.labels(labels).build();
+    }
+
+    /** The pod's owner as metric labels: a ReplicaSet made by a Deployment counts as the Deployment. */
+    private static void owner(Pod pod, Map<String, String> labels) {
+        List<OwnerReference> owners = pod.getMetadata().getOwnerReferences();
+        if (owners == null || owners.isEmpty()) {
+            return;
+        }
+        OwnerReference o = owners.get(0);
+        String kind = o.getKind().toLowerCase(java.util.Locale.ROOT);
+        String ownerName = o.getName();
+        Map<String, String> podLabels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
+        String hash = podLabels.get("pod-template-hash");
+        if (kind.equals("replicaset") && hash != null && ownerName.endsWith("-" + hash)) {
+            kind = "deployment";
+            ownerName = ownerName.substring(0, ownerName.length() - hash.length() - 1);
+        }
+        labels.put(kind, ownerName);
+    }
+
+    private static Set<Integer> opaquePorts(String annotation) {
+        if (annotation == null || annotation.isBlank()) {
+            return Set.of();
+        }
+        Set<Integer> ports = new java.util.HashSet<>();
+        for (String p : annotation.split(",")) {
+            try {
+                ports.add(Integer.parseInt(p.trim()));
+            } catch (NumberFormatException e) {
+                // a malformed entry is ignored, as the proxy's injector would reject it
+            }
+        }
+        return ports;
+    }
+
+    private static String key(String ns, String name) {
+        return ns + "/" + name;
+    }
+
+    private final class KubeWatch implements Watch {
+        final Authority name;
+        final DiscoveryListener listener;
+        EndpointSet delivered;
+
+        KubeWatch(Authority name, DiscoveryListener listener) {
+            this.name = name;
+            this.listener = listener;
+        }
+
+        @Override
+        public void close() {
+            synchronized (KubernetesDiscovery.this) {
+                List<KubeWatch> ws = watches.get(name);
+                if (ws != null) {
+                    ws.remove(this);
+                    if (ws.isEmpty()) {
+                        watches.remove(name);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -44,6 +44,9 @@ import java.util.function.BiConsumer;
  * HTTP/2 to its proxy's inbound port 4143, or opaque on ports listed in
  * {@code config.meshj.io/opaque-ports}. A Service with no endpoints is {@code NoEndpoints(exists)};
  * no Service is {@code NoEndpoints(false)}.
+ *
+ * <p>An {@code IP:port} name is looked up as transparent proxying sees it: a Service's cluster IP
+ * resolves to that Service's endpoints on the port, a pod IP to the pod itself.
  */
 public final class KubernetesDiscovery implements DiscoverySource {
 
@@ -153,7 +156,7 @@ public final class KubernetesDiscovery implements DiscoverySource {
         // A pod's labels and mesh status show on every service it backs; those are few, so the
         // watched names of its namespace are recomputed.
         for (Authority a : List.copyOf(watches.keySet())) {
-            if (a.host().endsWith("." + ns + svcSuffix)) {
+            if (a.host().endsWith("." + ns + svcSuffix) || a.isIpAddress()) {
                 publish(a);
             }
         }
@@ -162,8 +165,8 @@ public final class KubernetesDiscovery implements DiscoverySource {
     private void publish(String ns, String service) {
         String host = service + "." + ns + svcSuffix;
         for (Authority a : List.copyOf(watches.keySet())) {
-            if (a.host().equals(host)) {
-                publish(a);
+            if (a.host().equals(host) || a.isIpAddress()) {
+                publish(a); // IP:port watches are few; any change may concern them
             }
         }
     }
@@ -185,8 +188,11 @@ public final class KubernetesDiscovery implements DiscoverySource {
     // ---- the endpoints of a name ----
 
     private EndpointSet compute(Authority name) {
+        if (name.isIpAddress()) {
+            return computeIp(name);
+        }
         String host = name.host();
-        if (name.isIpAddress() || !host.endsWith(svcSuffix)) {
+        if (!host.endsWith(svcSuffix)) {
             return EndpointSet.empty();
         }
         String[] parts = host.substring(0, host.length() - svcSuffix.length()).split("\\.");
@@ -229,6 +235,49 @@ public final class KubernetesDiscovery implements DiscoverySource {
         return endpoints.isEmpty() ? exists : EndpointSet.of(endpoints);
     }
 
+    /**
+     * An {@code IP:port} lookup, as transparent proxying sees destinations: a Service's cluster IP
+     * stands for the Service (on that port), a pod IP for that pod alone; anything else is unknown.
+     */
+    private EndpointSet computeIp(Authority address) {
+        if (!address.hasPort()) {
+            return EndpointSet.empty();
+        }
+        String ip = address.toInetAddress().getHostAddress();
+        for (Service svc : services.values()) {
+            List<String> clusterIps = new ArrayList<>();
+            if (svc.getSpec().getClusterIPs() != null) {
+                clusterIps.addAll(svc.getSpec().getClusterIPs());
+            }
+            clusterIps.add(svc.getSpec().getClusterIP()); // older API servers set only this one
+            for (String clusterIp : clusterIps) {
+                if (sameIp(clusterIp, ip)) {
+                    return compute(Authority.of(svc.getMetadata().getName() + "." + svc.getMetadata().getNamespace()
+                            + svcSuffix, address.port()));
+                }
+            }
+        }
+        for (Pod pod : pods.values()) {
+            if (pod.getStatus() != null && sameIp(pod.getStatus().getPodIP(), ip)) {
+                Endpoint e = endpoint(address, pod.getMetadata().getNamespace(), null, pod, address.port());
+                return EndpointSet.of(List.of(e));
+            }
+        }
+        return EndpointSet.empty();
+    }
+
+    private static boolean sameIp(String candidate, String ip) {
+        if (candidate == null || candidate.isEmpty() || "None".equals(candidate)) {
+            return false;
+        }
+        try {
+            Authority a = Authority.of(candidate, 1);
+            return a.isIpAddress() && a.toInetAddress().getHostAddress().equals(ip);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     private static Integer slicePort(EndpointSlice slice, String name) {
         if (slice.getPorts() == null) {
             return null;
@@ -252,7 +301,9 @@ public final class KubernetesDiscovery implements DiscoverySource {
     private static Endpoint endpoint(Authority address, String ns, String service, Pod pod, int port) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put("namespace", ns);
-        labels.put("service", service);
+        if (service != null) {
+            labels.put("service", service);
+        }
         Endpoint.Builder b = Endpoint.builder(address);
         if (pod != null) {
             labels.put("pod", pod.getMetadata().getName());

@@ -120,6 +120,30 @@ class KubernetesDiscoveryTest {
     }
 
     @Test
+    void ipLookupsResolveClusterIpsToTheirServiceAndPodIpsToTheirPod() {
+        pod("web-5d4c7b9f8-aaaaa", "10.2.0.1", "x", "y");
+        client.services().inNamespace("emojivoto").resource(new ServiceBuilder()
+                .withNewMetadata().withName("web-svc").withNamespace("emojivoto").endMetadata()
+                .withNewSpec().withClusterIP("10.96.0.20").addNewPort().withName("http").withPort(80).endPort().endSpec()
+                .build()).create();
+        slice(true);
+        discovery = KubernetesDiscovery.start(client, AuthorityNormalizer.defaults());
+        AtomicReference<EndpointSet> byClusterIp = new AtomicReference<>(EndpointSet.empty());
+        AtomicReference<EndpointSet> byPodIp = new AtomicReference<>(EndpointSet.empty());
+        AtomicReference<EndpointSet> unknown = new AtomicReference<>(EndpointSet.empty());
+        discovery.watch(Authority.parse("10.96.0.20:80"), u -> byClusterIp.updateAndGet(s -> s.apply(u)));
+        discovery.watch(Authority.parse("10.2.0.1:8080"), u -> byPodIp.updateAndGet(s -> s.apply(u)));
+        discovery.watch(Authority.parse("10.9.9.9:80"), u -> unknown.updateAndGet(s -> s.apply(u)));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> byClusterIp.get().size() == 2);
+        assertThat(byPodIp.get().endpoints()).singleElement().satisfies(e -> {
+            assertThat(e.address()).isEqualTo(Authority.parse("10.2.0.1:8080"));
+            assertThat(e.labels()).containsEntry("pod", "web-5d4c7b9f8-aaaaa").containsEntry("deployment", "web");
+        });
+        assertThat(unknown.get().exists()).isFalse();
+    }
+
+    @Test
     void aNameWithoutAServiceDoesNotExist() {
         watch();
         assertThat(state.get()).isEqualTo(EndpointSet.empty().apply(new EndpointUpdate.NoEndpoints(false)));

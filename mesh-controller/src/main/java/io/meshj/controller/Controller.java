@@ -7,6 +7,7 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.ChannelOption;
 import io.meshj.controller.destination.DestinationService;
+import io.meshj.controller.destination.ProfileSource;
 import io.meshj.core.discovery.DiscoverySource;
 import io.meshj.core.name.AuthorityNormalizer;
 import java.io.IOException;
@@ -25,13 +26,15 @@ public final class Controller implements AutoCloseable {
 
     private final Server destination;
     private final DiscoverySource backend;
+    private final ProfileSource profiles;
 
     private Controller(Builder b) throws IOException {
         this.backend = b.backend;
+        this.profiles = b.profiles;
         NettyServerBuilder server = NettyServerBuilder.forAddress(b.destinationListen)
                 // A restarted controller takes its port back while old connections sit in TIME_WAIT.
                 .withOption(ChannelOption.SO_REUSEADDR, true)
-                .addService(new DestinationService(b.backend, b.normalizer));
+                .addService(new DestinationService(b.backend, b.profiles, b.normalizer));
         b.services.forEach(server::addService);
         this.destination = server
                 // Watches are long-lived and idle most of the time; keep dead clients from lingering.
@@ -51,7 +54,7 @@ public final class Controller implements AutoCloseable {
         return (InetSocketAddress) destination.getListenSockets().get(0);
     }
 
-    /** Stops serving: open watches end with UNAVAILABLE, and the backend is closed. */
+    /** Stops serving: open watches end with UNAVAILABLE, and the backend and profile source are closed. */
     @Override
     public void close() {
         destination.shutdownNow();
@@ -61,6 +64,7 @@ public final class Controller implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         backend.close();
+        profiles.close();
     }
 
     /** Blocks until the controller has stopped. */
@@ -72,6 +76,7 @@ public final class Controller implements AutoCloseable {
         private InetSocketAddress destinationListen = new InetSocketAddress("127.0.0.1", DESTINATION_PORT);
         private DiscoverySource backend;
         private AuthorityNormalizer normalizer = AuthorityNormalizer.defaults();
+        private ProfileSource profiles = ProfileSource.NONE;
         private final java.util.List<ServerServiceDefinition> services = new java.util.ArrayList<>();
 
         private Builder() {
@@ -91,6 +96,12 @@ public final class Controller implements AutoCloseable {
         /** Where endpoints come from; the controller closes it when it stops. */
         public Builder backend(DiscoverySource backend) {
             this.backend = requireNonNull(backend, "backend");
+            return this;
+        }
+
+        /** Where service profiles come from (default: none; every name gets the default profile). */
+        public Builder profiles(ProfileSource profiles) {
+            this.profiles = requireNonNull(profiles, "profiles");
             return this;
         }
 

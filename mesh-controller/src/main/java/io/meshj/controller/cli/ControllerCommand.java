@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.meshj.controller.Controller;
 import io.meshj.controller.kubernetes.KubernetesDiscovery;
+import io.meshj.controller.kubernetes.KubernetesProfiles;
 import io.meshj.controller.registry.LocalRegistry;
 import io.meshj.controller.registry.RegistryService;
 import io.meshj.core.discovery.DiscoverySource;
@@ -152,6 +153,7 @@ final class ControllerCommand implements Callable<Integer> {
                     + (context == null ? "" : " (context " + context + ")") + ": " + e.getMessage(), e);
         }
         Controller controller = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
+                .profiles(KubernetesProfiles.start(client))
                 .start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             controller.close();

@@ -8,35 +8,31 @@ import io.grpc.stub.StreamObserver;
 import io.meshj.api.destination.v1.DestinationGrpc;
 import io.meshj.api.destination.v1.DestinationProfile;
 import io.meshj.api.destination.v1.GetDestination;
-import io.meshj.api.destination.v1.RetryBudget;
 import io.meshj.api.destination.v1.Update;
 import io.meshj.core.discovery.DiscoverySource;
 import io.meshj.core.name.Authority;
 import io.meshj.core.name.AuthorityNormalizer;
 import io.meshj.core.name.InvalidAuthorityException;
+import io.meshj.core.discovery.Watch;
+import io.meshj.core.profile.ServiceProfile;
 
 /**
  * The Destination API over a {@link DiscoverySource}: each {@code Get} watches one name in the backend
  * and streams what changes (see {@link EndpointStream}); cancelling the call ends the watch.
  *
- * <p>Profiles are not served from a store yet: {@code GetProfile} answers every name with the default
- * profile (no routes, the default retry budget) and keeps the stream open, so clients written against
- * the API work unchanged when profiles arrive.
+ * <p>{@code GetProfile} streams the name's service profile from a {@link ProfileSource}: the current one
+ * (the default profile — no routes, the default retry budget — when the name has none), then each
+ * change; a slow client gets the latest, not every intermediate one.
  */
 public final class DestinationService extends DestinationGrpc.DestinationImplBase {
 
-    /** Linkerd's defaults: retries may add 20 % to the load, at least 10 a second, over a 10 s window. */
-    private static final RetryBudget DEFAULT_RETRY_BUDGET = RetryBudget.newBuilder()
-            .setRetryRatio(0.2f)
-            .setMinRetriesPerSecond(10)
-            .setTtl(com.google.protobuf.Duration.newBuilder().setSeconds(10))
-            .build();
-
     private final DiscoverySource backend;
+    private final ProfileSource profiles;
     private final AuthorityNormalizer normalizer;
 
-    public DestinationService(DiscoverySource backend, AuthorityNormalizer normalizer) {
+    public DestinationService(DiscoverySource backend, ProfileSource profiles, AuthorityNormalizer normalizer) {
         this.backend = requireNonNull(backend, "backend");
+        this.profiles = requireNonNull(profiles, "profiles");
         this.normalizer = requireNonNull(normalizer, "normalizer");
     }
 
@@ -61,11 +57,62 @@ public final class DestinationService extends DestinationGrpc.DestinationImplBas
             return;
         }
         Authority name = authority.isIpAddress() ? authority : normalizer.normalize(authority);
-        responses.onNext(DestinationProfile.newBuilder()
-                .setFullyQualifiedName(authority.isIpAddress() ? "" : name.host())
-                .setRetryBudget(DEFAULT_RETRY_BUDGET)
-                .build());
-        // The stream stays open (a later profile change would follow); the client ends it.
+        String fqn = authority.isIpAddress() ? "" : name.host();
+        ServerCallStreamObserver<DestinationProfile> call = (ServerCallStreamObserver<DestinationProfile>) responses;
+        ProfileStream stream = new ProfileStream(call, fqn);
+        call.setOnReadyHandler(stream::drain);
+        call.setOnCancelHandler(stream::cancel);
+        stream.watching(profiles.watch(name, stream::onProfile));
+    }
+
+    /** One GetProfile call: the latest profile is sent when the call can take it; older ones are skipped. */
+    private static final class ProfileStream {
+        private final ServerCallStreamObserver<DestinationProfile> call;
+        private final String fqn;
+        private DestinationProfile pending;
+        private Watch watch;
+        private boolean cancelled;
+
+        ProfileStream(ServerCallStreamObserver<DestinationProfile> call, String fqn) {
+            this.call = call;
+            this.fqn = fqn;
+        }
+
+        synchronized void onProfile(ServiceProfile profile) {
+            if (!cancelled) {
+                pending = ProfileProtos.toProto(fqn, profile);
+                drain();
+            }
+        }
+
+        synchronized void drain() {
+            if (!cancelled && pending != null && call.isReady()) {
+                call.onNext(pending);
+                pending = null;
+            }
+        }
+
+        void watching(Watch w) {
+            synchronized (this) {
+                if (!cancelled) {
+                    watch = w;
+                    return;
+                }
+            }
+            w.close();
+        }
+
+        void cancel() {
+            Watch w;
+            synchronized (this) {
+                cancelled = true;
+                w = watch;
+                watch = null;
+            }
+            if (w != null) {
+                w.close();
+            }
+        }
     }
 
     /** The authority in {@code path}, or null after answering INVALID_ARGUMENT naming it. */

@@ -1,6 +1,13 @@
 package io.meshj.controller.cli;
 
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -10,13 +17,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code meshj check}: is the local control plane healthy? One line per check, ✔ or ✘ with the reason,
- * and a non-zero exit if any failed (the shape of {@code linkerd check}). Kubernetes checks come with
- * the Kubernetes backend.
+ * {@code meshj check}: is the control plane healthy? One line per check, ✔ or ✘ with the reason, and a
+ * non-zero exit if any failed (the shape of {@code linkerd check}). With a kubeconfig: the API answers,
+ * meshj's CRDs are installed, the control-plane pods are ready. Without (or with {@code --local}): the
+ * data directory is usable and the local controller answers.
  */
 @Command(name = "check", mixinStandardHelpOptions = true,
-        description = "Check that the local control plane is healthy.")
+        description = "Check that the control plane (on Kubernetes, or local) is healthy.")
 final class CheckCommand implements Callable<Integer> {
+
+    /** The CRDs meshj installs. */
+    static final List<String> CRDS = List.of("serviceprofiles.meshj.io");
+    static final String CONTROL_PLANE_NAMESPACE = "meshj";
 
     /** A name no service has: any answer to it shows the destination API is served. */
     private static final String PROBE = "meshj-check.meshj.svc.cluster.local:1";
@@ -32,9 +44,30 @@ final class CheckCommand implements Callable<Integer> {
             description = "The controller's state directory (default: $MESHJ_HOME, else ~/.meshj).")
     Path dataDir;
 
+    @Option(names = "--local", description = "Check the local control plane even if a kubeconfig is present.")
+    boolean local;
+
+    @Option(names = "--kubeconfig", paramLabel = "FILE",
+            description = "Check the cluster of this kubeconfig (default: $KUBECONFIG, else ~/.kube/config if present).")
+    Path kubeconfig;
+
+    @Option(names = "--context", description = "The kubeconfig context to use (default: its current context).")
+    String context;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        Path cluster = ControllerCommand.kubeconfig(spec.commandLine(), local, kubeconfig);
+        if (cluster != null) {
+            boolean ok;
+            try (KubernetesClient client = new KubernetesClientBuilder()
+                    .withConfig(Config.fromKubeconfig(context, cluster.toFile())).build()) {
+                ok = kubernetesChecks(client, out);
+            }
+            out.println();
+            out.println(ok ? "Status check results are ✔" : "Status check results are ✘");
+            return ok ? 0 : 1;
+        }
         out.println("meshj-local");
         out.println("-----------");
         Path dir = dataDir != null ? dataDir : ControllerCommand.defaultDataDir();
@@ -52,6 +85,52 @@ final class CheckCommand implements Callable<Integer> {
         out.println();
         out.println(ok ? "Status check results are ✔" : "Status check results are ✘");
         return ok ? 0 : 1;
+    }
+
+    /** The cluster's checks: the API answers, meshj's CRDs are there, the control plane runs. */
+    static boolean kubernetesChecks(KubernetesClient client, PrintWriter out) {
+        out.println("kubernetes-api");
+        out.println("--------------");
+        String version;
+        try {
+            io.fabric8.kubernetes.client.VersionInfo info = client.getKubernetesVersion();
+            version = info == null ? null : info.getGitVersion() != null ? info.getGitVersion()
+                    : info.getMajor() == null ? null : info.getMajor() + "." + info.getMinor();
+        } catch (KubernetesClientException e) {
+            report(out, "cannot query the Kubernetes API at " + client.getMasterUrl() + ": " + e.getMessage(), null);
+            return false;
+        }
+        boolean ok = report(out, null, "can query the Kubernetes API at " + client.getMasterUrl()
+                + (version == null ? "" : " (" + version + ")"));
+        out.println();
+        out.println("meshj-config");
+        out.println("------------");
+        for (String crd : CRDS) {
+            boolean present = client.apiextensions().v1().customResourceDefinitions().withName(crd).get() != null;
+            ok &= report(out, present ? null : "CRD " + crd + " is not installed (run meshj install)", "CRD " + crd + " is installed");
+        }
+        out.println();
+        out.println("meshj-control-plane");
+        out.println("-------------------");
+        boolean namespace = client.namespaces().withName(CONTROL_PLANE_NAMESPACE).get() != null;
+        ok &= report(out, namespace ? null : "control plane namespace " + CONTROL_PLANE_NAMESPACE + " does not exist",
+                "control plane namespace " + CONTROL_PLANE_NAMESPACE + " exists");
+        if (namespace) {
+            List<String> notReady = new ArrayList<>();
+            List<Pod> pods = client.pods().inNamespace(CONTROL_PLANE_NAMESPACE).list().getItems();
+            for (Pod pod : pods) {
+                boolean ready = pod.getStatus() != null && pod.getStatus().getConditions() != null
+                        && pod.getStatus().getConditions().stream()
+                                .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+                if (!ready) {
+                    notReady.add(pod.getMetadata().getName());
+                }
+            }
+            String problem = pods.isEmpty() ? "no control plane pods in " + CONTROL_PLANE_NAMESPACE
+                    : notReady.isEmpty() ? null : "control plane pods not ready: " + String.join(", ", notReady);
+            ok &= report(out, problem, "control plane pods are ready (" + pods.size() + ")");
+        }
+        return ok;
     }
 
     private static String dataDirProblem(Path dir) {

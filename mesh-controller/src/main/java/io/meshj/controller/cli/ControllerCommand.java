@@ -122,17 +122,25 @@ final class ControllerCommand implements Callable<Integer> {
 
     /** The kubeconfig to serve, or null for the local registry. */
     private Path kubeconfig() {
-        if (local && kubeconfig != null) {
-            throw new ParameterException(spec.commandLine(), "--local and --kubeconfig are two backends: give one");
+        return kubeconfig(spec.commandLine(), local, kubeconfig);
+    }
+
+    /**
+     * The kubeconfig a command works on: {@code given}, else $KUBECONFIG, else ~/.kube/config if it
+     * exists; null when there is none or {@code local} is set.
+     */
+    static Path kubeconfig(picocli.CommandLine cli, boolean local, Path given) {
+        if (local && given != null) {
+            throw new ParameterException(cli, "--local and --kubeconfig are two backends: give one");
         }
         if (local) {
             return null;
         }
-        if (kubeconfig != null) {
-            if (!Files.isRegularFile(kubeconfig)) {
-                throw new ParameterException(spec.commandLine(), "--kubeconfig " + kubeconfig + ": no such file");
+        if (given != null) {
+            if (!Files.isRegularFile(given)) {
+                throw new ParameterException(cli, "--kubeconfig " + given + ": no such file");
             }
-            return kubeconfig;
+            return given;
         }
         String env = System.getenv("KUBECONFIG");
         Path found = env != null && !env.isBlank() ? Path.of(env.split(java.io.File.pathSeparator)[0])

@@ -88,7 +88,7 @@ class ControllerClientCommandsTest {
 
     @Test
     void checkPassesAgainstARunningController() {
-        assertThat(run("check", "--destination", destination, "--data-dir", dir.toString())).isZero();
+        assertThat(run("check", "--local", "--destination", destination, "--data-dir", dir.toString())).isZero();
         assertThat(out.toString()).contains("✔ data directory " + dir + " is usable")
                 .contains("✔ controller answers at " + destination)
                 .endsWith("Status check results are ✔\n");
@@ -100,7 +100,7 @@ class ControllerClientCommandsTest {
         try (ServerSocket s = new ServerSocket(0)) {
             deadPort = s.getLocalPort();
         }
-        assertThat(run("check", "--destination", "127.0.0.1:" + deadPort, "--data-dir", dir.resolve("nope").toString()))
+        assertThat(run("check", "--local", "--destination", "127.0.0.1:" + deadPort, "--data-dir", dir.resolve("nope").toString()))
                 .isEqualTo(1);
         assertThat(out.toString()).contains("✘ data directory " + dir.resolve("nope") + " does not exist")
                 .contains("✘ cannot reach the controller at 127.0.0.1:" + deadPort)

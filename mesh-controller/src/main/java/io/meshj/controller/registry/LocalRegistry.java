@@ -258,6 +258,15 @@ public final class LocalRegistry implements DiscoverySource {
     }
 
     private EndpointSet current(Authority service) {
+        if (service.isIpAddress()) {
+            // An IP:port lookup names one registered workload, whatever its service.
+            for (Registration r : byLease.values()) {
+                if (r.endpoint().address().equals(service)) {
+                    return EndpointSet.of(List.of(r.endpoint()));
+                }
+            }
+            return EndpointSet.empty();
+        }
         Map<Authority, Registration> endpoints = byService.get(service);
         if (endpoints == null || endpoints.isEmpty()) {
             return EndpointSet.empty();
@@ -266,6 +275,15 @@ public final class LocalRegistry implements DiscoverySource {
     }
 
     private void publish(Authority service) {
+        publishTo(service);
+        for (Authority watched : List.copyOf(watches.keySet())) {
+            if (watched.isIpAddress()) {
+                publishTo(watched); // IP:port watches are few; any change may concern them
+            }
+        }
+    }
+
+    private void publishTo(Authority service) {
         List<RegistryWatch> ws = watches.get(service);
         if (ws == null) {
             return;

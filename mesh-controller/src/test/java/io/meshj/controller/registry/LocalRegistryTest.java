@@ -121,6 +121,21 @@ class LocalRegistryTest {
     }
 
     @Test
+    void anIpAndPortLookupNamesTheWorkloadRegisteredThere() {
+        LocalRegistry registry = open();
+        registry.watch(Authority.parse("10.0.0.1:8080"), updates::add);
+        LocalRegistry.Lease lease = registry.register(web("web-1", "10.0.0.1"), null);
+        registry.register(web("web-2", "10.0.0.2"), null);
+
+        assertThat(updates).hasSize(2);
+        assertThat(updates.get(0)).isEqualTo(new EndpointUpdate.NoEndpoints(false));
+        assertThat(((EndpointUpdate.Add) updates.get(1)).endpoints()).singleElement()
+                .satisfies(e -> assertThat(e.labels()).containsEntry("pod", "web-1"));
+        registry.deregister(lease.id());
+        assertThat(updates).last().isEqualTo(new EndpointUpdate.NoEndpoints(false));
+    }
+
+    @Test
     void badWorkloadsAreRejectedNamingTheField() {
         LocalRegistry registry = open();
         assertThatThrownBy(() -> registry.register(new LocalRegistry.Workload("w", "ns", "", 80, "10.0.0.1", "", null, 0,

@@ -53,7 +53,7 @@ final class EndpointStream {
             return;
         }
         if (sent == null) {
-            call.onNext(current.isEmpty() ? noEndpoints(current.exists()) : add(current.endpoints()));
+            call.onNext(toProto(current.asInitialUpdate()));
         } else {
             for (EndpointUpdate u : sent.updatesTo(current)) {
                 call.onNext(toProto(u));

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.meshj.controller.internal.Watchers;
 import io.meshj.core.discovery.DiscoveryListener;
 import io.meshj.core.discovery.DiscoverySource;
 import io.meshj.core.discovery.Watch;
@@ -62,7 +63,7 @@ public final class KubernetesDiscovery implements DiscoverySource {
     /** Slices by "namespace/service", then by slice name. */
     private final Map<String, Map<String, EndpointSlice>> slices = new HashMap<>();
     private final Map<String, Pod> pods = new HashMap<>();
-    private final Map<Authority, List<KubeWatch>> watches = new HashMap<>();
+    private final Watchers watches = new Watchers(this);
 
     private KubernetesDiscovery(KubernetesClient client, AuthorityNormalizer normalizer) {
         this.normalizer = normalizer;
@@ -81,13 +82,7 @@ public final class KubernetesDiscovery implements DiscoverySource {
     @Override
     public synchronized Watch watch(Authority authority, DiscoveryListener listener) {
         Authority key = authority.isIpAddress() ? authority : normalizer.normalize(authority);
-        KubeWatch w = new KubeWatch(key, listener);
-        watches.computeIfAbsent(key, k -> new ArrayList<>()).add(w);
-        EndpointSet now = compute(key);
-        w.delivered = now;
-        listener.onUpdate(now.isEmpty() ? new EndpointUpdate.NoEndpoints(now.exists())
-                : new EndpointUpdate.Add(List.copyOf(now.endpoints())));
-        return w;
+        return watches.add(key, listener, compute(key));
     }
 
     @Override
@@ -155,7 +150,7 @@ public final class KubernetesDiscovery implements DiscoverySource {
         }
         // A pod's labels and mesh status show on every service it backs; those are few, so the
         // watched names of its namespace are recomputed.
-        for (Authority a : List.copyOf(watches.keySet())) {
+        for (Authority a : watches.names()) {
             if (a.host().endsWith("." + ns + svcSuffix) || a.isIpAddress()) {
                 publish(a);
             }
@@ -164,7 +159,7 @@ public final class KubernetesDiscovery implements DiscoverySource {
 
     private void publish(String ns, String service) {
         String host = service + "." + ns + svcSuffix;
-        for (Authority a : List.copyOf(watches.keySet())) {
+        for (Authority a : watches.names()) {
             if (a.host().equals(host) || a.isIpAddress()) {
                 publish(a); // IP:port watches are few; any change may concern them
             }
@@ -172,17 +167,7 @@ public final class KubernetesDiscovery implements DiscoverySource {
     }
 
     private void publish(Authority name) {
-        List<KubeWatch> ws = watches.get(name);
-        if (ws == null) {
-            return;
-        }
-        EndpointSet now = compute(name);
-        for (KubeWatch w : ws) {
-            for (EndpointUpdate u : w.delivered.updatesTo(now)) {
-                w.listener.onUpdate(u);
-            }
-            w.delivered = now;
-        }
+        watches.publish(name, compute(name));
     }
 
     // ---- the endpoints of a name ----
@@ -363,27 +348,4 @@ public final class KubernetesDiscovery implements DiscoverySource {
         return ns + "/" + name;
     }
 
-    private final class KubeWatch implements Watch {
-        final Authority name;
-        final DiscoveryListener listener;
-        EndpointSet delivered;
-
-        KubeWatch(Authority name, DiscoveryListener listener) {
-            this.name = name;
-            this.listener = listener;
-        }
-
-        @Override
-        public void close() {
-            synchronized (KubernetesDiscovery.this) {
-                List<KubeWatch> ws = watches.get(name);
-                if (ws != null) {
-                    ws.remove(this);
-                    if (ws.isEmpty()) {
-                        watches.remove(name);
-                    }
-                }
-            }
-        }
-    }
 }

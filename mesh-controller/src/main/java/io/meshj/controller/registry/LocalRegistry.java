@@ -5,13 +5,13 @@ import static java.util.Objects.requireNonNull;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonParseException;
+import io.meshj.controller.internal.Watchers;
 import io.meshj.core.ConfigException;
 import io.meshj.core.discovery.DiscoveryListener;
 import io.meshj.core.discovery.DiscoverySource;
 import io.meshj.core.discovery.Watch;
 import io.meshj.core.endpoint.Endpoint;
 import io.meshj.core.endpoint.EndpointSet;
-import io.meshj.core.endpoint.EndpointUpdate;
 import io.meshj.core.endpoint.ProtocolHint;
 import io.meshj.core.name.Authority;
 import io.meshj.core.name.AuthorityNormalizer;
@@ -59,7 +59,7 @@ public final class LocalRegistry implements DiscoverySource {
     private final Path stateFile;
     private final Map<String, Registration> byLease = new HashMap<>();
     private final Map<Authority, Map<Authority, Registration>> byService = new HashMap<>();
-    private final Map<Authority, List<RegistryWatch>> watches = new HashMap<>();
+    private final Watchers watches = new Watchers(this);
     private final Object writeLock = new Object();
     private boolean dirty;
 
@@ -179,13 +179,7 @@ public final class LocalRegistry implements DiscoverySource {
     @Override
     public synchronized Watch watch(Authority authority, DiscoveryListener listener) {
         Authority key = authority.isIpAddress() ? authority : normalizer.normalize(authority);
-        RegistryWatch w = new RegistryWatch(key, listener);
-        watches.computeIfAbsent(key, k -> new ArrayList<>()).add(w);
-        EndpointSet now = current(key);
-        w.delivered = now;
-        listener.onUpdate(now.isEmpty() ? new EndpointUpdate.NoEndpoints(now.exists())
-                : new EndpointUpdate.Add(List.copyOf(now.endpoints())));
-        return w;
+        return watches.add(key, listener, current(key));
     }
 
     /** Ends every watch and writes what changed since the last {@link #flush}. */
@@ -275,48 +269,10 @@ public final class LocalRegistry implements DiscoverySource {
     }
 
     private void publish(Authority service) {
-        publishTo(service);
-        for (Authority watched : List.copyOf(watches.keySet())) {
+        watches.publish(service, current(service));
+        for (Authority watched : watches.names()) {
             if (watched.isIpAddress()) {
-                publishTo(watched); // IP:port watches are few; any change may concern them
-            }
-        }
-    }
-
-    private void publishTo(Authority service) {
-        List<RegistryWatch> ws = watches.get(service);
-        if (ws == null) {
-            return;
-        }
-        EndpointSet now = current(service);
-        for (RegistryWatch w : ws) {
-            for (EndpointUpdate u : w.delivered.updatesTo(now)) {
-                w.listener.onUpdate(u);
-            }
-            w.delivered = now;
-        }
-    }
-
-    private final class RegistryWatch implements Watch {
-        final Authority service;
-        final DiscoveryListener listener;
-        EndpointSet delivered;
-
-        RegistryWatch(Authority service, DiscoveryListener listener) {
-            this.service = service;
-            this.listener = listener;
-        }
-
-        @Override
-        public void close() {
-            synchronized (LocalRegistry.this) {
-                List<RegistryWatch> ws = watches.get(service);
-                if (ws != null) {
-                    ws.remove(this);
-                    if (ws.isEmpty()) {
-                        watches.remove(service);
-                    }
-                }
+                watches.publish(watched, current(watched)); // IP:port watches are few; any change may concern them
             }
         }
     }

@@ -126,8 +126,7 @@ public final class DestinationDiscovery implements DiscoverySource {
             }
             List<EndpointUpdate> updates;
             if (delivered == null) {
-                updates = List.of(state.isEmpty() ? new EndpointUpdate.NoEndpoints(state.exists())
-                        : new EndpointUpdate.Add(List.copyOf(state.endpoints())));
+                updates = List.of(state.asInitialUpdate());
             } else {
                 updates = delivered.updatesTo(state);
             }

@@ -65,8 +65,7 @@ public final class UnionDiscovery implements DiscoverySource {
             EndpointSet merged = union(parts[0], parts[1]);
             List<EndpointUpdate> updates;
             if (delivered == null) {
-                updates = List.of(merged.isEmpty() ? new EndpointUpdate.NoEndpoints(merged.exists())
-                        : new EndpointUpdate.Add(List.copyOf(merged.endpoints())));
+                updates = List.of(merged.asInitialUpdate());
             } else {
                 updates = delivered.updatesTo(merged);
             }

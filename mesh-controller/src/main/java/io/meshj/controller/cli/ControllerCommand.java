@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.meshj.controller.Controller;
+import io.meshj.controller.destination.ProfileSource;
 import io.meshj.controller.kubernetes.KubernetesDiscovery;
 import io.meshj.controller.kubernetes.KubernetesProfiles;
 import io.meshj.controller.registry.LocalRegistry;
@@ -160,9 +161,25 @@ final class ControllerCommand implements Callable<Integer> {
             throw new IllegalArgumentException("cannot watch the cluster of " + file
                     + (context == null ? "" : " (context " + context + ")") + ": " + e.getMessage(), e);
         }
-        Controller controller = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
-                .profiles(KubernetesProfiles.start(client))
-                .start();
+        ProfileSource profiles;
+        try {
+            profiles = KubernetesProfiles.start(client, normalizer.clusterDomain());
+        } catch (KubernetesClientException e) {
+            // Endpoints still work without profiles; meshj check reports the missing CRD.
+            spec.commandLine().getErr().println("meshj: serving default profiles: cannot watch ServiceProfiles ("
+                    + e.getMessage() + ")");
+            profiles = ProfileSource.NONE;
+        }
+        Controller controller;
+        try {
+            controller = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
+                    .profiles(profiles).start();
+        } catch (RuntimeException e) {
+            backend.close();
+            profiles.close();
+            client.close();
+            throw e;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             controller.close();
             client.close();

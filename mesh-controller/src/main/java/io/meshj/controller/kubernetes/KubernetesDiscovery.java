@@ -68,10 +68,29 @@ public final class KubernetesDiscovery implements DiscoverySource {
     private KubernetesDiscovery(KubernetesClient client, AuthorityNormalizer normalizer) {
         this.normalizer = normalizer;
         this.svcSuffix = ".svc." + normalizer.clusterDomain();
-        // Pods first, so the first slices already find their pods' labels.
-        informers.add(client.pods().inAnyNamespace().inform(handler(this::onPod), 0));
-        informers.add(client.services().inAnyNamespace().inform(handler(this::onService), 0));
-        informers.add(client.discovery().v1().endpointSlices().inAnyNamespace().inform(handler(this::onSlice), 0));
+        SharedIndexInformer<Pod> podInformer = client.pods().inAnyNamespace().inform(handler(this::onPod), 0);
+        informers.add(podInformer);
+        SharedIndexInformer<Service> serviceInformer = client.services().inAnyNamespace().inform(handler(this::onService), 0);
+        informers.add(serviceInformer);
+        SharedIndexInformer<EndpointSlice> sliceInformer = client.discovery().v1().endpointSlices().inAnyNamespace()
+                .inform(handler(this::onSlice), 0);
+        informers.add(sliceInformer);
+        // inform() returns once each informer has listed, but its handler hears of the listed objects
+        // later, on another thread. Take them from the stores now, so that nothing is served from a
+        // half-filled view: after a controller restart, an early "no endpoints" would empty every
+        // proxy's endpoints. (The handlers' adds repeat these puts, which changes nothing.)
+        synchronized (this) {
+            podInformer.getStore().list().forEach(p -> pods.put(key(p.getMetadata().getNamespace(), p.getMetadata().getName()), p));
+            serviceInformer.getStore().list().forEach(v -> services.put(key(v.getMetadata().getNamespace(), v.getMetadata().getName()), v));
+            for (EndpointSlice slice : sliceInformer.getStore().list()) {
+                String service = slice.getMetadata().getLabels() == null ? null
+                        : slice.getMetadata().getLabels().get(SERVICE_NAME_LABEL);
+                if (service != null) {
+                    slices.computeIfAbsent(key(slice.getMetadata().getNamespace(), service), k -> new LinkedHashMap<>())
+                            .put(slice.getMetadata().getName(), slice);
+                }
+            }
+        }
     }
 
     /** Starts the informers on {@code client} (which the caller keeps and closes after this source). */
@@ -134,6 +153,9 @@ public final class KubernetesDiscovery implements DiscoverySource {
         Map<String, EndpointSlice> of = slices.computeIfAbsent(key(ns, service), k -> new LinkedHashMap<>());
         if (deleted) {
             of.remove(slice.getMetadata().getName());
+            if (of.isEmpty()) {
+                slices.remove(key(ns, service));
+            }
         } else {
             of.put(slice.getMetadata().getName(), slice);
         }
@@ -242,13 +264,26 @@ public final class KubernetesDiscovery implements DiscoverySource {
                 }
             }
         }
+        // A finished pod (a Job's) keeps its IP after Kubernetes gives it to another, and host-network
+        // pods share their node's: only a live pod of its own IP counts, a running one first.
+        Pod found = null;
         for (Pod pod : pods.values()) {
-            if (pod.getStatus() != null && sameIp(pod.getStatus().getPodIP(), ip)) {
-                Endpoint e = endpoint(address, pod.getMetadata().getNamespace(), null, pod, address.port());
-                return EndpointSet.of(List.of(e));
+            if (pod.getStatus() == null || !sameIp(pod.getStatus().getPodIP(), ip)) {
+                continue;
+            }
+            String phase = pod.getStatus().getPhase();
+            boolean hostNetwork = pod.getSpec() != null && Boolean.TRUE.equals(pod.getSpec().getHostNetwork());
+            if (hostNetwork || "Succeeded".equals(phase) || "Failed".equals(phase)) {
+                continue;
+            }
+            if (found == null || "Running".equals(phase)) {
+                found = pod;
             }
         }
-        return EndpointSet.empty();
+        if (found == null) {
+            return EndpointSet.empty();
+        }
+        return EndpointSet.of(List.of(endpoint(address, found.getMetadata().getNamespace(), null, found, address.port())));
     }
 
     private static boolean sameIp(String candidate, String ip) {

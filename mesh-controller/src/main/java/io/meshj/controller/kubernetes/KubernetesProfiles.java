@@ -25,7 +25,8 @@ import org.snakeyaml.engine.v2.api.DumpSettings;
 /**
  * Service profiles from {@code ServiceProfile} resources ({@code meshj.io/v1alpha1}), through an
  * informer. A profile is named by its service's fully qualified name
- * ({@code web-svc.emojivoto.svc.cluster.local}) and applies to every port of it. Each resource is
+ * ({@code web-svc.emojivoto.svc.cluster.local}), lives in that service's namespace, and applies to
+ * every port of it. Each resource is
  * validated by {@link ServiceProfileParser}; one that does not pass is logged with the reason and
  * ignored, and the service keeps the profile it had.
  */
@@ -39,12 +40,13 @@ public final class KubernetesProfiles implements ProfileSource {
             .withNamespaced(true).build();
 
     private final SharedIndexInformer<GenericKubernetesResource> informer;
-    /** Profiles by resource "namespace/name", and by the service they name. */
-    private final Map<String, String> serviceOfResource = new HashMap<>();
+    private final String svcSuffix;
+    /** Profiles by the fully qualified name of the service they describe. */
     private final Map<String, ServiceProfile> byService = new HashMap<>();
     private final Map<String, List<Consumer<ServiceProfile>>> watchers = new HashMap<>();
 
-    private KubernetesProfiles(KubernetesClient client) {
+    private KubernetesProfiles(KubernetesClient client, String clusterDomain) {
+        this.svcSuffix = ".svc." + clusterDomain;
         informer = client.genericKubernetesResources(SERVICE_PROFILES).inAnyNamespace().inform(new ResourceEventHandler<>() {
             @Override
             public void onAdd(GenericKubernetesResource r) {
@@ -61,10 +63,18 @@ public final class KubernetesProfiles implements ProfileSource {
                 changed(r, true);
             }
         }, 0);
+        // As for endpoints: what was listed is served from the start, not when the handler catches up.
+        informer.getStore().list().forEach(r -> changed(r, false));
     }
 
-    public static KubernetesProfiles start(KubernetesClient client) {
-        return new KubernetesProfiles(requireNonNull(client, "client"));
+    /**
+     * Starts the informer on {@code client}.
+     *
+     * @throws io.fabric8.kubernetes.client.KubernetesClientException if the resources cannot be listed
+     *     (the CRD is not installed, or the controller may not read it)
+     */
+    public static KubernetesProfiles start(KubernetesClient client, String clusterDomain) {
+        return new KubernetesProfiles(requireNonNull(client, "client"), requireNonNull(clusterDomain, "clusterDomain"));
     }
 
     @Override
@@ -77,6 +87,9 @@ public final class KubernetesProfiles implements ProfileSource {
                 List<Consumer<ServiceProfile>> ws = watchers.get(service);
                 if (ws != null) {
                     ws.remove(listener);
+                    if (ws.isEmpty()) {
+                        watchers.remove(service);
+                    }
                 }
             }
         };
@@ -90,8 +103,15 @@ public final class KubernetesProfiles implements ProfileSource {
     private synchronized void changed(GenericKubernetesResource r, boolean deleted) {
         String resource = r.getMetadata().getNamespace() + "/" + r.getMetadata().getName();
         String service = r.getMetadata().getName();
+        // A profile describes a service of its own namespace (<svc>.<ns>.svc.<domain>); one elsewhere
+        // would let anyone who may create profiles in some namespace retune another team's service.
+        if (!service.endsWith("." + r.getMetadata().getNamespace() + svcSuffix)) {
+            LOG.log(System.Logger.Level.WARNING, "ignoring ServiceProfile {0}: its name must be the fully qualified"
+                    + " name of a service in its namespace (<service>.{1}{2})", resource, r.getMetadata().getNamespace(),
+                    svcSuffix);
+            return;
+        }
         if (deleted) {
-            serviceOfResource.remove(resource);
             byService.remove(service);
             publish(service, ServiceProfile.empty(service));
             return;
@@ -103,7 +123,6 @@ public final class KubernetesProfiles implements ProfileSource {
             LOG.log(System.Logger.Level.WARNING, "ignoring ServiceProfile {0}: {1}", resource, e.getMessage());
             return;
         }
-        serviceOfResource.put(resource, service);
         byService.put(service, profile);
         publish(service, profile);
     }

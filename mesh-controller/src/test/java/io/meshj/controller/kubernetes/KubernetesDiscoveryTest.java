@@ -144,6 +144,20 @@ class KubernetesDiscoveryTest {
     }
 
     @Test
+    void aFinishedPodDoesNotAnswerForTheIpItHad() {
+        client.pods().inNamespace("batch").resource(new PodBuilder().withNewMetadata().withName("job-1").withNamespace("batch")
+                .endMetadata().withNewStatus().withPodIP("10.2.0.9").withPhase("Succeeded").endStatus().build()).create();
+        client.pods().inNamespace("emojivoto").resource(new PodBuilder().withNewMetadata().withName("web-new")
+                .withNamespace("emojivoto").endMetadata().withNewStatus().withPodIP("10.2.0.9").withPhase("Running")
+                .endStatus().build()).create();
+        discovery = KubernetesDiscovery.start(client, AuthorityNormalizer.defaults());
+        discovery.watch(Authority.parse("10.2.0.9:8080"), u -> state.updateAndGet(s -> s.apply(u)));
+
+        assertThat(state.get().endpoints()).singleElement()
+                .satisfies(e -> assertThat(e.labels()).containsEntry("pod", "web-new").containsEntry("namespace", "emojivoto"));
+    }
+
+    @Test
     void aNameWithoutAServiceDoesNotExist() {
         watch();
         assertThat(state.get()).isEqualTo(EndpointSet.empty().apply(new EndpointUpdate.NoEndpoints(false)));

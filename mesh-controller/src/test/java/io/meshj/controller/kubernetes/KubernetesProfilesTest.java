@@ -39,8 +39,13 @@ class KubernetesProfilesTest {
     }
 
     private void apply(String yaml) {
-        GenericKubernetesResource r = client.getKubernetesSerialization().unmarshal(yaml, GenericKubernetesResource.class);
-        client.genericKubernetesResources(KubernetesProfiles.SERVICE_PROFILES).inNamespace("emojivoto").resource(r)
+        apply("emojivoto", yaml);
+    }
+
+    private void apply(String namespace, String yaml) {
+        GenericKubernetesResource r = client.getKubernetesSerialization().unmarshal(
+                yaml.replace("namespace: emojivoto", "namespace: " + namespace), GenericKubernetesResource.class);
+        client.genericKubernetesResources(KubernetesProfiles.SERVICE_PROFILES).inNamespace(namespace).resource(r)
                 .createOr(x -> x.update());
     }
 
@@ -58,7 +63,7 @@ class KubernetesProfilesTest {
         apply(profile("POST /api/vote", "300ms"));
         controller = Controller.builder().destinationListen(new InetSocketAddress("127.0.0.1", 0))
                 .backend(KubernetesDiscovery.start(client, AuthorityNormalizer.defaults()))
-                .profiles(KubernetesProfiles.start(client)).start();
+                .profiles(KubernetesProfiles.start(client, "cluster.local")).start();
         channel = NettyChannelBuilder.forAddress(controller.destinationAddress()).usePlaintext().build();
         BlockingQueue<DestinationProfile> profiles = new LinkedBlockingQueue<>();
         DestinationGrpc.newStub(channel).getProfile(GetDestination.newBuilder().setPath("web-svc.emojivoto:80").build(),
@@ -89,6 +94,7 @@ class KubernetesProfilesTest {
         });
         assertThat(first.getRetryBudget().getRetryRatio()).isEqualTo(0.3f);
 
+        apply("other", profile("hijack", "1s")); // another namespace may not describe emojivoto's service
         apply(profile("vote", "bogus")); // invalid timeout: ignored, the profile stays
         apply(profile("vote", "1s"));
         DestinationProfile changed = profiles.poll(10, TimeUnit.SECONDS);

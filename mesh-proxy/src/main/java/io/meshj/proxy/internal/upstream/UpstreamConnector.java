@@ -163,7 +163,8 @@ public final class UpstreamConnector {
         }
         if (usable == null) {
             usable = new Http2Connection(key, connections);
-            connections.add(usable);
+            connections.add(usable); // before connecting: a failure removes it from the list again
+            usable.connect();
         }
         return usable.openStream(listener, mayRetry);
     }
@@ -184,11 +185,12 @@ public final class UpstreamConnector {
         private final PoolKey key;
         private final List<Http2Connection> siblings;
         private final H2ConnectionHandler handler;
-        private final ChannelFuture connectFuture;
+        private ChannelFuture connectFuture;
         /** Connected and the peer's SETTINGS applied; fails if the connection fails first. */
         private final Promise<Void> ready;
         /** Requests waiting for {@link #ready}. */
         private int waiting;
+        private Bootstrap bootstrap;
         private boolean draining;
 
         Http2Connection(PoolKey key, List<Http2Connection> siblings) {
@@ -226,27 +228,43 @@ public final class UpstreamConnector {
                 }
             });
             this.ready = key.loop.newPromise();
-            this.connectFuture = b.connect(socketAddress(key.address));
-            connectFuture.addListener((ChannelFuture f) -> {
-                if (f.isSuccess()) {
-                    allChannels.add(f.channel());
-                    handler.whenRemoteSettingsReceived(() -> ready.trySuccess(null));
-                    f.channel().closeFuture().addListener(c -> ready.tryFailure(
-                            new IllegalStateException("HTTP/2 connection to " + key.address + " closed before its SETTINGS")));
-                    // A peer that accepts the connection but never speaks HTTP/2 must not hold requests
-                    // for ever: it gets as long as connecting may take.
-                    key.loop.schedule(() -> {
-                        if (ready.tryFailure(new IllegalStateException("no HTTP/2 SETTINGS within "
-                                + connectTimeout.toMillis() + " ms"))) {
-                            retire();
-                            f.channel().close();
-                        }
-                    }, connectTimeout.toNanos(), TimeUnit.NANOSECONDS);
-                } else {
-                    retire();
-                    ready.tryFailure(f.cause());
-                }
-            });
+            this.bootstrap = b;
+        }
+
+        void connect() {
+            this.connectFuture = bootstrap.connect(socketAddress(key.address));
+            // A failure to create or register the channel completes the future elsewhere than on the
+            // loop; the pool's state is the loop's alone.
+            connectFuture.addListener((ChannelFuture f) -> onLoop(() -> onConnected(f)));
+        }
+
+        private void onConnected(ChannelFuture f) {
+            if (f.isSuccess()) {
+                allChannels.add(f.channel());
+                handler.whenRemoteSettingsReceived(() -> ready.trySuccess(null));
+                f.channel().closeFuture().addListener(c -> ready.tryFailure(
+                        new IllegalStateException("HTTP/2 connection to " + key.address + " closed before its SETTINGS")));
+                // A peer that accepts the connection but never speaks HTTP/2 must not hold requests
+                // for ever: it gets as long as connecting may take.
+                key.loop.schedule(() -> {
+                    if (ready.tryFailure(new IllegalStateException("no HTTP/2 SETTINGS within "
+                            + connectTimeout.toMillis() + " ms"))) {
+                        retire();
+                        f.channel().close();
+                    }
+                }, connectTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            } else {
+                retire();
+                ready.tryFailure(f.cause());
+            }
+        }
+
+        private void onLoop(Runnable r) {
+            if (key.loop.inEventLoop()) {
+                r.run();
+            } else {
+                key.loop.execute(r);
+            }
         }
 
         boolean canOpenStream() {

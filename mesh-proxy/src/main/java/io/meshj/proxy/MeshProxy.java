@@ -85,6 +85,11 @@ public final class MeshProxy implements AutoCloseable {
                         .eventLoopGroup(group)
                         .channelType(transport.socketChannel())
                         .usePlaintext()
+                        // A watch sends nothing after its request: without pings, a controller that
+                        // vanished without a FIN (power loss, partition) would leave every watch
+                        // open, stale and never reconnecting. (The controller permits pings every 10 s.)
+                        .keepAliveTime(30, TimeUnit.SECONDS)
+                        .keepAliveTimeout(10, TimeUnit.SECONDS)
                         .build())
                 .orElse(null);
         if (controllerChannel != null) {

@@ -105,13 +105,25 @@ final class CheckCommand implements Callable<Integer> {
         out.println();
         out.println("meshj-config");
         out.println("------------");
-        for (String crd : CRDS) {
-            boolean present = client.apiextensions().v1().customResourceDefinitions().withName(crd).get() != null;
-            ok &= report(out, present ? null : "CRD " + crd + " is not installed (run meshj install)", "CRD " + crd + " is installed");
+        try {
+            for (String crd : CRDS) {
+                boolean present = client.apiextensions().v1().customResourceDefinitions().withName(crd).get() != null;
+                ok &= report(out, present ? null : "CRD " + crd + " is not installed (run meshj install)",
+                        "CRD " + crd + " is installed");
+            }
+            out.println();
+            out.println("meshj-control-plane");
+            out.println("-------------------");
+            return controlPlaneChecks(client, out) && ok;
+        } catch (KubernetesClientException e) {
+            // Typically RBAC: say which question could not be asked rather than fail with a trace.
+            report(out, "cannot read the cluster's state: " + e.getMessage(), null);
+            return false;
         }
-        out.println();
-        out.println("meshj-control-plane");
-        out.println("-------------------");
+    }
+
+    private static boolean controlPlaneChecks(KubernetesClient client, PrintWriter out) {
+        boolean ok = true;
         boolean namespace = client.namespaces().withName(CONTROL_PLANE_NAMESPACE).get() != null;
         ok &= report(out, namespace ? null : "control plane namespace " + CONTROL_PLANE_NAMESPACE + " does not exist",
                 "control plane namespace " + CONTROL_PLANE_NAMESPACE + " exists");

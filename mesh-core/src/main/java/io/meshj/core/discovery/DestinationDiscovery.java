@@ -152,7 +152,11 @@ public final class DestinationDiscovery implements DiscoverySource {
             long delay = backoff.delayNanos(failures++);
             LOG.log(System.Logger.Level.DEBUG, () -> "destination stream for " + authority + " ended (" + status
                     + "); reconnecting in " + Duration.ofNanos(delay).toMillis() + " ms");
-            scheduler.schedule(this::connect, delay, TimeUnit.NANOSECONDS);
+            try {
+                scheduler.schedule(this::connect, delay, TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // The source is closing: there is nothing to reconnect for.
+            }
         }
 
         @Override
@@ -198,8 +202,12 @@ public final class DestinationDiscovery implements DiscoverySource {
 
         @Override
         public void onNext(Update update) {
+            EndpointUpdate u = toEndpointUpdate(update);
+            if (u == null) {
+                return; // a kind of update this client does not know: nothing it can apply
+            }
             boolean first = state == null;
-            state = (first ? EndpointSet.empty() : state).apply(toEndpointUpdate(update));
+            state = (first ? EndpointSet.empty() : state).apply(u);
             watch.onState(this, state, first);
         }
 
@@ -214,6 +222,7 @@ public final class DestinationDiscovery implements DiscoverySource {
         }
     }
 
+    /** The update as the core model says it; null for a kind of update this client does not know. */
     static EndpointUpdate toEndpointUpdate(Update u) {
         switch (u.getUpdateCase()) {
             case ADD -> {
@@ -235,8 +244,7 @@ public final class DestinationDiscovery implements DiscoverySource {
                 return new EndpointUpdate.NoEndpoints(u.getNoEndpoints().getExists());
             }
             default -> {
-                // A kind of update this client does not know: nothing changes.
-                return new EndpointUpdate.Add(List.of());
+                return null;
             }
         }
     }

@@ -32,6 +32,11 @@ final class MeshjProcess implements AutoCloseable {
         this.process = pb.start();
     }
 
+    /** The {@code bin/meshj} launcher of this checkout. */
+    static Path launcher() {
+        return ROOT.resolve("bin/meshj");
+    }
+
     /** Starts {@code meshj args...} and waits (up to 30 s) for {@code ready} in its output; returns its first group. */
     static MeshjProcess start(Path log, Pattern ready, String... args) throws IOException {
         MeshjProcess p = new MeshjProcess(log, List.of(args));

@@ -3,6 +3,10 @@ package io.meshj.proxy;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.ManagedChannel;
+import io.meshj.api.destination.v1.ProtocolHint;
+import io.meshj.api.registry.v1.Workload;
+import io.meshj.core.retry.ExponentialBackoff;
+import io.meshj.proxy.internal.registry.Registrar;
 import io.grpc.netty.NettyChannelBuilder;
 import io.meshj.core.discovery.DestinationDiscovery;
 import io.meshj.core.discovery.DiscoverySource;
@@ -55,6 +59,7 @@ public final class MeshProxy implements AutoCloseable {
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final DiscoverySource discovery;
     private final ManagedChannel controllerChannel;
+    private volatile Registrar registrar;
     private final OutboundRouter outboundRouter;
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -135,6 +140,15 @@ public final class MeshProxy implements AutoCloseable {
         outboundContext.setListeners(own);
         inboundContext.setListeners(own);
         ready = true;
+        config.register().ifPresent(service -> {
+            String[] parts = service.host().split("\\.");
+            registrar = new Registrar(controllerChannel, group.next(), Workload.newBuilder()
+                    .setName(config.workloadName()).setNamespace(parts[1]).setService(parts[0]).setPort(service.port())
+                    .setAddress(config.registerAddress()).setServiceAccount(config.serviceAccount())
+                    .setProtocolHint(ProtocolHint.PROTOCOL_HINT_H2).setInboundPort(inboundAddress().getPort()).build(),
+                    ExponentialBackoff.builder().min(Duration.ofMillis(200)).max(Duration.ofSeconds(10)).build());
+            registrar.start();
+        });
         LOG.log(System.Logger.Level.INFO, "meshj proxy ready ({0}): outbound {1}, inbound {2}, admin {3}",
                 transport, outboundAddress(), inboundAddress(), adminAddress());
     }
@@ -194,6 +208,10 @@ public final class MeshProxy implements AutoCloseable {
             return;
         }
         ready = false;
+        Registrar r = registrar;
+        if (r != null) {
+            r.close(); // leave the registry now: callers stop picking this endpoint while it drains
+        }
         outboundContext.startDraining();
         inboundContext.startDraining();
         Thread t = new Thread(this::drain, "meshj-shutdown");
@@ -236,7 +254,16 @@ public final class MeshProxy implements AutoCloseable {
             discovery.close();
         }
         if (controllerChannel != null) {
-            controllerChannel.shutdownNow();
+            // Gracefully, for a moment: the deregistration sent when the drain began may still be out.
+            controllerChannel.shutdown();
+            try {
+                if (!controllerChannel.awaitTermination(2, TimeUnit.SECONDS)) {
+                    controllerChannel.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                controllerChannel.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
         }
         resolver.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> terminated.complete(null));

@@ -33,6 +33,10 @@ public final class ProxyConfig {
     private final List<Integer> appPorts;
     private final Path discoveryFile;
     private final Authority destination;
+    private final Authority register;
+    private final String registerAddress;
+    private final String serviceAccount;
+    private final String workloadName;
     private final String namespace;
     private final String clusterDomain;
     private final Set<Integer> opaquePorts;
@@ -53,6 +57,10 @@ public final class ProxyConfig {
         this.appPorts = List.copyOf(b.appPorts);
         this.discoveryFile = b.discoveryFile;
         this.destination = b.destination;
+        this.register = b.register;
+        this.registerAddress = b.registerAddress;
+        this.serviceAccount = b.serviceAccount;
+        this.workloadName = b.workloadName;
         this.namespace = b.namespace;
         this.clusterDomain = b.clusterDomain;
         this.opaquePorts = Collections.unmodifiableSet(new TreeSet<>(b.opaquePorts));
@@ -102,6 +110,28 @@ public final class ProxyConfig {
     /** The controller's destination service, the other discovery backend (exclusive with the file). */
     public Optional<Authority> destination() {
         return Optional.ofNullable(destination);
+    }
+
+    /**
+     * The service this proxy's application registers as with the controller's local registry,
+     * {@code <service>.<namespace>:<app port>}; empty when it does not register.
+     */
+    public Optional<Authority> register() {
+        return Optional.ofNullable(register);
+    }
+
+    /** The address the registered endpoint is reached at (default 127.0.0.1). */
+    public String registerAddress() {
+        return registerAddress;
+    }
+
+    public String serviceAccount() {
+        return serviceAccount;
+    }
+
+    /** The workload's name (its pod label), default the host name. */
+    public String workloadName() {
+        return workloadName;
     }
 
     /** The proxy's own namespace, for expanding short service names. Default {@code default}. */
@@ -177,6 +207,8 @@ public final class ProxyConfig {
         line(b, "discovery-file", discoveryFile == null ? "(none)" : discoveryFile.toString());
         line(b, "destination", destination == null
                 ? (discoveryFile == null ? "(none: names are dialed as written)" : "(none)") : destination.toString());
+        line(b, "register", register == null ? "(none)" : register + " at " + registerAddress + " as " + workloadName
+                + " (service account " + serviceAccount + ")");
         line(b, "namespace", namespace);
         line(b, "cluster-domain", clusterDomain);
         line(b, "opaque-ports", join(new ArrayList<>(opaquePorts)));
@@ -227,6 +259,10 @@ public final class ProxyConfig {
         private List<Integer> appPorts = List.of();
         private Path discoveryFile;
         private Authority destination;
+        private Authority register;
+        private String registerAddress = "127.0.0.1";
+        private String serviceAccount = "default";
+        private String workloadName = defaultWorkloadName();
         private String namespace = "default";
         private String clusterDomain = "cluster.local";
         private Set<Integer> opaquePorts = DEFAULT_OPAQUE_PORTS;
@@ -269,6 +305,42 @@ public final class ProxyConfig {
         public Builder discoveryFile(Path file) {
             this.discoveryFile = file;
             return this;
+        }
+
+        /** Registers the application as an endpoint of {@code service} ({@code <service>.<namespace>:<app port>}). */
+        public Builder register(Authority service) {
+            if (service != null && (!service.hasPort() || service.isIpAddress() || service.host().split("\\.").length != 2)) {
+                throw new IllegalArgumentException("register " + service + ": expected <service>.<namespace>:<app port>");
+            }
+            this.register = service;
+            return this;
+        }
+
+        public Builder registerAddress(String address) {
+            this.registerAddress = requireNonNull(address, "address");
+            return this;
+        }
+
+        public Builder serviceAccount(String serviceAccount) {
+            this.serviceAccount = requireNonNull(serviceAccount, "serviceAccount");
+            return this;
+        }
+
+        public Builder workloadName(String name) {
+            this.workloadName = requireNonNull(name, "name");
+            return this;
+        }
+
+        private static String defaultWorkloadName() {
+            String host = System.getenv("HOSTNAME");
+            if (host != null && !host.isBlank()) {
+                return host;
+            }
+            try {
+                return java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e) {
+                return "localhost";
+            }
         }
 
         /** The controller's destination service, host:port; endpoints then come from the controller. */
@@ -360,6 +432,13 @@ public final class ProxyConfig {
         public ProxyConfig build() {
             if (discoveryFile != null && destination != null) {
                 throw new IllegalArgumentException("discovery-file and destination are two discovery backends: give one");
+            }
+            if (register != null && destination == null) {
+                throw new IllegalArgumentException("register needs destination: the controller it registers with");
+            }
+            if (register != null && !appPorts.contains(register.port())) {
+                throw new IllegalArgumentException("register " + register + ": port " + register.port()
+                        + " is not one of app-ports " + appPorts);
             }
             return new ProxyConfig(this);
         }

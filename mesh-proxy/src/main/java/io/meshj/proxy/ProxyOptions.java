@@ -49,6 +49,14 @@ public final class ProxyOptions {
                 (b, v) -> b.discoveryFile(Path.of(v)));
         add("destination", "the controller's destination service, host:port (instead of a discovery file)",
                 (b, v) -> b.destination(authority(v)));
+        add("register", "register the application with the controller as <service>.<namespace>:<app port>",
+                (b, v) -> b.register(authority(v)));
+        add("register-address", "the address the registered application is reached at (default 127.0.0.1)",
+                ProxyConfig.Builder::registerAddress);
+        add("service-account", "the workload's service account, for its registration (default default)",
+                ProxyConfig.Builder::serviceAccount);
+        add("workload-name", "the workload's name, for its registration (default the host name)",
+                ProxyConfig.Builder::workloadName);
         add("namespace", "the proxy's namespace, for short service names (default default)",
                 ProxyConfig.Builder::namespace);
         add("cluster-domain", "the cluster's DNS domain (default cluster.local)",

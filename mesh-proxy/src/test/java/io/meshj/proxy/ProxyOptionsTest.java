@@ -54,6 +54,21 @@ class ProxyOptionsTest {
     }
 
     @Test
+    void registeringNeedsTheControllerAndOneOfTheAppPorts() {
+        ProxyConfig c = ProxyOptions.parse(List.of("--destination", "127.0.0.1:8086", "--app-ports", "8080",
+                "--register", "web.emojivoto:8080", "--service-account", "web", "--workload-name", "web-1"), Map.of());
+        assertThat(c.register()).hasValue(io.meshj.core.name.Authority.parse("web.emojivoto:8080"));
+        assertThat(c.describe()).contains("register = web.emojivoto:8080 at 127.0.0.1 as web-1 (service account web)");
+
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--app-ports", "8080", "--register", "web.emojivoto:8080"),
+                Map.of())).hasMessageContaining("register needs destination");
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--destination", "127.0.0.1:8086", "--app-ports", "8080",
+                "--register", "web.emojivoto:9090"), Map.of())).hasMessageContaining("port 9090 is not one of app-ports");
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--destination", "127.0.0.1:8086", "--app-ports", "8080",
+                "--register", "web:8080"), Map.of())).hasMessageContaining("expected <service>.<namespace>:<app port>");
+    }
+
+    @Test
     void portZeroIsAllowedForListenersAndDescribed() {
         ProxyConfig c = ProxyOptions.parse(List.of("--admin-listen", "127.0.0.1:0"), Map.of());
         assertThat(c.adminListen().getPort()).isZero();

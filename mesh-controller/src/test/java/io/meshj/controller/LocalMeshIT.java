@@ -5,15 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,14 +34,7 @@ class LocalMeshIT {
 
     @BeforeEach
     void start() throws Exception {
-        app = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        app.createContext("/", exchange -> {
-            byte[] body = "hello from web\n".getBytes(StandardCharsets.US_ASCII);
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        app.start();
+        app = LocalMeshes.app("hello from web\n");
         int appPort = app.getAddress().getPort();
 
         serverProxy = MeshjProcess.start(dir.resolve("server-proxy.log"), INBOUND, "proxy",
@@ -57,7 +44,7 @@ class LocalMeshIT {
 
         Files.writeString(dir.resolve("static.yml"), "services:\n  web.default:80:\n    - address: 127.0.0.1:" + appPort
                 + "\n      protocol: h2\n      inboundPort: " + inbound + "\n");
-        int destinationPort = freePort();
+        int destinationPort = LocalMeshes.freePort();
         controller = startController(destinationPort);
         clientProxy = MeshjProcess.start(dir.resolve("client-proxy.log"), OUTBOUND, "proxy",
                 "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
@@ -85,30 +72,13 @@ class LocalMeshIT {
     @Test
     void aRequestByNameCrossesTheMeshAndSurvivesTheControllerGoingAway() throws Exception {
         int outbound = Integer.parseInt(clientProxy.find(OUTBOUND));
-        assertThat(curl(outbound)).isEqualTo("200 hello from web\n");
+        assertThat(LocalMeshes.curl(outbound, "web")).isEqualTo("200 hello from web\n");
 
         controller.close();
         controller = null;
         // For as long as the controller is down, the caller's proxy routes on what it last heard.
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200))
-                .until(() -> curl(outbound).equals("200 hello from web\n"));
+                .until(() -> LocalMeshes.curl(outbound, "web").equals("200 hello from web\n"));
         assertThat(clientProxy.isAlive()).isTrue();
-    }
-
-    private static String curl(int port) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(List.of("curl", "-sS", "--max-time", "10", "-H", "Host: web",
-                "-w", "\n%{http_code}", "http://127.0.0.1:" + port + "/"))
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(15, TimeUnit.SECONDS);
-        // curl prints the body, then a newline and the status: made "status body".
-        int nl = out.lastIndexOf('\n');
-        return nl < 0 ? out : out.substring(nl + 1) + " " + out.substring(0, nl);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 }

@@ -5,9 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,16 +46,9 @@ class LocalRegistrationIT {
 
     @Test
     void aRegisteredApplicationIsFoundByNameAndLeavesWhenItsProxyStops() throws Exception {
-        app = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        app.createContext("/", exchange -> {
-            byte[] body = "hello from a registered web\n".getBytes(StandardCharsets.US_ASCII);
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        app.start();
+        app = LocalMeshes.app("hello from a registered web\n");
         int appPort = app.getAddress().getPort();
-        String destination = "127.0.0.1:" + freePort();
+        String destination = "127.0.0.1:" + LocalMeshes.freePort();
 
         controller = MeshjProcess.start(dir.resolve("controller.log"), Pattern.compile("meshj controller ready"),
                 "controller", "--local", "--data-dir", dir.resolve("home").toString(), "--destination-listen", destination);
@@ -71,7 +61,7 @@ class LocalRegistrationIT {
                 "--destination", destination, "--shutdown-grace-period", "1s");
         int outbound = Integer.parseInt(clientProxy.find(OUTBOUND));
 
-        assertThat(curl(outbound, appPort)).isEqualTo("200 hello from a registered web\n");
+        assertThat(LocalMeshes.curl(outbound, "web:" + appPort)).isEqualTo("200 hello from a registered web\n");
 
         serverProxy.close();
         serverProxy = null;
@@ -87,20 +77,5 @@ class LocalRegistrationIT {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor(30, TimeUnit.SECONDS);
         return out;
-    }
-
-    private static String curl(int port, int appPort) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(List.of("curl", "-sS", "--max-time", "10", "-H", "Host: web:" + appPort,
-                "-w", "\n%{http_code}", "http://127.0.0.1:" + port + "/")).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(15, TimeUnit.SECONDS);
-        int nl = out.lastIndexOf('\n');
-        return nl < 0 ? out : out.substring(nl + 1) + " " + out.substring(0, nl);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 }

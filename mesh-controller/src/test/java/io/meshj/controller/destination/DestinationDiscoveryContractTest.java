@@ -8,13 +8,13 @@ import io.meshj.core.discovery.DiscoverySource;
 import io.meshj.core.discovery.DiscoverySourceContract;
 import io.meshj.core.discovery.StaticFileDiscovery;
 import io.meshj.core.endpoint.Endpoint;
+import io.meshj.core.testing.DiscoveryFiles;
 import io.meshj.core.name.Authority;
 import io.meshj.core.name.AuthorityNormalizer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,19 +69,6 @@ class DestinationDiscoveryContractTest extends DiscoverySourceContract {
     }
 
     private void write() throws IOException {
-        StringBuilder yaml = new StringBuilder("services:\n");
-        services.forEach((service, endpoints) -> {
-            yaml.append("  ").append(service).append(":");
-            if (endpoints.isEmpty()) {
-                yaml.append(" []\n");
-                return;
-            }
-            yaml.append('\n');
-            for (Endpoint e : endpoints) {
-                yaml.append("    - ").append(e.address()).append('\n');
-            }
-        });
-        Path tmp = Files.writeString(dir.resolve("static.yml.tmp"), yaml);
-        Files.move(tmp, dir.resolve("static.yml"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        DiscoveryFiles.write(dir.resolve("static.yml"), services);
     }
 }

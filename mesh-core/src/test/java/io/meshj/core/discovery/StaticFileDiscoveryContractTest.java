@@ -1,12 +1,12 @@
 package io.meshj.core.discovery;
 
 import io.meshj.core.endpoint.Endpoint;
+import io.meshj.core.testing.DiscoveryFiles;
 import io.meshj.core.name.Authority;
 import io.meshj.core.name.AuthorityNormalizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,20 +45,6 @@ class StaticFileDiscoveryContractTest extends DiscoverySourceContract {
     }
 
     private void write() throws IOException {
-        StringBuilder yaml = new StringBuilder("services:\n");
-        services.forEach((service, endpoints) -> {
-            yaml.append("  ").append(service).append(":");
-            if (endpoints.isEmpty()) {
-                yaml.append(" []\n");
-                return;
-            }
-            yaml.append('\n');
-            for (Endpoint e : endpoints) {
-                yaml.append("    - ").append(e.address()).append('\n');
-            }
-        });
-        // Replace the file by rename, as editors and Kubernetes config-map mounts do.
-        Path tmp = Files.writeString(dir.resolve("endpoints.yml.tmp"), yaml);
-        Files.move(tmp, dir.resolve("endpoints.yml"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        DiscoveryFiles.write(dir.resolve("endpoints.yml"), services);
     }
 }

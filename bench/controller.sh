@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-bin/meshj controller --local --data-dir "$work/home" --destination-listen "127.0.0.1:$port" >"$work/controller.log" 2>&1 &
+bin/meshj controller --local --data-dir "$work/home" --destination-listen "127.0.0.1:$port" --identity-listen 127.0.0.1:0 >"$work/controller.log" 2>&1 &
 ctl=$! # bin/meshj execs java: this is the controller's JVM
 for _ in $(seq 1 300); do
   grep -q "meshj controller ready" "$work/controller.log" && break

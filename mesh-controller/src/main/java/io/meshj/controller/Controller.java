@@ -23,8 +23,11 @@ public final class Controller implements AutoCloseable {
 
     /** The destination service's port (see the design notes). */
     public static final int DESTINATION_PORT = 8086;
+    /** The identity service's port. */
+    public static final int IDENTITY_PORT = 8080;
 
     private final Server destination;
+    private final Server identity;
     private final DiscoverySource backend;
     private final ProfileSource profiles;
 
@@ -36,6 +39,19 @@ public final class Controller implements AutoCloseable {
                 .withOption(ChannelOption.SO_REUSEADDR, true)
                 .addService(new DestinationService(b.backend, b.profiles, b.normalizer));
         b.services.forEach(server::addService);
+        if (b.identity != null) {
+            this.identity = NettyServerBuilder.forAddress(b.identityListen)
+                    .withOption(ChannelOption.SO_REUSEADDR, true)
+                    .addService(b.identity)
+                    .build();
+            try {
+                this.identity.start();
+            } catch (IOException e) {
+                throw new IOException("identity service: " + e.getMessage(), e);
+            }
+        } else {
+            this.identity = null;
+        }
         this.destination = server
                 // Watches are long-lived and idle most of the time; keep dead clients from lingering.
                 .keepAliveTime(30, TimeUnit.SECONDS)
@@ -54,9 +70,18 @@ public final class Controller implements AutoCloseable {
         return (InetSocketAddress) destination.getListenSockets().get(0);
     }
 
+    /** Where the identity service listens, if it runs. */
+    public java.util.Optional<InetSocketAddress> identityAddress() {
+        return identity == null ? java.util.Optional.empty()
+                : java.util.Optional.of((InetSocketAddress) identity.getListenSockets().get(0));
+    }
+
     /** Stops serving: open watches end with UNAVAILABLE, and the backend and profile source are closed. */
     @Override
     public void close() {
+        if (identity != null) {
+            identity.shutdownNow();
+        }
         destination.shutdownNow();
         try {
             destination.awaitTermination(5, TimeUnit.SECONDS);
@@ -77,9 +102,18 @@ public final class Controller implements AutoCloseable {
         private DiscoverySource backend;
         private AuthorityNormalizer normalizer = AuthorityNormalizer.defaults();
         private ProfileSource profiles = ProfileSource.NONE;
+        private InetSocketAddress identityListen;
+        private ServerServiceDefinition identity;
         private final java.util.List<ServerServiceDefinition> services = new java.util.ArrayList<>();
 
         private Builder() {
+        }
+
+        /** The identity service, on its own port (8080 by default in the design). */
+        public Builder identity(InetSocketAddress listen, ServerServiceDefinition service) {
+            this.identityListen = requireNonNull(listen, "listen");
+            this.identity = requireNonNull(service, "service");
+            return this;
         }
 
         /** Another gRPC service on the destination port (the registry, in the local mode). */

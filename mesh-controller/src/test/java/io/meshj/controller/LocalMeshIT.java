@@ -54,7 +54,8 @@ class LocalMeshIT {
     private MeshjProcess startController(int port) throws IOException {
         return MeshjProcess.start(dir.resolve("controller.log"), Pattern.compile("meshj controller ready"),
                 "controller", "--local", "--data-dir", dir.resolve("home").toString(),
-                "--static", dir.resolve("static.yml").toString(), "--destination-listen", "127.0.0.1:" + port);
+                "--static", dir.resolve("static.yml").toString(), "--destination-listen", "127.0.0.1:" + port,
+                "--identity-listen", "127.0.0.1:0");
     }
 
     @AfterEach
@@ -66,6 +67,32 @@ class LocalMeshIT {
         }
         if (app != null) {
             app.stop(0);
+        }
+    }
+
+    @Test
+    void theControllerCertifiesAWorkloadWhoseTokenMeshjIdentityMinted() throws Exception {
+        Process mint = new ProcessBuilder(MeshjProcess.launcher().toString(), "identity", "token", "--sa", "web",
+                "-n", "default", "--ttl", "10m", "--data-dir", dir.resolve("home").toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String token = new String(mint.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
+        assertThat(mint.waitFor()).isZero();
+        int identityPort = Integer.parseInt(controller.find(Pattern.compile("identity /127\\.0\\.0\\.1:(\\d+)")));
+        io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", identityPort)
+                .usePlaintext().build();
+        try {
+            io.meshj.tls.WorkloadIdentity web = new io.meshj.tls.WorkloadIdentity("web", "default", "cluster.local");
+            io.meshj.api.identity.v1.CertifyResponse r = io.meshj.api.identity.v1.IdentityGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)
+                    .certify(io.meshj.api.identity.v1.CertifyRequest.newBuilder().setIdentity(web.dnsName())
+                            .setToken(com.google.protobuf.ByteString.copyFromUtf8(token))
+                            .setCertificateSigningRequest(com.google.protobuf.ByteString.copyFrom(
+                                    io.meshj.tls.WorkloadKeys.csr(io.meshj.tls.WorkloadKeys.generate(), web)))
+                            .build());
+            assertThat(r.getLeafCertificate().isEmpty()).isFalse();
+            assertThat(r.getIntermediateCertificatesCount()).isEqualTo(1);
+        } finally {
+            channel.shutdownNow();
         }
     }
 

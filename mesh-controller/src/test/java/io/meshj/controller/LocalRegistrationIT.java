@@ -51,7 +51,8 @@ class LocalRegistrationIT {
         String destination = "127.0.0.1:" + LocalMeshes.freePort();
 
         controller = MeshjProcess.start(dir.resolve("controller.log"), Pattern.compile("meshj controller ready"),
-                "controller", "--local", "--data-dir", dir.resolve("home").toString(), "--destination-listen", destination);
+                "controller", "--local", "--data-dir", dir.resolve("home").toString(), "--destination-listen", destination,
+                "--identity-listen", "127.0.0.1:0");
         serverProxy = MeshjProcess.start(dir.resolve("server-proxy.log"), Pattern.compile("registered web.default"),
                 "proxy", "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0",
                 "--admin-listen", "127.0.0.1:0", "--app-ports", Integer.toString(appPort), "--shutdown-grace-period", "1s",

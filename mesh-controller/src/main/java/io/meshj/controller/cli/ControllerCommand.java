@@ -6,6 +6,11 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.meshj.controller.Controller;
 import io.meshj.controller.destination.ProfileSource;
+import io.meshj.controller.identity.IdentityService;
+import io.meshj.controller.identity.LocalIdentityStore;
+import io.meshj.tls.CertificateAuthority;
+import io.meshj.tls.WorkloadIdentity;
+import java.time.Clock;
 import io.meshj.controller.kubernetes.KubernetesDiscovery;
 import io.meshj.controller.kubernetes.KubernetesProfiles;
 import io.meshj.controller.registry.LocalRegistry;
@@ -67,9 +72,13 @@ final class ControllerCommand implements Callable<Integer> {
             description = "Address of the destination service (default: ${DEFAULT-VALUE}).")
     String destinationListen;
 
+    @Option(names = "--identity-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8080",
+            description = "Address of the identity service, local mode (default: ${DEFAULT-VALUE}).")
+    String identityListen;
+
     @Override
     public Integer call() throws Exception {
-        InetSocketAddress listen = listenAddress(destinationListen);
+        InetSocketAddress listen = listenAddress(destinationListen, "--destination-listen");
         Path dir = dataDir != null ? dataDir : defaultDataDir();
         try {
             Files.createDirectories(dir);
@@ -91,8 +100,18 @@ final class ControllerCommand implements Callable<Integer> {
         DiscoverySource backend = hasStatic
                 ? new UnionDiscovery(StaticFileDiscovery.builder(entries).normalizer(normalizer).build(), registry)
                 : registry;
+        // The identity issuer of the local mode: made on the first start, then kept (every workload trusts
+        // its anchor); meshj identity init makes it ahead of time, or a user puts their own files there.
+        LocalIdentityStore identity = new LocalIdentityStore(dir);
+        if (!identity.exists()) {
+            identity.init(WorkloadIdentity.DEFAULT_TRUST_DOMAIN, Clock.systemUTC());
+        }
+        IdentityService identityService = new IdentityService(
+                identity.ca(Clock.systemUTC(), CertificateAuthority.DEFAULT_LEAF_LIFETIME),
+                identity.tokens(Clock.systemUTC()), WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
         Controller controller = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
                 .service(new RegistryService(registry).loopbackOnly())
+                .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService())
                 .start();
         // Every second: leases that ran out are swept, and changes are written to the data directory.
         ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -113,8 +132,9 @@ final class ControllerCommand implements Callable<Integer> {
             sweeper.shutdownNow();
             controller.close();
         }, "meshj-controller-shutdown"));
-        spec.commandLine().getOut().printf("meshj controller ready: destination and registry %s, local registry in %s"
-                + " (%d workloads)%s%n", controller.destinationAddress(), dir, registry.size(),
+        spec.commandLine().getOut().printf("meshj controller ready: destination and registry %s, identity %s,"
+                + " local registry in %s (%d workloads)%s%n", controller.destinationAddress(),
+                controller.identityAddress().orElseThrow(), dir, registry.size(),
                 hasStatic ? ", static entries from " + entries : "");
         spec.commandLine().getOut().flush();
         controller.awaitTermination();
@@ -191,17 +211,19 @@ final class ControllerCommand implements Callable<Integer> {
         return 0;
     }
 
-    private InetSocketAddress listenAddress(String value) {
+    private InetSocketAddress listenAddress(String value, String option) {
+        // Port 0 (any free port) is fine for a listener, though not for an authority.
+        boolean anyPort = value.endsWith(":0");
         Authority a;
         try {
-            a = Authority.parse(value);
+            a = Authority.parse(anyPort ? value.substring(0, value.length() - 2) + ":1" : value);
         } catch (InvalidAuthorityException e) {
-            throw new ParameterException(spec.commandLine(), "--destination-listen " + value + ": " + e.getMessage());
+            throw new ParameterException(spec.commandLine(), option + " " + value + ": " + e.getMessage());
         }
         if (!a.hasPort()) {
-            throw new ParameterException(spec.commandLine(), "--destination-listen " + value + ": a port is required");
+            throw new ParameterException(spec.commandLine(), option + " " + value + ": a port is required");
         }
-        return new InetSocketAddress(a.host(), a.port());
+        return new InetSocketAddress(a.host(), anyPort ? 0 : a.port());
     }
 
     static Path defaultDataDir() {

@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
             ControllerCommand.class,
             CheckCommand.class,
             DiagnosticsCommand.class,
+            IdentityCommand.class,
             picocli.CommandLine.HelpCommand.class
         },
         footer = {

@@ -76,6 +76,29 @@ class MainTest {
     }
 
     @Test
+    void identityInitWritesTheIssuerOnceAndTokensProveIdentities(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        assertThat(run("identity", "init", "--data-dir", dir.toString())).isZero();
+        java.nio.file.Path store = dir.resolve("identity");
+        assertThat(store.resolve("trust-anchor.pem")).content().startsWith("-----BEGIN CERTIFICATE-----");
+        assertThat(java.nio.file.Files.getPosixFilePermissions(store.resolve("issuer-key.pem")))
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        assertThat(run("identity", "init", "--data-dir", dir.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("already holds an identity issuer");
+
+        out.getBuffer().setLength(0);
+        assertThat(run("identity", "token", "--sa", "web", "-n", "emojivoto", "--ttl", "1h", "--data-dir", dir.toString()))
+                .isZero();
+        String token = out.toString().trim();
+        new io.meshj.controller.identity.LocalIdentityStore(dir).tokens(java.time.Clock.systemUTC())
+                .verify(token, new io.meshj.tls.WorkloadIdentity("web", "emojivoto", "cluster.local"));
+
+        assertThat(run("identity", "token", "--sa", "Web", "--data-dir", dir.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("service account \"Web\" is not a lower-case DNS label");
+    }
+
+    @Test
     void unknownCommandIsAUsageErrorNamingIt() {
         assertThat(run("bogus")).isEqualTo(2);
         assertThat(err.toString()).contains("Unmatched argument at index 0: 'bogus'").doesNotContain("Exception");

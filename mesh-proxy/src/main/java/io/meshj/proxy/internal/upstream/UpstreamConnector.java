@@ -76,6 +76,11 @@ public final class UpstreamConnector {
         return http2 ? acquireStream(key, listener) : acquireHttp1(key, listener);
     }
 
+    /** Pools (HTTP/1) and connection lists (HTTP/2) held now, by (event loop, address): for tests. */
+    int poolCount() {
+        return http1Pools.size() + http2Connections.size();
+    }
+
     /** Opens a plain TCP connection (for opaque traffic), on {@code loop}, not pooled. */
     public ChannelFuture connectTcp(EventLoop loop, Authority address) {
         Bootstrap b = bootstrap(loop)
@@ -88,7 +93,7 @@ public final class UpstreamConnector {
     // ---- HTTP/1 ----
 
     private Future<UpstreamLease> acquireHttp1(PoolKey key, UpstreamListener listener) {
-        Http1Pool pool = http1Pools.computeIfAbsent(key, k -> new Http1Pool());
+        Http1Pool pool = http1Pools.computeIfAbsent(key, k -> new Http1Pool(p -> http1Pools.remove(k, p)));
         Channel idle = pool.poll();
         Promise<UpstreamLease> promise = key.loop.newPromise();
         if (idle != null) {
@@ -105,8 +110,10 @@ public final class UpstreamConnector {
                 ch.pipeline().addLast("upstream", new Http1UpstreamHandler());
             }
         });
+        pool.opening();
         b.connect(socketAddress(key.address)).addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
+                key.loop.execute(pool::closed);
                 promise.tryFailure(f.cause());
                 return;
             }
@@ -121,9 +128,31 @@ public final class UpstreamConnector {
         return promise;
     }
 
-    /** Idle keep-alive connections to one address, used from one event loop. */
+    /**
+     * Idle keep-alive connections to one address, used from one event loop. When its last connection
+     * (open or being opened) is gone, it takes itself out of the connector's map, so addresses that
+     * come and go (pods) do not accumulate pools.
+     */
     static final class Http1Pool {
         private final ArrayDeque<Channel> idle = new ArrayDeque<>();
+        private final java.util.function.Consumer<Http1Pool> onEmpty;
+        private int connections;
+
+        Http1Pool(java.util.function.Consumer<Http1Pool> onEmpty) {
+            this.onEmpty = onEmpty;
+        }
+
+        /** A connection is being made for this pool. */
+        void opening() {
+            connections++;
+        }
+
+        /** A connection of this pool closed (or could not be made). */
+        void closed() {
+            if (--connections == 0) {
+                onEmpty.accept(this);
+            }
+        }
 
         Channel poll() {
             Channel ch;
@@ -141,7 +170,10 @@ public final class UpstreamConnector {
 
         /** Forgets {@code ch} when it closes; registered once per connection, when it is made. */
         void track(Channel ch) {
-            ch.closeFuture().addListener(f -> idle.remove(ch));
+            ch.closeFuture().addListener(f -> {
+                idle.remove(ch);
+                closed();
+            });
         }
     }
 
@@ -281,6 +313,9 @@ public final class UpstreamConnector {
             if (!draining) {
                 draining = true;
                 siblings.remove(this);
+                if (siblings.isEmpty()) {
+                    http2Connections.remove(key, siblings); // nothing left for this address
+                }
             }
         }
 

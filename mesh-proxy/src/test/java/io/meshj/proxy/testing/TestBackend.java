@@ -82,6 +82,9 @@ public final class TestBackend implements AutoCloseable {
     private final Channel server;
     private final BlockingQueue<Seen> seen = new LinkedBlockingQueue<>();
     private final AtomicInteger connections = new AtomicInteger();
+    /** Open connections, closed before the event loops stop so that what streams hold is released. */
+    private final io.netty.channel.group.ChannelGroup accepted =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
 
     private TestBackend() throws InterruptedException {
         server = new ServerBootstrap()
@@ -91,6 +94,7 @@ public final class TestBackend implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.incrementAndGet();
+                        accepted.add(ch);
                         HttpServerCodec codec = new HttpServerCodec();
                         HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(codec, protocol -> null);
                         ch.pipeline().addLast(new CleartextHttp2ServerUpgradeHandler(codec, upgrade, http2()));
@@ -160,6 +164,9 @@ public final class TestBackend implements AutoCloseable {
     @Override
     public void close() {
         server.close().syncUninterruptibly();
+        // Closing each connection on its loop lets HTTP/2 close its streams, which releases the frames a
+        // stalled stream (/stall) still queues; a loop shut down first may leave them to the GC.
+        accepted.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 

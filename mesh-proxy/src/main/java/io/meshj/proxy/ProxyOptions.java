@@ -76,7 +76,7 @@ public final class ProxyOptions {
                 });
         add("header-read-timeout", "time a client may take to send a request head (default 10s)",
                 (b, v) -> b.headerReadTimeout(duration(v)));
-        add("idle-timeout", "time an HTTP/1 client connection may idle between requests (default 60s)",
+        add("idle-timeout", "time a client connection may idle: HTTP/1 between requests, HTTP/2 without streams (default 60s)",
                 (b, v) -> b.idleTimeout(duration(v)));
         add("max-header-bytes", "largest accepted request/response head (default 65536)",
                 (b, v) -> b.maxHeaderBytes(integer(v)));

@@ -50,6 +50,35 @@ class BadInputIT {
     }
 
     @Test
+    void anIdleHttp2ConnectionIsClosedWithGoAway() throws Exception {
+        // The client proxy's idle timeout here is 2 s: a connection that sent its preface and SETTINGS
+        // and then nothing is closed (after a GOAWAY) within two periods.
+        try (Socket socket = new Socket("127.0.0.1", mesh.client().outboundAddress().getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}); // an empty SETTINGS frame
+            socket.getOutputStream().flush();
+            long start = System.nanoTime();
+            byte[] all = socket.getInputStream().readAllBytes(); // returns at the proxy's close
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(9));
+            assertThat(containsFrameOfType(all, (byte) 0x7)).as("a GOAWAY frame before the close").isTrue();
+        }
+    }
+
+    /** Whether the HTTP/2 frames in {@code bytes} (after none of a preface: the server sends none) include one of {@code type}. */
+    private static boolean containsFrameOfType(byte[] bytes, byte type) {
+        int i = 0;
+        while (i + 9 <= bytes.length) {
+            int length = ((bytes[i] & 0xff) << 16) | ((bytes[i + 1] & 0xff) << 8) | (bytes[i + 2] & 0xff);
+            if (bytes[i + 3] == type) {
+                return true;
+            }
+            i += 9 + length;
+        }
+        return false;
+    }
+
+    @Test
     void anUpstreamThatNeverSpeaksHttp2IsAConnectFailureNotAHang() throws Exception {
         // The proxy waits for an HTTP/2 upstream's SETTINGS before opening streams; a peer that never
         // sends them gets the connect timeout (1 s by default), then the request its 502.

@@ -55,7 +55,60 @@ public final class HttpServerPipelines {
                 .validateHeaders(true)
                 .connectionWindow(Http2Windows.CONNECTION_WINDOW)
                 .build());
+        // Before the connection handler, which consumes the bytes: it sees every read.
+        p.addBefore(HTTP2_NAME, "h2-idle", new IdleConnectionCloser(context.config().idleTimeout()));
         p.addLast("h2-errors", QuietCloseHandler.INSTANCE);
+    }
+
+    /**
+     * Closes an HTTP/2 connection that has had no stream for the idle timeout (as HTTP/1 connections
+     * between requests are): the close goes through the connection handler, so it is a GOAWAY. The
+     * check runs once per period, so a connection closes between one and two periods after its last
+     * stream ended.
+     */
+    private static final class IdleConnectionCloser extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private final long periodNanos;
+        private io.netty.util.concurrent.ScheduledFuture<?> timer;
+        private boolean busySincePreviousCheck = true;
+
+        IdleConnectionCloser(java.time.Duration idleTimeout) {
+            this.periodNanos = idleTimeout.toNanos();
+        }
+
+        @Override
+        public void handlerAdded(io.netty.channel.ChannelHandlerContext ctx) {
+            schedule(ctx);
+        }
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            busySincePreviousCheck = true;
+            ctx.fireChannelRead(msg);
+        }
+
+        private void schedule(io.netty.channel.ChannelHandlerContext ctx) {
+            timer = ctx.executor().schedule(() -> check(ctx), periodNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+
+        private void check(io.netty.channel.ChannelHandlerContext ctx) {
+            H2ConnectionHandler h2 = ctx.pipeline().get(H2ConnectionHandler.class);
+            if (!ctx.channel().isActive() || h2 == null) {
+                return;
+            }
+            if (!busySincePreviousCheck && h2.connection().numActiveStreams() == 0) {
+                ctx.channel().close(); // through the pipeline: the connection handler sends GOAWAY
+                return;
+            }
+            busySincePreviousCheck = false;
+            schedule(ctx);
+        }
+
+        @Override
+        public void handlerRemoved(io.netty.channel.ChannelHandlerContext ctx) {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+        }
     }
 
     /** True for a downstream HTTP/2 connection (closing it is a graceful GOAWAY). */

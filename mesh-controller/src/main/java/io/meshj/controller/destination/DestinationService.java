@@ -13,7 +13,6 @@ import io.meshj.core.discovery.DiscoverySource;
 import io.meshj.core.name.Authority;
 import io.meshj.core.name.AuthorityNormalizer;
 import io.meshj.core.name.InvalidAuthorityException;
-import io.meshj.core.discovery.Watch;
 import io.meshj.core.profile.ServiceProfile;
 
 /**
@@ -42,11 +41,9 @@ public final class DestinationService extends DestinationGrpc.DestinationImplBas
         if (authority == null) {
             return;
         }
-        ServerCallStreamObserver<Update> call = (ServerCallStreamObserver<Update>) responses;
-        EndpointStream stream = new EndpointStream(call);
-        // Handlers first: the backend may answer from this thread, and a cancel may come at any time.
-        call.setOnReadyHandler(stream::drain);
-        call.setOnCancelHandler(stream::cancel);
+        // The stream sets the call's handlers before the watch starts: the backend may answer from this
+        // thread, and a cancel may come at any time.
+        EndpointStream stream = new EndpointStream((ServerCallStreamObserver<Update>) responses);
         stream.watching(backend.watch(authority, stream::onUpdate));
     }
 
@@ -58,23 +55,17 @@ public final class DestinationService extends DestinationGrpc.DestinationImplBas
         }
         Authority name = authority.isIpAddress() ? authority : normalizer.normalize(authority);
         String fqn = authority.isIpAddress() ? "" : name.host();
-        ServerCallStreamObserver<DestinationProfile> call = (ServerCallStreamObserver<DestinationProfile>) responses;
-        ProfileStream stream = new ProfileStream(call, fqn);
-        call.setOnReadyHandler(stream::drain);
-        call.setOnCancelHandler(stream::cancel);
+        ProfileStream stream = new ProfileStream((ServerCallStreamObserver<DestinationProfile>) responses, fqn);
         stream.watching(profiles.watch(name, stream::onProfile));
     }
 
     /** One GetProfile call: the latest profile is sent when the call can take it; older ones are skipped. */
-    private static final class ProfileStream {
-        private final ServerCallStreamObserver<DestinationProfile> call;
+    private static final class ProfileStream extends WatchingCall<DestinationProfile> {
         private final String fqn;
         private DestinationProfile pending;
-        private Watch watch;
-        private boolean cancelled;
 
         ProfileStream(ServerCallStreamObserver<DestinationProfile> call, String fqn) {
-            this.call = call;
+            super(call);
             this.fqn = fqn;
         }
 
@@ -85,32 +76,11 @@ public final class DestinationService extends DestinationGrpc.DestinationImplBas
             }
         }
 
+        @Override
         synchronized void drain() {
             if (!cancelled && pending != null && call.isReady()) {
                 call.onNext(pending);
                 pending = null;
-            }
-        }
-
-        void watching(Watch w) {
-            synchronized (this) {
-                if (!cancelled) {
-                    watch = w;
-                    return;
-                }
-            }
-            w.close();
-        }
-
-        void cancel() {
-            Watch w;
-            synchronized (this) {
-                cancelled = true;
-                w = watch;
-                watch = null;
-            }
-            if (w != null) {
-                w.close();
             }
         }
     }

@@ -8,7 +8,6 @@ import io.meshj.api.destination.v1.TcpAddress;
 import io.meshj.api.destination.v1.TlsIdentity;
 import io.meshj.api.destination.v1.Update;
 import io.meshj.api.destination.v1.WeightedAddress;
-import io.meshj.core.discovery.Watch;
 import io.meshj.core.endpoint.Endpoint;
 import io.meshj.core.endpoint.EndpointSet;
 import io.meshj.core.endpoint.EndpointUpdate;
@@ -24,18 +23,15 @@ import io.meshj.core.name.Authority;
  * up with the net effect (gRPC flow control; the idea is Linkerd's destination "update coalescing").
  * The first message always states the whole current answer: every endpoint, or NoEndpoints once.
  */
-final class EndpointStream {
+final class EndpointStream extends WatchingCall<Update> {
 
-    private final ServerCallStreamObserver<Update> call;
     /** What the backend says now; null until it has answered. */
     private EndpointSet current;
     /** What the client was last told; null before the first message. */
     private EndpointSet sent;
-    private Watch watch;
-    private boolean cancelled;
 
     EndpointStream(ServerCallStreamObserver<Update> call) {
-        this.call = call;
+        super(call);
     }
 
     /** A change from the backend (any thread). */
@@ -47,7 +43,7 @@ final class EndpointStream {
         drain();
     }
 
-    /** Sends what the client has not seen, as far as the call takes messages (any thread). */
+    @Override
     synchronized void drain() {
         if (cancelled || current == null || !call.isReady()) {
             return;
@@ -60,29 +56,6 @@ final class EndpointStream {
             }
         }
         sent = current;
-    }
-
-    void watching(Watch w) {
-        synchronized (this) {
-            if (!cancelled) {
-                watch = w;
-                return;
-            }
-        }
-        w.close(); // cancelled while the watch was being set up
-    }
-
-    /** The client went away: stop watching. */
-    void cancel() {
-        Watch w;
-        synchronized (this) {
-            cancelled = true;
-            w = watch;
-            watch = null;
-        }
-        if (w != null) {
-            w.close();
-        }
     }
 
     private static Update toProto(EndpointUpdate u) {

@@ -17,6 +17,7 @@ import io.meshj.api.destination.v1.ProtocolHint;
 import io.meshj.api.destination.v1.Update;
 import io.meshj.api.destination.v1.WeightedAddress;
 import io.meshj.controller.Controller;
+import io.meshj.controller.testing.RecordingObserver;
 import io.meshj.core.discovery.DiscoveryListener;
 import io.meshj.core.discovery.DiscoverySource;
 import io.meshj.core.discovery.StaticFileDiscovery;
@@ -157,23 +158,9 @@ class DestinationServiceTest {
 
     @Test
     void theDefaultProfileNamesTheServiceFully() throws Exception {
-        BlockingQueue<DestinationProfile> profiles = new LinkedBlockingQueue<>();
-        client(fake).getProfile(path("web:8080"), new io.grpc.stub.StreamObserver<>() {
-            @Override
-            public void onNext(DestinationProfile p) {
-                profiles.add(p);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-            }
-
-            @Override
-            public void onCompleted() {
-            }
-        });
-        DestinationProfile p = profiles.poll(5, TimeUnit.SECONDS);
-        assertThat(p).isNotNull();
+        RecordingObserver<DestinationProfile> profiles = new RecordingObserver<>();
+        client(fake).getProfile(path("web:8080"), profiles);
+        DestinationProfile p = profiles.next(WAIT);
         assertThat(p.getFullyQualifiedName()).isEqualTo("web.default.svc.cluster.local");
         assertThat(p.getRoutesList()).isEmpty();
         assertThat(p.getRetryBudget().getRetryRatio()).isEqualTo(0.2f);

@@ -7,15 +7,14 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import io.meshj.api.destination.v1.DestinationGrpc;
 import io.meshj.api.destination.v1.DestinationProfile;
 import io.meshj.api.destination.v1.GetDestination;
 import io.meshj.controller.Controller;
+import io.meshj.controller.testing.RecordingObserver;
 import io.meshj.core.name.AuthorityNormalizer;
 import java.net.InetSocketAddress;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -65,25 +64,11 @@ class KubernetesProfilesTest {
                 .backend(KubernetesDiscovery.start(client, AuthorityNormalizer.defaults()))
                 .profiles(KubernetesProfiles.start(client, "cluster.local")).start();
         channel = NettyChannelBuilder.forAddress(controller.destinationAddress()).usePlaintext().build();
-        BlockingQueue<DestinationProfile> profiles = new LinkedBlockingQueue<>();
+        RecordingObserver<DestinationProfile> profiles = new RecordingObserver<>();
         DestinationGrpc.newStub(channel).getProfile(GetDestination.newBuilder().setPath("web-svc.emojivoto:80").build(),
-                new StreamObserver<>() {
-                    @Override
-                    public void onNext(DestinationProfile p) {
-                        profiles.add(p);
-                    }
+                profiles);
 
-                    @Override
-                    public void onError(Throwable t) {
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                    }
-                });
-
-        DestinationProfile first = profiles.poll(10, TimeUnit.SECONDS);
-        assertThat(first).isNotNull();
+        DestinationProfile first = profiles.next(Duration.ofSeconds(10));
         assertThat(first.getFullyQualifiedName()).isEqualTo("web-svc.emojivoto.svc.cluster.local");
         assertThat(first.getRoutesList()).singleElement().satisfies(r -> {
             assertThat(r.getName()).isEqualTo("POST /api/vote");
@@ -97,15 +82,13 @@ class KubernetesProfilesTest {
         apply("other", profile("hijack", "1s")); // another namespace may not describe emojivoto's service
         apply(profile("vote", "bogus")); // invalid timeout: ignored, the profile stays
         apply(profile("vote", "1s"));
-        DestinationProfile changed = profiles.poll(10, TimeUnit.SECONDS);
-        assertThat(changed).isNotNull();
+        DestinationProfile changed = profiles.next(Duration.ofSeconds(10));
         assertThat(changed.getRoutes(0).getName()).isEqualTo("vote");
         assertThat(changed.getRoutes(0).getTimeout().getSeconds()).isEqualTo(1);
 
         client.genericKubernetesResources(KubernetesProfiles.SERVICE_PROFILES).inNamespace("emojivoto")
                 .withName("web-svc.emojivoto.svc.cluster.local").delete();
-        DestinationProfile removed = profiles.poll(10, TimeUnit.SECONDS);
-        assertThat(removed).isNotNull();
+        DestinationProfile removed = profiles.next(Duration.ofSeconds(10));
         assertThat(removed.getRoutesList()).isEmpty();
     }
 }

@@ -49,6 +49,31 @@ public final class Pem {
         }
     }
 
+    /**
+     * Every certificate in {@code pem} (a bundle of trust anchors, or a chain), in order; at least one.
+     */
+    public static java.util.List<X509Certificate> certificates(String pem, String source) {
+        java.util.List<X509Certificate> out = new java.util.ArrayList<>();
+        try (PEMParser parser = new PEMParser(new StringReader(pem))) {
+            Object o;
+            while ((o = parser.readObject()) != null) {
+                if (!(o instanceof X509CertificateHolder holder)) {
+                    throw new IllegalArgumentException(source + ": expected only PEM certificates, found "
+                            + o.getClass().getSimpleName());
+                }
+                out.add(new JcaX509CertificateConverter().getCertificate(holder));
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException(source + ": not valid PEM: " + e.getMessage(), e);
+        } catch (CertificateException e) {
+            throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException(source + ": no PEM certificate found");
+        }
+        return java.util.List.copyOf(out);
+    }
+
     /** The private key in {@code pem} (PKCS#8 or a traditional EC key pair). */
     public static PrivateKey privateKey(String pem, String source) {
         Object o = read(pem, source);

@@ -1,10 +1,13 @@
 /**
  * Workload identities (service account + namespace + trust domain, with DNS and SPIFFE names), the
- * certificate authority and issuer, certificate signing requests, the rotating key manager, and the
- * Netty and gRPC TLS credentials built on them.
+ * certificate authority and issuer, certificate signing requests, rotation, and the TLS used between
+ * meshed peers.
  *
- * <p>So far: {@link io.meshj.tls.WorkloadIdentity}, the {@link io.meshj.tls.CertificateAuthority} (trust
- * anchor and issuer, signing CSRs), {@link io.meshj.tls.WorkloadKeys} (keys and CSRs made in memory) and
- * {@link io.meshj.tls.Pem}. The identity service, rotation and mTLS follow with the identity issue.
+ * <p>The CA side: {@link io.meshj.tls.CertificateAuthority} (trust anchor and issuer, signing CSRs) and
+ * {@link io.meshj.tls.Pem}. The workload side: {@link io.meshj.tls.WorkloadKeys} (keys and CSRs made in
+ * memory), a {@link io.meshj.tls.Certifier} (the controller's Identity API through
+ * {@link io.meshj.tls.GrpcCertifier}), {@link io.meshj.tls.WorkloadCertifier} (renewal) feeding a
+ * {@link io.meshj.tls.RotatingKeyManager}, and {@link io.meshj.tls.MeshTls} (TLS 1.3 contexts, peer
+ * identities).
  */
 package io.meshj.tls;

@@ -20,7 +20,10 @@ import io.meshj.proxy.internal.http.HttpServerPipelines;
 import io.meshj.proxy.internal.http.ProxyContext;
 import io.meshj.proxy.internal.route.InboundRouter;
 import io.meshj.proxy.internal.route.OutboundRouter;
+import io.meshj.proxy.internal.tls.ProxyTls;
 import io.meshj.proxy.internal.transport.Transport;
+import io.meshj.tls.WorkloadCertifier;
+import io.meshj.tls.WorkloadIdentity;
 import io.meshj.proxy.internal.upstream.UpstreamConnector;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -59,6 +62,8 @@ public final class MeshProxy implements AutoCloseable {
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final DiscoverySource discovery;
     private final ManagedChannel controllerChannel;
+    private final ManagedChannel identityChannel;
+    private final ProxyTls tls;
     private volatile Registrar registrar;
     private final OutboundRouter outboundRouter;
     private final ProxyMetrics metrics = new ProxyMetrics();
@@ -105,8 +110,18 @@ public final class MeshProxy implements AutoCloseable {
                     .orElse(null);
         }
         this.outboundRouter = new OutboundRouter(discovery, normalizer);
+        this.identityChannel = config.identity()
+                .map(a -> (ManagedChannel) NettyChannelBuilder.forAddress(a.host(), a.port())
+                        .eventLoopGroup(group)
+                        .channelType(transport.socketChannel())
+                        .usePlaintext()
+                        .build())
+                .orElse(null);
+        this.tls = identityChannel == null ? null : ProxyTls.start(
+                new WorkloadIdentity(config.serviceAccount(), config.namespace(), config.trustDomain()),
+                config.identityTokenFile().orElseThrow(), config.trustAnchors().orElseThrow(), identityChannel, group.next());
         UpstreamConnector connector = new UpstreamConnector(transport, resolver, config.connectTimeout(),
-                config.maxHeaderBytes(), upstreams);
+                config.maxHeaderBytes(), upstreams, tls);
         this.outboundContext = new ProxyContext(Direction.OUTBOUND, outboundRouter, connector, config, metrics, inFlight);
         this.inboundContext = new ProxyContext(Direction.INBOUND, new InboundRouter(config.appPorts()), connector,
                 config, metrics, inFlight);
@@ -132,9 +147,9 @@ public final class MeshProxy implements AutoCloseable {
     private void bind() {
         boolean inboundOpaque = !config.appPorts().isEmpty() && config.opaquePorts().contains(config.appPorts().get(0));
         outboundServer = bind(config.outboundListen(), "outbound",
-                new ListenerInitializer(outboundContext, downstreams, false, config.outboundTcpTarget().orElse(null)));
+                new ListenerInitializer(outboundContext, downstreams, false, config.outboundTcpTarget().orElse(null), null));
         inboundServer = bind(config.inboundListen(), "inbound",
-                new ListenerInitializer(inboundContext, downstreams, inboundOpaque, null));
+                new ListenerInitializer(inboundContext, downstreams, inboundOpaque, null, tls));
         adminServer = bind(config.adminListen(), "admin", new AdminServer(this::isReady, metrics::scrape, this::shutdown));
         java.util.List<InetSocketAddress> own = java.util.List.of(outboundAddress(), inboundAddress(), adminAddress());
         outboundContext.setListeners(own);
@@ -187,9 +202,17 @@ public final class MeshProxy implements AutoCloseable {
         return (InetSocketAddress) adminServer.localAddress();
     }
 
-    /** True from the end of start until shutdown begins. */
+    /**
+     * True from the end of start until shutdown begins, once the proxy holds its first certificate
+     * when it has an identity (before, no meshed peer could talk to it).
+     */
     public boolean isReady() {
-        return ready;
+        return ready && (tls == null || tls.hasCertificate());
+    }
+
+    /** The workload certificate's manager, when the proxy has an identity. */
+    public java.util.Optional<WorkloadCertifier> certifier() {
+        return java.util.Optional.ofNullable(tls).map(ProxyTls::certifier);
     }
 
     /** The proxy's counters (also served at admin {@code /metrics}). */
@@ -250,6 +273,12 @@ public final class MeshProxy implements AutoCloseable {
         downstreams.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         upstreams.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         outboundRouter.close();
+        if (tls != null) {
+            tls.close();
+        }
+        if (identityChannel != null) {
+            identityChannel.shutdownNow();
+        }
         if (discovery != null) {
             discovery.close();
         }

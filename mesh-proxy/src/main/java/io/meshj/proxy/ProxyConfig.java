@@ -40,6 +40,11 @@ public final class ProxyConfig {
     private final String namespace;
     private final String clusterDomain;
     private final Set<Integer> opaquePorts;
+    private final Authority identity;
+    private final Path identityTokenFile;
+    private final Path trustAnchors;
+    private final String trustDomain;
+    private final Set<Integer> requireIdentityPorts;
     private final Authority outboundTcpTarget;
     private final Duration detectTimeout;
     private final Duration connectTimeout;
@@ -64,6 +69,11 @@ public final class ProxyConfig {
         this.namespace = b.namespace;
         this.clusterDomain = b.clusterDomain;
         this.opaquePorts = Collections.unmodifiableSet(new TreeSet<>(b.opaquePorts));
+        this.identity = b.identity;
+        this.identityTokenFile = b.identityTokenFile;
+        this.trustAnchors = b.trustAnchors;
+        this.trustDomain = b.trustDomain;
+        this.requireIdentityPorts = Collections.unmodifiableSet(new TreeSet<>(b.requireIdentityPorts));
         this.outboundTcpTarget = b.outboundTcpTarget;
         this.detectTimeout = b.detectTimeout;
         this.connectTimeout = b.connectTimeout;
@@ -197,6 +207,35 @@ public final class ProxyConfig {
         return eventLoops;
     }
 
+    /**
+     * The controller's identity service, host:port. When set, the proxy gets a certificate for its
+     * workload identity ({@link #serviceAccount()} in {@link #namespace()} of {@link #trustDomain()})
+     * before it reports ready, talks mTLS to meshed endpoints, and accepts mTLS on its inbound port.
+     */
+    public Optional<Authority> identity() {
+        return Optional.ofNullable(identity);
+    }
+
+    /** The token that proves the workload's identity to the identity service; re-read at each renewal. */
+    public Optional<Path> identityTokenFile() {
+        return Optional.ofNullable(identityTokenFile);
+    }
+
+    /** PEM file of the trust anchors that peers' certificates must chain to. */
+    public Optional<Path> trustAnchors() {
+        return Optional.ofNullable(trustAnchors);
+    }
+
+    /** The trust domain of identities (default {@code cluster.local}). */
+    public String trustDomain() {
+        return trustDomain;
+    }
+
+    /** Application ports that accept only mTLS connections from meshed peers; plaintext is refused. */
+    public Set<Integer> requireIdentityPorts() {
+        return requireIdentityPorts;
+    }
+
     /** One line per setting, {@code name = value}, in a stable order: what the proxy logs at start. */
     public String describe() {
         StringBuilder b = new StringBuilder();
@@ -212,6 +251,9 @@ public final class ProxyConfig {
         line(b, "namespace", namespace);
         line(b, "cluster-domain", clusterDomain);
         line(b, "opaque-ports", join(new ArrayList<>(opaquePorts)));
+        line(b, "identity", identity == null ? "(none: no mTLS)" : identity + " as " + serviceAccount + "."
+                + namespace + " in " + trustDomain + ", token " + identityTokenFile + ", trust anchors " + trustAnchors);
+        line(b, "require-identity-ports", requireIdentityPorts.isEmpty() ? "(none)" : join(new ArrayList<>(requireIdentityPorts)));
         line(b, "outbound-tcp-target", outboundTcpTarget == null ? "(none)" : outboundTcpTarget.toString());
         line(b, "detect-timeout", Durations.format(detectTimeout));
         line(b, "connect-timeout", Durations.format(connectTimeout));
@@ -260,6 +302,11 @@ public final class ProxyConfig {
         private Path discoveryFile;
         private Authority destination;
         private Authority register;
+        private Authority identity;
+        private Path identityTokenFile;
+        private Path trustAnchors;
+        private String trustDomain = "cluster.local";
+        private Set<Integer> requireIdentityPorts = Set.of();
         private String registerAddress = "127.0.0.1";
         private String serviceAccount = "default";
         private String workloadName = defaultWorkloadName();
@@ -421,6 +468,33 @@ public final class ProxyConfig {
             return this;
         }
 
+        /** The identity service, host:port; see {@link ProxyConfig#identity()}. */
+        public Builder identity(Authority identity) {
+            this.identity = requireNonNull(identity, "identity");
+            return this;
+        }
+
+        public Builder identityTokenFile(Path file) {
+            this.identityTokenFile = requireNonNull(file, "identityTokenFile");
+            return this;
+        }
+
+        public Builder trustAnchors(Path file) {
+            this.trustAnchors = requireNonNull(file, "trustAnchors");
+            return this;
+        }
+
+        public Builder trustDomain(String trustDomain) {
+            this.trustDomain = requireNonNull(trustDomain, "trustDomain");
+            return this;
+        }
+
+        public Builder requireIdentityPorts(Set<Integer> ports) {
+            ports.forEach(Builder::checkPort);
+            this.requireIdentityPorts = Set.copyOf(ports);
+            return this;
+        }
+
         public Builder eventLoops(int n) {
             if (n < 0 || n > 1024) {
                 throw new IllegalArgumentException("eventLoops " + n + " must be between 0 and 1024");
@@ -439,6 +513,14 @@ public final class ProxyConfig {
             if (register != null && !appPorts.contains(register.port())) {
                 throw new IllegalArgumentException("register " + register + ": port " + register.port()
                         + " is not one of app-ports " + appPorts);
+            }
+            if (identity != null && (identityTokenFile == null || trustAnchors == null)) {
+                throw new IllegalArgumentException("identity needs identity-token-file (the proof of identity) and"
+                        + " trust-anchors (the roots peers chain to)");
+            }
+            if (!requireIdentityPorts.isEmpty() && identity == null) {
+                throw new IllegalArgumentException("require-identity-ports needs identity: without a certificate the"
+                        + " proxy cannot accept mTLS");
             }
             return new ProxyConfig(this);
         }

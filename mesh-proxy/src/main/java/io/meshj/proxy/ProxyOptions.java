@@ -61,6 +61,16 @@ public final class ProxyOptions {
                 ProxyConfig.Builder::namespace);
         add("cluster-domain", "the cluster's DNS domain (default cluster.local)",
                 ProxyConfig.Builder::clusterDomain);
+        add("identity", "the controller's identity service, host:port; enables mTLS (needs the next two)",
+                (b, v) -> b.identity(authority(v)));
+        add("identity-token-file", "file holding the token that proves the workload's identity (meshj identity token)",
+                (b, v) -> b.identityTokenFile(Path.of(v)));
+        add("trust-anchors", "PEM file of the mesh's trust anchors",
+                (b, v) -> b.trustAnchors(Path.of(v)));
+        add("trust-domain", "the trust domain of identities (default cluster.local)",
+                ProxyConfig.Builder::trustDomain);
+        add("require-identity-ports", "application ports that refuse plaintext (non-mTLS) inbound connections",
+                (b, v) -> b.requireIdentityPorts(ports(v)));
         add("opaque-ports", "ports forwarded without protocol detection (default 25,587,3306,4444,5432,6379,9300,11211)",
                 (b, v) -> b.opaquePorts(ports(v)));
         add("outbound-tcp-target", "service that opaque outbound TCP goes to, host:port",

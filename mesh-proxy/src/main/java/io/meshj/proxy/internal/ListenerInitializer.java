@@ -5,6 +5,9 @@ import io.meshj.proxy.internal.detect.ProtocolDetectionHandler;
 import io.meshj.proxy.internal.http.HttpServerPipelines;
 import io.meshj.proxy.internal.http.ProxyContext;
 import io.meshj.proxy.internal.tcp.TcpForwarder;
+import io.meshj.proxy.internal.tls.ProxyTls;
+import io.meshj.proxy.internal.tls.TlsDetectionHandler;
+import io.meshj.proxy.internal.tls.TransportHeader;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
@@ -19,16 +22,20 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
     private final ChannelGroup connections;
     private final boolean opaque;
     private final Authority tcpAuthority;
+    private final ProxyTls tls;
 
     /**
      * @param opaque forward every connection as TCP without detection
      * @param tcpAuthority what opaque connections are routed by (null: the router's default)
+     * @param tls when not null, connections that open with a TLS ClientHello are mTLS (inbound)
      */
-    public ListenerInitializer(ProxyContext context, ChannelGroup connections, boolean opaque, Authority tcpAuthority) {
+    public ListenerInitializer(ProxyContext context, ChannelGroup connections, boolean opaque, Authority tcpAuthority,
+            ProxyTls tls) {
         this.context = context;
         this.connections = connections;
         this.opaque = opaque;
         this.tcpAuthority = tcpAuthority;
+        this.tls = tls;
     }
 
     @Override
@@ -38,17 +45,56 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
         connections.add(ch);
         // Catches what goes wrong before a protocol's own handlers take over (those handle their own).
         ch.pipeline().addLast("errors", QuietCloseHandler.INSTANCE);
+        if (tls != null) {
+            // TLS first; what follows sees plaintext, and starts once the handshake is done.
+            ch.pipeline().addFirst("tls-detect", new TlsDetectionHandler(tls, context.config().detectTimeout(),
+                    after -> proceed(ch, after.name())));
+        } else {
+            proceed(ch, null);
+        }
+    }
+
+    /**
+     * What follows TLS detection: on an mTLS connection, first a check for a transport header (opaque
+     * TCP from a peer proxy, naming its endpoint); then protocol detection, or opaque forwarding.
+     */
+    private void proceed(Channel ch, String after) {
+        if (after != null && ProxyTls.peerIdentity(ch).isPresent()) {
+            ch.pipeline().addAfter(after, "transport-header", new TransportHeader.Decoder(context.config().detectTimeout(),
+                    new TransportHeader.Listener() {
+                        @Override
+                        public void header(io.netty.channel.ChannelHandlerContext ctx, Authority endpoint) {
+                            TcpForwarder.forward(ch, context, endpoint);
+                        }
+
+                        @Override
+                        public void noHeader(io.netty.channel.ChannelHandlerContext ctx) {
+                            detectOrForward(ch, ctx.name());
+                        }
+                    }));
+            return;
+        }
+        detectOrForward(ch, after);
+    }
+
+    /** Protocol detection (or opaque forwarding) after {@code after}, or first when it is null. */
+    private void detectOrForward(Channel ch, String after) {
         if (opaque) {
             TcpForwarder.forward(ch, context, tcpAuthority);
             return;
         }
-        ch.pipeline().addFirst("detect", new ProtocolDetectionHandler(context.config().detectTimeout(), (ctx, protocol) -> {
+        ProtocolDetectionHandler detect = new ProtocolDetectionHandler(context.config().detectTimeout(), (ctx, protocol) -> {
             switch (protocol) {
                 case HTTP1 -> HttpServerPipelines.http1(ctx.pipeline(), context);
                 case HTTP2 -> HttpServerPipelines.http2(ctx.pipeline(), context);
                 case OPAQUE -> TcpForwarder.forward(ctx.channel(), context, tcpAuthority);
                 default -> throw new AssertionError(protocol);
             }
-        }));
+        });
+        if (after == null) {
+            ch.pipeline().addFirst("detect", detect);
+        } else {
+            ch.pipeline().addAfter(after, "detect", detect);
+        }
     }
 }

@@ -16,6 +16,9 @@ interface Downstream {
 
     ByteBufAllocator alloc();
 
+    /** The client's connection (for an HTTP/2 stream, the connection it is on). */
+    io.netty.channel.Channel connection();
+
     /** True for an HTTP/2 stream. */
     boolean isHttp2();
 

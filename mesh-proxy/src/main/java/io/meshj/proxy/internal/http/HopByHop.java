@@ -21,6 +21,12 @@ final class HopByHop {
     /** Names the endpoint (application address) meant, when a meshj proxy in front of it is dialed. */
     static final AsciiString DST_ADDR = AsciiString.cached("meshj-dst-addr");
 
+    /**
+     * The verified identity of the meshed client, set by the inbound proxy for the application (as
+     * Linkerd's {@code l5d-client-id}); removed from every other request so nobody can claim one.
+     */
+    static final AsciiString CLIENT_ID = AsciiString.cached("meshj-client-id");
+
     private static final List<AsciiString> ALWAYS = List.of(
             HttpHeaderNames.KEEP_ALIVE,
             HttpHeaderNames.PROXY_CONNECTION,

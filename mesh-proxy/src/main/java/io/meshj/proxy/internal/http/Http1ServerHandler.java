@@ -66,6 +66,11 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
     }
 
     @Override
+    public io.netty.channel.Channel connection() {
+        return channel;
+    }
+
+    @Override
     public ByteBufAllocator alloc() {
         return channel.alloc();
     }

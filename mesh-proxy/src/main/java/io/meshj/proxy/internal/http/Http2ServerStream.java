@@ -110,6 +110,11 @@ final class Http2ServerStream implements Downstream, H2StreamListener {
     }
 
     @Override
+    public io.netty.channel.Channel connection() {
+        return stream.connection();
+    }
+
+    @Override
     public ByteBufAllocator alloc() {
         return stream.alloc();
     }

@@ -6,6 +6,7 @@ import io.meshj.core.name.InvalidAuthorityException;
 import io.meshj.core.time.Durations;
 import io.meshj.proxy.internal.route.RouteException;
 import io.meshj.proxy.internal.route.Target;
+import io.meshj.proxy.internal.tls.ProxyTls;
 import io.meshj.proxy.internal.tcp.TcpRelay;
 import io.meshj.proxy.internal.upstream.UpstreamLease;
 import io.meshj.proxy.internal.upstream.UpstreamListener;
@@ -74,6 +75,8 @@ final class ProxyCall implements UpstreamListener {
     private final EventLoop loop;
 
     private Target target;
+    /** Inbound: the verified identity of the meshed client, or null for plaintext. */
+    private io.meshj.tls.WorkloadIdentity peerIdentity;
     private UpstreamLease lease;
     private ArrayDeque<HttpContent> pending;
     private ScheduledFuture<?> timeout;
@@ -140,6 +143,7 @@ final class ProxyCall implements UpstreamListener {
         }
         Authority endpointHint = null;
         if (context.direction() == Direction.INBOUND) {
+            peerIdentity = ProxyTls.peerIdentity(down.connection()).orElse(null);
             String dst = request.headers().get(HopByHop.DST_ADDR);
             if (dst != null) {
                 try {
@@ -227,9 +231,14 @@ final class ProxyCall implements UpstreamListener {
             t.onCancel();
             return;
         }
+        if (context.direction() == Direction.INBOUND && peerIdentity == null
+                && context.config().requireIdentityPorts().contains(t.address().port())) {
+            respond(ProxyError.IDENTITY_REQUIRED, "port " + t.address().port() + " accepts only mTLS from meshed workloads");
+            return;
+        }
         target = t;
         boolean http2 = upstreamSpeaksHttp2(t);
-        context.connector().acquire(loop, t.address(), http2, this).addListener(this::onLeased);
+        context.connector().acquire(loop, t.address(), t.identity(), http2, this).addListener(this::onLeased);
     }
 
     private boolean upstreamSpeaksHttp2(Target t) {
@@ -297,6 +306,11 @@ final class ProxyCall implements UpstreamListener {
             // Meant for this proxy only; never shown to the application.
             h.remove(HopByHop.ORIG_PROTO);
             h.remove(HopByHop.DST_ADDR);
+            if (peerIdentity != null) {
+                h.set(HopByHop.CLIENT_ID, peerIdentity.dnsName());
+            } else {
+                h.remove(HopByHop.CLIENT_ID);
+            }
         } else if (target.viaProxy()) {
             h.set(HopByHop.DST_ADDR, target.endpoint().toString());
         } else {
@@ -520,7 +534,7 @@ final class ProxyCall implements UpstreamListener {
             refusals++;
             lease.release(false);
             lease = null;
-            context.connector().acquire(loop, target.address(), upstreamSpeaksHttp2(target), this).addListener(this::onLeased);
+            context.connector().acquire(loop, target.address(), target.identity(), upstreamSpeaksHttp2(target), this).addListener(this::onLeased);
             return;
         }
         if (down.isHttp2() && !responseStarted) {

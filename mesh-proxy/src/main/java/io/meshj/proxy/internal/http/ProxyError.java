@@ -31,6 +31,8 @@ public enum ProxyError {
     HEADERS_TOO_LARGE(431, 13, "request headers too large"),
     /** The client did not send a whole request head within the header read timeout. */
     REQUEST_HEAD_TIMEOUT(408, 4, "request head timeout"),
+    /** A plaintext request to an application port that requires a meshed (mTLS) client. */
+    IDENTITY_REQUIRED(403, 7, "client identity required"),
     /** The proxy is shutting down and takes no new requests. */
     SHUTTING_DOWN(503, 14, "proxy is shutting down");
 

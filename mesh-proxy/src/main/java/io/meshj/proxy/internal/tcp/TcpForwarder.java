@@ -5,8 +5,9 @@ import io.meshj.proxy.internal.http.ProxyContext;
 import io.meshj.proxy.internal.http.ProxyError;
 import io.meshj.proxy.internal.route.RouteException;
 import io.meshj.proxy.internal.route.Target;
+import io.meshj.proxy.internal.tls.ProxyTls;
+import io.meshj.proxy.internal.tls.TransportHeader;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -41,8 +42,18 @@ public final class TcpForwarder {
                 return;
             }
             Target target = f.getNow();
+            if (context.direction() == io.meshj.proxy.internal.http.Direction.INBOUND
+                    && context.config().requireIdentityPorts().contains(target.address().port())
+                    && ProxyTls.peerIdentity(downstream).isEmpty()) {
+                // Plaintext to a port that takes only meshed peers: no bytes reach the application.
+                context.metrics().error(context.direction(), ProxyError.IDENTITY_REQUIRED);
+                target.onCancel();
+                downstream.close();
+                return;
+            }
             long start = System.nanoTime();
-            context.connector().connectTcp(downstream.eventLoop(), target.address()).addListener((ChannelFuture cf) -> {
+            context.connector().connectTcp(downstream.eventLoop(), target.address(), target.identity())
+                    .addListener((Future<Channel> cf) -> {
                 if (!cf.isSuccess()) {
                     target.onFailure(System.nanoTime() - start);
                     context.metrics().error(context.direction(), ProxyError.CONNECT_FAILED);
@@ -50,7 +61,7 @@ public final class TcpForwarder {
                     return;
                 }
                 target.onSuccess(System.nanoTime() - start);
-                Channel upstream = cf.channel();
+                Channel upstream = cf.getNow();
                 if (context.isSelf(upstream.remoteAddress())) {
                     context.metrics().error(context.direction(), ProxyError.LOOP_DETECTED);
                     upstream.close();
@@ -62,6 +73,10 @@ public final class TcpForwarder {
                     return;
                 }
                 downstream.closeFuture().addListener(x -> upstream.close());
+                if (target.viaProxy() && upstream.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null) {
+                    // Tell the peer proxy which of its endpoints this connection is for.
+                    upstream.writeAndFlush(TransportHeader.encode(upstream.alloc(), target.endpoint()));
+                }
                 TcpRelay.splice(downstream, upstream);
                 // Removing the buffer replays what it held into the relay just installed behind it.
                 downstream.pipeline().remove(BUFFER);

@@ -5,6 +5,7 @@ import io.meshj.proxy.internal.Http2Windows;
 import io.meshj.proxy.internal.QuietCloseHandler;
 import io.meshj.proxy.internal.h2.H2ConnectionHandler;
 import io.meshj.proxy.internal.h2.H2StreamListener;
+import io.meshj.proxy.internal.tls.ProxyTls;
 import io.meshj.proxy.internal.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -55,11 +56,13 @@ public final class UpstreamConnector {
     private final Duration connectTimeout;
     private final int maxHeaderBytes;
     private final ChannelGroup allChannels;
+    private final ProxyTls tls;
     private final Map<PoolKey, Http1Pool> http1Pools = new ConcurrentHashMap<>();
     private final Map<PoolKey, List<Http2Connection>> http2Connections = new ConcurrentHashMap<>();
 
     public UpstreamConnector(Transport transport, AddressResolverGroup<? extends SocketAddress> resolver,
-            Duration connectTimeout, int maxHeaderBytes, ChannelGroup allChannels) {
+            Duration connectTimeout, int maxHeaderBytes, ChannelGroup allChannels, ProxyTls tls) {
+        this.tls = tls;
         this.transport = transport;
         this.resolver = resolver;
         this.connectTimeout = connectTimeout;
@@ -69,10 +72,15 @@ public final class UpstreamConnector {
 
     /**
      * Leases an upstream to {@code address} for one request, speaking HTTP/2 or HTTP/1.1. The future
-     * completes on {@code loop}; it fails when no connection could be made.
+     * completes on {@code loop}; it fails when no connection could be made (or, with an identity, the
+     * peer did not prove it).
+     *
+     * @param identity the identity the peer must present over mTLS, or null for plaintext (also
+     *     plaintext when this proxy has no identity of its own to present)
      */
-    public Future<UpstreamLease> acquire(EventLoop loop, Authority address, boolean http2, UpstreamListener listener) {
-        PoolKey key = new PoolKey(loop, address);
+    public Future<UpstreamLease> acquire(EventLoop loop, Authority address, String identity, boolean http2,
+            UpstreamListener listener) {
+        PoolKey key = new PoolKey(loop, address, tls == null ? null : identity);
         return http2 ? acquireStream(key, listener) : acquireHttp1(key, listener);
     }
 
@@ -81,13 +89,72 @@ public final class UpstreamConnector {
         return http1Pools.size() + http2Connections.size();
     }
 
-    /** Opens a plain TCP connection (for opaque traffic), on {@code loop}, not pooled. */
-    public ChannelFuture connectTcp(EventLoop loop, Authority address) {
+    /**
+     * Opens a TCP connection for opaque traffic, on {@code loop}, not pooled: plain, or mTLS when
+     * {@code identity} is given (and this proxy has one); the future completes once it is usable.
+     */
+    public Future<Channel> connectTcp(EventLoop loop, Authority address, String identity) {
+        String id = tls == null ? null : identity;
         Bootstrap b = bootstrap(loop)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .option(ChannelOption.AUTO_READ, false)
-                .handler(new ChannelInboundHandlerAdapter());
-        return b.connect(socketAddress(address));
+                .option(ChannelOption.AUTO_READ, id != null) // a handshake needs reads; plain TCP waits for the relay
+                .handler(id == null ? new ChannelInboundHandlerAdapter() : new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addFirst(SSL, tls.newClientHandler(ch.alloc(), id, address.port()));
+                    }
+                });
+        Promise<Channel> promise = loop.newPromise();
+        b.connect(socketAddress(address)).addListener((ChannelFuture f) -> {
+            if (!f.isSuccess()) {
+                promise.tryFailure(f.cause());
+            } else if (id == null) {
+                promise.trySuccess(f.channel());
+            } else {
+                whenSecured(f.channel(), id).addListener((Future<Channel> secured) -> {
+                    if (secured.isSuccess()) {
+                        // The handshake needed reads; the relay decides about reading from now on.
+                        f.channel().config().setAutoRead(false);
+                        promise.trySuccess(f.channel());
+                    } else {
+                        promise.tryFailure(secured.cause());
+                    }
+                });
+            }
+        });
+        return promise;
+    }
+
+    private static final String SSL = "tls";
+
+    /**
+     * Completes with {@code ch} once its TLS handshake is done (immediately for plaintext), or fails
+     * with a reason naming the identity expected when the peer did not prove it.
+     */
+    private static Future<Channel> whenSecured(Channel ch, String identity) {
+        io.netty.handler.ssl.SslHandler ssl = ch.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        if (ssl == null) {
+            return ch.eventLoop().newSucceededFuture(ch);
+        }
+        Promise<Channel> p = ch.eventLoop().newPromise();
+        ssl.handshakeFuture().addListener(h -> {
+            if (h.isSuccess()) {
+                p.trySuccess(ch);
+            } else {
+                ch.close();
+                p.tryFailure(new javax.net.ssl.SSLHandshakeException("mTLS handshake with " + ch.remoteAddress()
+                        + " (expecting identity " + identity + ") failed: " + rootMessage(h.cause())));
+            }
+        });
+        return p;
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        return c.getMessage() == null ? c.toString() : c.getMessage();
     }
 
     // ---- HTTP/1 ----
@@ -103,6 +170,9 @@ public final class UpstreamConnector {
         Bootstrap b = bootstrap(key.loop).handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
+                if (key.identity != null) {
+                    ch.pipeline().addLast(SSL, tls.newClientHandler(ch.alloc(), key.identity, key.address.port()));
+                }
                 ch.pipeline().addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
                         .setMaxHeaderSize(maxHeaderBytes)
                         .setMaxInitialLineLength(maxHeaderBytes), false, false));
@@ -120,10 +190,16 @@ public final class UpstreamConnector {
             Channel ch = f.channel();
             allChannels.add(ch);
             pool.track(ch);
-            ch.pipeline().get(Http1UpstreamHandler.class).attach(listener);
-            if (!promise.trySuccess(UpstreamLease.http1(ch, pool))) {
-                ch.close();
-            }
+            whenSecured(ch, key.identity).addListener((Future<Channel> secured) -> {
+                if (!secured.isSuccess()) {
+                    promise.tryFailure(secured.cause());
+                    return;
+                }
+                ch.pipeline().get(Http1UpstreamHandler.class).attach(listener);
+                if (!promise.trySuccess(UpstreamLease.http1(ch, pool))) {
+                    ch.close();
+                }
+            });
         });
         return promise;
     }
@@ -247,6 +323,9 @@ public final class UpstreamConnector {
                 protected void initChannel(Channel ch) {
                     // Many requests share this connection; coalesce their flushes into one write per
                     // event-loop turn instead of one syscall per stream (gRPC-Java's WriteQueue does the same).
+                    if (key.identity != null) {
+                        ch.pipeline().addLast(SSL, tls.newClientHandler(ch.alloc(), key.identity, key.address.port()));
+                    }
                     ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
                     ch.pipeline().addLast("h2", handler);
                     ch.pipeline().addLast("watch", new ChannelInboundHandlerAdapter() {
@@ -274,6 +353,12 @@ public final class UpstreamConnector {
             if (f.isSuccess()) {
                 allChannels.add(f.channel());
                 handler.whenRemoteSettingsReceived(() -> ready.trySuccess(null));
+                // A failed handshake closes the connection too; its reason says more than "closed".
+                whenSecured(f.channel(), key.identity).addListener(s -> {
+                    if (!s.isSuccess()) {
+                        ready.tryFailure(s.cause());
+                    }
+                });
                 f.channel().closeFuture().addListener(c -> ready.tryFailure(
                         new IllegalStateException("HTTP/2 connection to " + key.address + " closed before its SETTINGS")));
                 // A peer that accepts the connection but never speaks HTTP/2 must not hold requests
@@ -412,6 +497,7 @@ public final class UpstreamConnector {
         return InetSocketAddress.createUnresolved(address.host(), address.port());
     }
 
-    private record PoolKey(EventLoop loop, Authority address) {
+    /** Connections are shared per loop, address, and identity expected (null: plaintext). */
+    private record PoolKey(EventLoop loop, Authority address, String identity) {
     }
 }

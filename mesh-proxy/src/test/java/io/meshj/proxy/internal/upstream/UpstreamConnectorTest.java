@@ -26,7 +26,7 @@ class UpstreamConnectorTest {
     private final Transport transport = Transport.best();
     private final EventLoopGroup group = transport.newGroup(1, "test");
     private final UpstreamConnector connector = new UpstreamConnector(transport, transport.newResolver(),
-            Duration.ofMillis(300), 65536, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE));
+            Duration.ofMillis(300), 65536, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE), null);
 
     @AfterEach
     void stop() {
@@ -65,7 +65,7 @@ class UpstreamConnectorTest {
         try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
             EventLoop loop = group.next();
             Authority address = Authority.parse("127.0.0.1:" + server.getLocalPort());
-            Future<UpstreamLease> lease = loop.submit(() -> connector.acquire(loop, address, false, IGNORE)).get().await();
+            Future<UpstreamLease> lease = loop.submit(() -> connector.acquire(loop, address, null, false, IGNORE)).get().await();
             assertThat(lease.isSuccess()).isTrue();
             assertThat(connector.poolCount()).isEqualTo(1);
 
@@ -80,7 +80,7 @@ class UpstreamConnectorTest {
         try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
             EventLoop loop = group.next();
             Authority address = Authority.parse("127.0.0.1:" + server.getLocalPort());
-            Future<UpstreamLease> lease = loop.submit(() -> connector.acquire(loop, address, true, IGNORE)).get().await();
+            Future<UpstreamLease> lease = loop.submit(() -> connector.acquire(loop, address, null, true, IGNORE)).get().await();
             assertThat(lease.isSuccess()).isFalse();
             await().atMost(Duration.ofSeconds(5)).until(() -> loop.submit(connector::poolCount).get() == 0);
         }

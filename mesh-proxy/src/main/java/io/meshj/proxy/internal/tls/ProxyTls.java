@@ -1,0 +1,117 @@
+package io.meshj.proxy.internal.tls;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.Channel;
+import io.meshj.core.ConfigException;
+import io.meshj.tls.GrpcCertifier;
+import io.meshj.tls.MeshTls;
+import io.meshj.tls.Pem;
+import io.meshj.tls.WorkloadCertifier;
+import io.meshj.tls.WorkloadIdentity;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AttributeKey;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The proxy's side of mTLS: its workload certificate (kept renewed by a {@link WorkloadCertifier}), the
+ * trust anchors, and the two TLS contexts built once on them — inbound (server, asking every client
+ * for a certificate) and outbound (client, verifying the identity discovery promised).
+ */
+public final class ProxyTls implements AutoCloseable {
+
+    /** The verified identity of the peer of an inbound connection that came over mTLS. */
+    public static final AttributeKey<WorkloadIdentity> PEER_IDENTITY = AttributeKey.valueOf("meshj.peerIdentity");
+
+    private final WorkloadCertifier certifier;
+    private final List<X509Certificate> trustAnchors;
+    private final SslContext server;
+    private final SslContext client;
+
+    private ProxyTls(WorkloadCertifier certifier, List<X509Certificate> trustAnchors) {
+        this.certifier = certifier;
+        this.trustAnchors = trustAnchors;
+        // Clients without a certificate are allowed through the handshake and then treated as
+        // plaintext (no identity): refusing them is the business of ports that require identity.
+        this.server = MeshTls.server(certifier.keyManager(), trustAnchors, false);
+        this.client = MeshTls.client(certifier.keyManager(), trustAnchors);
+    }
+
+    /**
+     * Reads the trust anchors and starts certifying {@code identity} with the identity service on
+     * {@code channel}, proving it with the token in {@code tokenFile} (read at every attempt).
+     *
+     * @throws ConfigException if the trust anchors cannot be read
+     */
+    public static ProxyTls start(WorkloadIdentity identity, Path tokenFile, Path trustAnchorsFile, Channel channel,
+            ScheduledExecutorService scheduler) {
+        List<X509Certificate> anchors;
+        try {
+            anchors = Pem.certificates(Files.readString(trustAnchorsFile), trustAnchorsFile.toString());
+        } catch (IOException e) {
+            throw new ConfigException(trustAnchorsFile.toString(), 0, "", "cannot read the trust anchors: " + e, e);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(trustAnchorsFile.toString(), 0, "", e.getMessage(), e);
+        }
+        WorkloadCertifier certifier = WorkloadCertifier.builder(identity,
+                        new GrpcCertifier(channel, () -> readToken(tokenFile)))
+                .scheduler(scheduler)
+                .build();
+        ProxyTls tls = new ProxyTls(certifier, anchors);
+        certifier.start();
+        return tls;
+    }
+
+    private static byte[] readToken(Path file) {
+        try {
+            return Files.readString(file).strip().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the identity token file " + file + ": " + e, e);
+        }
+    }
+
+    public WorkloadCertifier certifier() {
+        return certifier;
+    }
+
+    public WorkloadIdentity identity() {
+        return certifier.identity();
+    }
+
+    /** True once the first certificate arrived: before, no handshake can succeed. */
+    public boolean hasCertificate() {
+        return certifier.current().isPresent();
+    }
+
+    public List<X509Certificate> trustAnchors() {
+        return trustAnchors;
+    }
+
+    /** The inbound context: for connections whose first bytes are a TLS ClientHello. */
+    public SslContext serverContext() {
+        return server;
+    }
+
+    /** A client handler for a connection to a peer that must present {@code expectedIdentity}. */
+    public SslHandler newClientHandler(ByteBufAllocator alloc, String expectedIdentity, int port) {
+        return client.newHandler(alloc, requireNonNull(expectedIdentity, "expectedIdentity"), port);
+    }
+
+    /** The verified identity of the peer of {@code ch} (an inbound mTLS connection), if any. */
+    public static Optional<WorkloadIdentity> peerIdentity(io.netty.channel.Channel ch) {
+        return Optional.ofNullable(ch.attr(PEER_IDENTITY).get());
+    }
+
+    @Override
+    public void close() {
+        certifier.close();
+    }
+}

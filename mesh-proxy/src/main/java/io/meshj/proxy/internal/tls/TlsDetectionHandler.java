@@ -1,0 +1,138 @@
+package io.meshj.proxy.internal.tls;
+
+import io.meshj.tls.MeshTls;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The first handler of an inbound connection when the proxy has an identity: a TLS record header
+ * (a ClientHello from a meshed peer) makes it an mTLS connection — the handler puts an
+ * {@link SslHandler} in its place, and the peer's verified identity is recorded on the channel once
+ * the handshake is done; anything else is plaintext from an unmeshed client. Either way the
+ * {@link Continuation} then installs what follows (protocol detection or TCP forwarding), and it sees
+ * only plaintext.
+ *
+ * <p>The first byte decides plaintext at once unless it is 22 (the TLS handshake record type); a
+ * connection that says nothing within the timeout is plaintext too (a server-speaks-first client).
+ */
+public final class TlsDetectionHandler extends ByteToMessageDecoder {
+
+    private static final System.Logger LOG = System.getLogger(TlsDetectionHandler.class.getName());
+
+    /** The TLS record content type of a handshake message. */
+    private static final short HANDSHAKE = 22;
+    /** A TLS record header: type, version, length. */
+    private static final int RECORD_HEADER = 5;
+
+    /** Installs the connection's next handlers after {@code after}; runs on the event loop. */
+    @FunctionalInterface
+    public interface Continuation {
+        void proceed(ChannelHandlerContext after);
+    }
+
+    private final ProxyTls tls;
+    private final Duration timeout;
+    private final Continuation next;
+    private ScheduledFuture<?> timer;
+    private boolean decided;
+
+    public TlsDetectionHandler(ProxyTls tls, Duration timeout, Continuation next) {
+        this.tls = tls;
+        this.timeout = timeout;
+        this.next = next;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+        super.handlerAdded(ctx);
+        timer = ctx.executor().schedule(() -> plaintext(ctx), timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (decided || !in.isReadable()) {
+            return;
+        }
+        if (in.getUnsignedByte(in.readerIndex()) != HANDSHAKE) {
+            plaintext(ctx);
+        } else if (in.readableBytes() >= RECORD_HEADER) {
+            if (SslHandler.isEncrypted(in, false)) {
+                tls(ctx);
+            } else {
+                plaintext(ctx);
+            }
+        }
+    }
+
+    private void plaintext(ChannelHandlerContext ctx) {
+        if (decided || ctx.isRemoved()) {
+            return;
+        }
+        decided = true;
+        cancelTimer();
+        next.proceed(ctx);
+        ctx.pipeline().remove(this); // hands the bytes held to what was just installed
+    }
+
+    private void tls(ChannelHandlerContext ctx) {
+        decided = true;
+        cancelTimer();
+        SslHandler ssl = tls.serverContext().newHandler(ctx.alloc());
+        ctx.pipeline().addAfter(ctx.name(), "tls-identity", new HandshakeListener(next));
+        ctx.pipeline().replace(this, "tls", ssl); // the ClientHello goes to the SslHandler
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        cancelTimer();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        cancelTimer();
+        super.channelInactive(ctx);
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    /** Records the peer's identity when the handshake completes, then lets the connection proceed. */
+    private static final class HandshakeListener extends ChannelInboundHandlerAdapter {
+        private final Continuation next;
+
+        HandshakeListener(Continuation next) {
+            this.next = next;
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof SslHandshakeCompletionEvent done) {
+                if (!done.isSuccess()) {
+                    // The SslHandler closes the connection; a bad certificate is the peer's problem.
+                    LOG.log(System.Logger.Level.DEBUG, "inbound TLS handshake from {0} failed: {1}",
+                            ctx.channel().remoteAddress(), done.cause().toString());
+                    return;
+                }
+                SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+                MeshTls.peerIdentity(ssl.engine().getSession())
+                        .ifPresent(id -> ctx.channel().attr(ProxyTls.PEER_IDENTITY).set(id));
+                next.proceed(ctx);
+                ctx.pipeline().remove(this);
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+}

@@ -135,18 +135,20 @@ class MtlsIT {
     void opaqueTcpCrossesOverMtlsToTheEndpointItsHeaderNames() throws Exception {
         // The echo port is not the server proxy's first application port, and it refuses plaintext: the
         // echo only comes back if the connection was mTLS and the transport header named the port.
-        assertThat(echoThroughMesh(mesh, "\u0001opaque bytes\n", "220 ready\r\n".length())).isEqualTo("220 ready\r\n\u0001opaque bytes\n");
+        assertThat(echoThroughMesh(mesh, "\u0001opaque bytes\n")).isEqualTo("220 ready\r\n\u0001opaque bytes\n");
     }
 
     /**
-     * Sends {@code payload} to the client proxy's outbound port as opaque TCP and returns what comes back:
-     * the echo and {@code bannerLength} more bytes.
+     * Sends {@code payload} to the client proxy's outbound port as opaque TCP, half-closes, and returns
+     * all that comes back until the server closes (the echo server half-closes once it saw our end: the
+     * half-close crossed the mTLS hop too).
      */
-    static String echoThroughMesh(MeshFixture mesh, String payload, int bannerLength) throws java.io.IOException {
+    static String echoThroughMesh(MeshFixture mesh, String payload) throws java.io.IOException {
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", mesh.client().outboundAddress().getPort())) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(payload.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
-            return new String(s.getInputStream().readNBytes(bannerLength + payload.length()), java.nio.charset.StandardCharsets.ISO_8859_1);
+            s.shutdownOutput();
+            return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
         }
     }
 

@@ -68,7 +68,7 @@ class MtlsRotationIT {
                 while (running.get()) {
                     try {
                         String payload = "\u0001handshake " + (n++) + "\n";
-                        String back = MtlsIT.echoThroughMesh(mesh, payload, 0);
+                        String back = MtlsIT.echoThroughMesh(mesh, payload);
                         if (back.equals(payload)) {
                             handshakes.incrementAndGet();
                         } else {
@@ -108,12 +108,12 @@ class MtlsRotationIT {
             await().atMost(Duration.ofSeconds(10)).until(() -> client.failureCount() >= 1);
             // Still serving on the current certificates, new handshakes included.
             Processes.curl("-sf", "-H", "Host: secure", mesh.outboundUrl("/hello")).assertSuccess();
-            assertThat(MtlsIT.echoThroughMesh(mesh, "\u0001still here\n", 0)).isEqualTo("\u0001still here\n");
+            assertThat(MtlsIT.echoThroughMesh(mesh, "\u0001still here\n")).isEqualTo("\u0001still here\n");
             assertThat(mesh.client().isReady()).isTrue();
 
             identity.restart();
             await().atMost(Duration.ofSeconds(15)).until(() -> client.refreshCount() > refreshed);
-            assertThat(MtlsIT.echoThroughMesh(mesh, "\u0001renewed\n", 0)).isEqualTo("\u0001renewed\n");
+            assertThat(MtlsIT.echoThroughMesh(mesh, "\u0001renewed\n")).isEqualTo("\u0001renewed\n");
         }
     }
 

@@ -5,6 +5,7 @@ import io.meshj.proxy.internal.detect.ProtocolDetectionHandler;
 import io.meshj.proxy.internal.http.HttpServerPipelines;
 import io.meshj.proxy.internal.http.ProxyContext;
 import io.meshj.proxy.internal.tcp.TcpForwarder;
+import io.meshj.proxy.internal.tcp.TcpFrames;
 import io.meshj.proxy.internal.tls.ProxyTls;
 import io.meshj.proxy.internal.tls.TlsDetectionHandler;
 import io.meshj.proxy.internal.tls.TransportHeader;
@@ -64,6 +65,7 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
                     new TransportHeader.Listener() {
                         @Override
                         public void header(io.netty.channel.ChannelHandlerContext ctx, Authority endpoint) {
+                            TcpFrames.install(ch.pipeline(), ctx.name());
                             TcpForwarder.forward(ch, context, endpoint);
                         }
 

@@ -76,6 +76,7 @@ public final class TcpForwarder {
                 if (target.viaProxy() && upstream.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null) {
                     // Tell the peer proxy which of its endpoints this connection is for.
                     upstream.writeAndFlush(TransportHeader.encode(upstream.alloc(), target.endpoint()));
+                    TcpFrames.install(upstream.pipeline(), upstream.pipeline().context(io.netty.handler.ssl.SslHandler.class).name());
                 }
                 TcpRelay.splice(downstream, upstream);
                 // Removing the buffer replays what it held into the relay just installed behind it.

@@ -47,10 +47,22 @@ public final class TcpRelay extends ChannelInboundHandlerAdapter {
         toA.peerRelay = toB;
         a.pipeline().addLast("tcp-relay", toB);
         b.pipeline().addLast("tcp-relay", toA);
-        a.config().setAutoRead(b.isWritable());
-        b.config().setAutoRead(a.isWritable());
-        a.read();
-        b.read();
+        startReading(a, b);
+        startReading(b, a);
+    }
+
+    /**
+     * Reads {@code ch} while {@code peer} takes writes — unless its input already ended (the FIN came
+     * while the connection was being set up): epoll has dropped such a socket's read interest, and
+     * asking for reads again fails (epoll_ctl ENOENT) and would close the connection, losing what the
+     * other direction still has to say.
+     */
+    private static void startReading(Channel ch, Channel peer) {
+        if (ch instanceof DuplexChannel d && d.isInputShutdown()) {
+            return;
+        }
+        ch.config().setAutoRead(peer.isWritable());
+        ch.read();
     }
 
     @Override
@@ -87,7 +99,9 @@ public final class TcpRelay extends ChannelInboundHandlerAdapter {
             if (peerRelay != null) {
                 peerRelay.peerInputShutdown = true;
             }
-            if (peer instanceof DuplexChannel duplex && peer.isActive()) {
+            if (peer.isActive() && TcpFrames.isFramed(peer)) {
+                peer.writeAndFlush(TcpFrames.END); // the peer proxy passes the FIN on
+            } else if (peer instanceof DuplexChannel duplex && peer.isActive()) {
                 // Pass the FIN on once everything read so far has been written.
                 peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> duplex.shutdownOutput());
             }

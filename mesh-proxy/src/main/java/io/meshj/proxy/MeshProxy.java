@@ -120,6 +120,9 @@ public final class MeshProxy implements AutoCloseable {
         this.tls = identityChannel == null ? null : ProxyTls.start(
                 new WorkloadIdentity(config.serviceAccount(), config.namespace(), config.trustDomain()),
                 config.identityTokenFile().orElseThrow(), config.trustAnchors().orElseThrow(), identityChannel, group.next());
+        if (tls != null) {
+            metrics.identity(tls.certifier());
+        }
         UpstreamConnector connector = new UpstreamConnector(transport, resolver, config.connectTimeout(),
                 config.maxHeaderBytes(), upstreams, tls);
         this.outboundContext = new ProxyContext(Direction.OUTBOUND, outboundRouter, connector, config, metrics, inFlight);
@@ -150,7 +153,8 @@ public final class MeshProxy implements AutoCloseable {
                 new ListenerInitializer(outboundContext, downstreams, false, config.outboundTcpTarget().orElse(null), null));
         inboundServer = bind(config.inboundListen(), "inbound",
                 new ListenerInitializer(inboundContext, downstreams, inboundOpaque, null, tls));
-        adminServer = bind(config.adminListen(), "admin", new AdminServer(this::isReady, metrics::scrape, this::shutdown));
+        adminServer = bind(config.adminListen(), "admin", new AdminServer(this::isReady, metrics::scrape, this::shutdown,
+                () -> tls == null ? null : tls.certifier().current().map(io.meshj.tls.CertifiedKey::describe).orElse(null)));
         java.util.List<InetSocketAddress> own = java.util.List.of(outboundAddress(), inboundAddress(), adminAddress());
         outboundContext.setListeners(own);
         inboundContext.setListeners(own);

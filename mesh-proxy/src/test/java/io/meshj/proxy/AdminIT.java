@@ -33,6 +33,9 @@ class AdminIT {
                     .contains("# TYPE tcp_open_connections gauge");
             assertThat(Processes.curl("-i", mesh.adminUrl(mesh.client(), "/nope")).assertSuccess().stdout())
                     .startsWith("HTTP/1.1 404");
+            assertThat(Processes.curl("-i", mesh.adminUrl(mesh.client(), "/identity")).assertSuccess().stdout())
+                    .startsWith("HTTP/1.1 404").contains("has no certificate");
+            assertThat(metrics).doesNotContain("identity_cert_"); // no identity, no identity metrics
             assertThat(Processes.curl("-i", "-X", "GET", mesh.adminUrl(mesh.client(), "/shutdown")).assertSuccess().stdout())
                     .startsWith("HTTP/1.1 405");
         }

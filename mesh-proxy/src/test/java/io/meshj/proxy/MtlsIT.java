@@ -168,6 +168,19 @@ class MtlsIT {
     }
 
     @Test
+    void theAdminPortShowsTheCertificateAndItsMetrics() throws Exception {
+        String shown = Processes.curl("-sf", mesh.adminUrl(mesh.server(), "/identity")).assertSuccess().stdout();
+        assertThat(shown).contains("identity:    " + WEB.dnsName()).contains("spiffe id:   " + WEB.spiffeId())
+                .contains("issuer:      CN=identity.meshj.cluster.local").contains("-----BEGIN CERTIFICATE-----")
+                .doesNotContain("PRIVATE KEY");
+        String metrics = Processes.curl("-sf", mesh.adminUrl(mesh.server(), "/metrics")).assertSuccess().stdout();
+        long expires = Long.parseLong(metrics.lines().filter(l -> l.startsWith("identity_cert_expiration_timestamp_seconds "))
+                .findFirst().orElseThrow().split(" ")[1]);
+        assertThat(expires).isGreaterThan(java.time.Instant.now().plus(Duration.ofHours(23)).getEpochSecond());
+        assertThat(metrics).contains("identity_cert_refresh_total 1\n");
+    }
+
+    @Test
     void bothProxiesAreReadyWithCertificatesForTheirIdentities() {
         assertThat(mesh.server().certifier().orElseThrow().current().orElseThrow().leaf().getSubjectX500Principal().getName())
                 .isEqualTo("CN=" + WEB.dnsName());

@@ -2,6 +2,7 @@ package io.meshj.proxy.internal;
 
 import io.meshj.proxy.internal.http.Direction;
 import io.meshj.proxy.internal.http.ProxyError;
+import io.meshj.tls.WorkloadCertifier;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -18,6 +19,7 @@ public final class ProxyMetrics {
     private final Map<Direction, LongAdder> tcpOpened = new EnumMap<>(Direction.class);
     private final Map<Direction, LongAdder> tcpClosed = new EnumMap<>(Direction.class);
     private final Map<Direction, Map<ProxyError, LongAdder>> errors = new EnumMap<>(Direction.class);
+    private volatile WorkloadCertifier certifier;
 
     public ProxyMetrics() {
         for (Direction d : Direction.values()) {
@@ -30,6 +32,11 @@ public final class ProxyMetrics {
             }
             errors.put(d, byKind);
         }
+    }
+
+    /** Reports the certificates of {@code certifier} from now on (Linkerd's identity_cert_* metrics). */
+    public void identity(WorkloadCertifier certifier) {
+        this.certifier = certifier;
     }
 
     public void request(Direction d) {
@@ -84,6 +91,27 @@ public final class ProxyMetrics {
                         .append(e.getValue().sum()).append('\n');
             }
         }
+        WorkloadCertifier c = certifier;
+        if (c != null) {
+            appendIdentity(b, c);
+        }
         return b.toString();
+    }
+
+    private static void appendIdentity(StringBuilder b, WorkloadCertifier c) {
+        b.append("# HELP identity_cert_expiration_timestamp_seconds When the proxy's current certificate expires (0: none yet).\n");
+        b.append("# TYPE identity_cert_expiration_timestamp_seconds gauge\n");
+        b.append("identity_cert_expiration_timestamp_seconds ")
+                .append(c.current().map(k -> k.validUntil().getEpochSecond()).orElse(0L)).append('\n');
+        b.append("# HELP identity_cert_refresh_timestamp_seconds When the proxy last received a certificate (0: never).\n");
+        b.append("# TYPE identity_cert_refresh_timestamp_seconds gauge\n");
+        b.append("identity_cert_refresh_timestamp_seconds ")
+                .append(c.refreshedAt().map(java.time.Instant::getEpochSecond).orElse(0L)).append('\n');
+        b.append("# HELP identity_cert_refresh_total Certificates received, the first included.\n");
+        b.append("# TYPE identity_cert_refresh_total counter\n");
+        b.append("identity_cert_refresh_total ").append(c.refreshCount()).append('\n');
+        b.append("# HELP identity_cert_refresh_failures_total Certification attempts that failed.\n");
+        b.append("# TYPE identity_cert_refresh_failures_total counter\n");
+        b.append("identity_cert_refresh_failures_total ").append(c.failureCount()).append('\n');
     }
 }

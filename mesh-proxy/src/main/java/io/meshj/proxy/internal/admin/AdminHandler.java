@@ -20,7 +20,8 @@ import java.util.function.Supplier;
 
 /**
  * The admin endpoints: {@code GET /live} (the process answers), {@code GET /ready} (503 until the proxy
- * can serve, and again once it drains), {@code GET /metrics} (Prometheus text), and
+ * can serve, and again once it drains), {@code GET /metrics} (Prometheus text),
+ * {@code GET /identity} (the certificate the proxy presents: names, validity, chain in PEM), and
  * {@code POST /shutdown} — from loopback only, so a Job's main container can end its sidecar.
  */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -29,7 +30,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final Supplier<String> metrics;
     private final Runnable shutdown;
 
-    AdminHandler(BooleanSupplier ready, Supplier<String> metrics, Runnable shutdown) {
+    private final Supplier<String> identity;
+
+    AdminHandler(BooleanSupplier ready, Supplier<String> metrics, Runnable shutdown, Supplier<String> identity) {
+        this.identity = identity;
         this.ready = ready;
         this.metrics = metrics;
         this.shutdown = shutdown;
@@ -53,6 +57,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 } else {
                     response = notAllowed(ctx, "GET");
                 }
+            }
+            case "/identity" -> {
+                String described = get ? identity.get() : null;
+                response = !get ? notAllowed(ctx, "GET") : described != null ? text(ctx, HttpResponseStatus.OK, described)
+                        : text(ctx, HttpResponseStatus.NOT_FOUND, "this proxy has no certificate (no --identity, or not certified yet)\n");
             }
             case "/shutdown" -> {
                 if (!method.equals(HttpMethod.POST)) {

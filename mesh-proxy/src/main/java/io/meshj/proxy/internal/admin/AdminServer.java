@@ -16,11 +16,14 @@ public final class AdminServer extends ChannelInitializer<Channel> {
     private final BooleanSupplier ready;
     private final Supplier<String> metrics;
     private final Runnable shutdown;
+    private final Supplier<String> identity;
 
-    public AdminServer(BooleanSupplier ready, Supplier<String> metrics, Runnable shutdown) {
+    /** @param identity describes the proxy's current certificate, or returns null when it has none */
+    public AdminServer(BooleanSupplier ready, Supplier<String> metrics, Runnable shutdown, Supplier<String> identity) {
         this.ready = ready;
         this.metrics = metrics;
         this.shutdown = shutdown;
+        this.identity = identity;
     }
 
     @Override
@@ -30,6 +33,6 @@ public final class AdminServer extends ChannelInitializer<Channel> {
         ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
         ch.pipeline().addLast(new HttpServerCodec());
         ch.pipeline().addLast(new HttpObjectAggregator(MAX_ADMIN_REQUEST_BYTES));
-        ch.pipeline().addLast(new AdminHandler(ready, metrics, shutdown));
+        ch.pipeline().addLast(new AdminHandler(ready, metrics, shutdown, identity));
     }
 }

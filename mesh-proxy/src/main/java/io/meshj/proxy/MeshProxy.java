@@ -164,7 +164,10 @@ public final class MeshProxy implements AutoCloseable {
             registrar = new Registrar(controllerChannel, group.next(), Workload.newBuilder()
                     .setName(config.workloadName()).setNamespace(parts[1]).setService(parts[0]).setPort(service.port())
                     .setAddress(config.registerAddress()).setServiceAccount(config.serviceAccount())
-                    .setProtocolHint(ProtocolHint.PROTOCOL_HINT_H2).setInboundPort(inboundAddress().getPort()).build(),
+                    .setProtocolHint(ProtocolHint.PROTOCOL_HINT_H2).setInboundPort(inboundAddress().getPort())
+                    .setTlsIdentity(tls == null ? "" : tls.identity().dnsName())
+                    .setAdminPort(adminAddress().getPort()).build(),
+                    () -> ProxyTls.readToken(config.identityTokenFile().orElseThrow()),
                     ExponentialBackoff.builder().min(Duration.ofMillis(200)).max(Duration.ofSeconds(10)).build());
             registrar.start();
         });

@@ -514,6 +514,15 @@ public final class ProxyConfig {
                 throw new IllegalArgumentException("register " + register + ": port " + register.port()
                         + " is not one of app-ports " + appPorts);
             }
+            if (register != null && identityTokenFile == null) {
+                throw new IllegalArgumentException("register needs identity-token-file: the controller registers only"
+                        + " workloads that prove their identity (meshj identity token)");
+            }
+            if (register != null && identity != null && register.host().indexOf('.') > 0
+                    && !register.host().substring(register.host().indexOf('.') + 1).equals(namespace)) {
+                throw new IllegalArgumentException("register " + register + " is in another namespace than the proxy's"
+                        + " identity (namespace " + namespace + "): set namespace to match");
+            }
             if (identity != null && (identityTokenFile == null || trustAnchors == null)) {
                 throw new IllegalArgumentException("identity needs identity-token-file (the proof of identity) and"
                         + " trust-anchors (the roots peers chain to)");

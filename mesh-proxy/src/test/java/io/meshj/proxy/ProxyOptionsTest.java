@@ -56,7 +56,8 @@ class ProxyOptionsTest {
     @Test
     void registeringNeedsTheControllerAndOneOfTheAppPorts() {
         ProxyConfig c = ProxyOptions.parse(List.of("--destination", "127.0.0.1:8086", "--app-ports", "8080",
-                "--register", "web.emojivoto:8080", "--service-account", "web", "--workload-name", "web-1"), Map.of());
+                "--register", "web.emojivoto:8080", "--service-account", "web", "--workload-name", "web-1",
+                "--identity-token-file", "/var/run/meshj/token"), Map.of());
         assertThat(c.register()).hasValue(io.meshj.core.name.Authority.parse("web.emojivoto:8080"));
         assertThat(c.describe()).contains("register = web.emojivoto:8080 at 127.0.0.1 as web-1 (service account web)");
 
@@ -66,6 +67,12 @@ class ProxyOptionsTest {
                 "--register", "web.emojivoto:9090"), Map.of())).hasMessageContaining("port 9090 is not one of app-ports");
         assertThatThrownBy(() -> ProxyOptions.parse(List.of("--destination", "127.0.0.1:8086", "--app-ports", "8080",
                 "--register", "web:8080"), Map.of())).hasMessageContaining("expected <service>.<namespace>:<app port>");
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--destination", "127.0.0.1:8086", "--app-ports", "8080",
+                "--register", "web.emojivoto:8080"), Map.of())).hasMessageContaining("register needs identity-token-file");
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--destination", "127.0.0.1:8086", "--app-ports", "8080",
+                "--register", "web.emojivoto:8080", "--identity-token-file", "t", "--identity", "127.0.0.1:8080",
+                "--trust-anchors", "a.pem", "--namespace", "default"), Map.of()))
+                .hasMessageContaining("another namespace than the proxy's identity");
     }
 
     @Test

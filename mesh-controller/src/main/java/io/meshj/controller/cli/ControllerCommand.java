@@ -8,6 +8,7 @@ import io.meshj.controller.Controller;
 import io.meshj.controller.destination.ProfileSource;
 import io.meshj.controller.identity.IdentityService;
 import io.meshj.controller.identity.LocalIdentityStore;
+import io.meshj.controller.identity.LocalTokens;
 import io.meshj.tls.CertificateAuthority;
 import io.meshj.tls.WorkloadIdentity;
 import java.time.Clock;
@@ -106,11 +107,12 @@ final class ControllerCommand implements Callable<Integer> {
         if (!identity.exists()) {
             identity.init(WorkloadIdentity.DEFAULT_TRUST_DOMAIN, Clock.systemUTC());
         }
+        LocalTokens tokens = identity.tokens(Clock.systemUTC());
         IdentityService identityService = new IdentityService(
                 identity.ca(Clock.systemUTC(), CertificateAuthority.DEFAULT_LEAF_LIFETIME),
-                identity.tokens(Clock.systemUTC()), WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
+                tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
         Controller controller = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
-                .service(new RegistryService(registry).loopbackOnly())
+                .service(new RegistryService(registry, tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN).bindService())
                 .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService())
                 .start();
         // Every second: leases that ran out are swept, and changes are written to the data directory.

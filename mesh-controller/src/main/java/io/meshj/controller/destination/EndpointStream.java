@@ -95,7 +95,15 @@ final class EndpointStream extends WatchingCall<Update> {
                     case UNKNOWN -> ProtocolHint.PROTOCOL_HINT_UNSPECIFIED;
                 })
                 .setInboundPort(e.inboundPort());
-        e.tlsIdentity().ifPresent(id -> b.setTlsIdentity(TlsIdentity.newBuilder().setName(id)));
+        e.tlsIdentity().ifPresent(id -> {
+            TlsIdentity.Builder t = TlsIdentity.newBuilder().setName(id);
+            try {
+                t.setSpiffeId(io.meshj.tls.WorkloadIdentity.parseDnsName(id).spiffeId());
+            } catch (IllegalArgumentException notOurs) {
+                // a static entry may name any identity; it has no SPIFFE form then
+            }
+            b.setTlsIdentity(t);
+        });
         return b.build();
     }
 

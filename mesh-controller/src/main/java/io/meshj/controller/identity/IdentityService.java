@@ -27,12 +27,12 @@ public final class IdentityService extends IdentityGrpc.IdentityImplBase {
     private static final System.Logger LOG = System.getLogger(IdentityService.class.getName());
 
     private final CertificateAuthority ca;
-    private final LocalTokens tokens;
+    private final TokenVerifier tokens;
     private final String trustDomain;
     private final AtomicLong certified = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
 
-    public IdentityService(CertificateAuthority ca, LocalTokens tokens, String trustDomain) {
+    public IdentityService(CertificateAuthority ca, TokenVerifier tokens, String trustDomain) {
         this.ca = requireNonNull(ca, "ca");
         this.tokens = requireNonNull(tokens, "tokens");
         this.trustDomain = requireNonNull(trustDomain, "trustDomain");

@@ -21,7 +21,7 @@ import javax.crypto.spec.SecretKeySpec;
  * the controller's data directory can mint one — the local counterpart of a projected service-account
  * token checked by a TokenReview.
  */
-public final class LocalTokens {
+public final class LocalTokens implements TokenVerifier {
 
     private static final String VERSION = "v1";
     private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
@@ -57,6 +57,7 @@ public final class LocalTokens {
      *
      * @throws SecurityException with the reason (malformed, bad signature, expired, another identity)
      */
+    @Override
     public void verify(String token, WorkloadIdentity identity) {
         int dot = token.indexOf('.');
         if (dot < 0) {

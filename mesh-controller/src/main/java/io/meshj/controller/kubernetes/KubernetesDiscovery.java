@@ -57,6 +57,7 @@ public final class KubernetesDiscovery implements DiscoverySource {
     static final int PROXY_INBOUND_PORT = 4143;
 
     private final AuthorityNormalizer normalizer;
+    private final String trustDomain;
     private final String svcSuffix;
     private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
     private final Map<String, Service> services = new HashMap<>();
@@ -65,8 +66,9 @@ public final class KubernetesDiscovery implements DiscoverySource {
     private final Map<String, Pod> pods = new HashMap<>();
     private final Watchers watches = new Watchers(this);
 
-    private KubernetesDiscovery(KubernetesClient client, AuthorityNormalizer normalizer) {
+    private KubernetesDiscovery(KubernetesClient client, AuthorityNormalizer normalizer, String trustDomain) {
         this.normalizer = normalizer;
+        this.trustDomain = trustDomain;
         this.svcSuffix = ".svc." + normalizer.clusterDomain();
         SharedIndexInformer<Pod> podInformer = client.pods().inAnyNamespace().inform(handler(this::onPod), 0);
         informers.add(podInformer);
@@ -95,7 +97,13 @@ public final class KubernetesDiscovery implements DiscoverySource {
 
     /** Starts the informers on {@code client} (which the caller keeps and closes after this source). */
     public static KubernetesDiscovery start(KubernetesClient client, AuthorityNormalizer normalizer) {
-        return new KubernetesDiscovery(requireNonNull(client, "client"), requireNonNull(normalizer, "normalizer"));
+        return start(client, normalizer, io.meshj.tls.WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
+    }
+
+    /** As {@link #start(KubernetesClient, AuthorityNormalizer)}, with meshed pods' identities in {@code trustDomain}. */
+    public static KubernetesDiscovery start(KubernetesClient client, AuthorityNormalizer normalizer, String trustDomain) {
+        return new KubernetesDiscovery(requireNonNull(client, "client"), requireNonNull(normalizer, "normalizer"),
+                requireNonNull(trustDomain, "trustDomain"));
     }
 
     @Override
@@ -318,7 +326,7 @@ public final class KubernetesDiscovery implements DiscoverySource {
         return pods.get(key(ref.getNamespace() != null ? ref.getNamespace() : ns, ref.getName()));
     }
 
-    private static Endpoint endpoint(Authority address, String ns, String service, Pod pod, int port) {
+    private Endpoint endpoint(Authority address, String ns, String service, Pod pod, int port) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put("namespace", ns);
         if (service != null) {
@@ -341,6 +349,14 @@ public final class KubernetesDiscovery implements DiscoverySource {
                     b.protocolHint(ProtocolHint.H2);
                 }
                 b.inboundPort(PROXY_INBOUND_PORT);
+                // Its proxy is certified for the pod's service account (the identity service checks that
+                // with a TokenReview), so clients can demand exactly that identity.
+                try {
+                    b.tlsIdentity(new io.meshj.tls.WorkloadIdentity(sa == null ? "default" : sa,
+                            pod.getMetadata().getNamespace(), trustDomain).dnsName());
+                } catch (IllegalArgumentException notAnIdentity) {
+                    // a name Kubernetes would not have accepted; serve the endpoint without identity
+                }
             }
         }
         return b.labels(labels).build();

@@ -84,10 +84,18 @@ public final class LocalRegistry implements DiscoverySource {
 
     /** What a workload registers: its service's endpoint and who it is. */
     public record Workload(String name, String namespace, String service, int port, String address,
-            String serviceAccount, ProtocolHint protocolHint, int inboundPort, Map<String, String> labels) {
+            String serviceAccount, ProtocolHint protocolHint, int inboundPort, Map<String, String> labels,
+            String tlsIdentity, int adminPort) {
         public Workload {
             labels = labels == null ? Map.of() : Map.copyOf(labels);
             protocolHint = protocolHint == null ? ProtocolHint.UNKNOWN : protocolHint;
+            tlsIdentity = tlsIdentity == null || tlsIdentity.isEmpty() ? null : tlsIdentity;
+        }
+
+        /** A workload whose proxy (if any) has no identity and no admin port to show. */
+        public Workload(String name, String namespace, String service, int port, String address, String serviceAccount,
+                ProtocolHint protocolHint, int inboundPort, Map<String, String> labels) {
+            this(name, namespace, service, port, address, serviceAccount, protocolHint, inboundPort, labels, null, 0);
         }
     }
 
@@ -172,6 +180,11 @@ public final class LocalRegistry implements DiscoverySource {
     }
 
     /** The number of live registrations. */
+    /** The workloads registered now, in no particular order. */
+    public synchronized java.util.List<Workload> workloads() {
+        return byLease.values().stream().map(Registration::workload).toList();
+    }
+
     public synchronized int size() {
         return byLease.size();
     }
@@ -225,7 +238,7 @@ public final class LocalRegistry implements DiscoverySource {
             labels.put("serviceaccount", w.serviceAccount());
         }
         Endpoint endpoint = Endpoint.builder(address).labels(labels).protocolHint(w.protocolHint())
-                .inboundPort(w.inboundPort()).build();
+                .inboundPort(w.inboundPort()).tlsIdentity(w.tlsIdentity()).build();
         return new Registration(leaseId, w, service, endpoint, ttlNanos, ticker.nanoTime() + ttlNanos);
     }
 

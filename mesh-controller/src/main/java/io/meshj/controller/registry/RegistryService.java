@@ -2,52 +2,82 @@ package io.meshj.controller.registry;
 
 import static java.util.Objects.requireNonNull;
 
-import io.grpc.Grpc;
-import io.grpc.Metadata;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
-import io.grpc.ServerInterceptors;
-import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.meshj.api.registry.v1.DeregisterRequest;
 import io.meshj.api.registry.v1.DeregisterResponse;
 import io.meshj.api.registry.v1.Lease;
 import io.meshj.api.registry.v1.RegisterRequest;
+import io.meshj.controller.identity.TokenVerifier;
+import io.meshj.tls.WorkloadIdentity;
 import io.meshj.api.registry.v1.RegistryGrpc;
 import io.meshj.api.registry.v1.RenewRequest;
 import io.meshj.core.endpoint.ProtocolHint;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.NoSuchElementException;
 
 /**
- * The Registry API over a {@link LocalRegistry}. Until workload tokens arrive with the identity API,
- * only loopback clients may call it: anyone else gets PERMISSION_DENIED saying so.
+ * The Registry API over a {@link LocalRegistry}. A registration must carry a token proving the
+ * workload's identity (its service account in its namespace), checked as the Identity API checks it:
+ * whoever can register an endpoint for a service can receive its traffic. A workload may announce that
+ * its proxy presents that identity in mTLS, and no other. Refusals are PERMISSION_DENIED with the
+ * reason, logged and counted. Renewals and deregistrations name a lease id, which only the registrant
+ * was told.
  */
 public final class RegistryService extends RegistryGrpc.RegistryImplBase {
 
-    private final LocalRegistry registry;
+    private static final System.Logger LOG = System.getLogger(RegistryService.class.getName());
 
-    public RegistryService(LocalRegistry registry) {
+    private final LocalRegistry registry;
+    private final TokenVerifier tokens;
+    private final String trustDomain;
+    private final java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
+
+    public RegistryService(LocalRegistry registry, TokenVerifier tokens, String trustDomain) {
         this.registry = requireNonNull(registry, "registry");
+        this.tokens = requireNonNull(tokens, "tokens");
+        this.trustDomain = requireNonNull(trustDomain, "trustDomain");
     }
 
-    /** This service behind the loopback-only check: what a server should add. */
-    public ServerServiceDefinition loopbackOnly() {
-        return ServerInterceptors.intercept(this, new LoopbackOnly());
+    /** Registrations refused so far (bad token, or an identity the token does not prove). */
+    public long refusedCount() {
+        return refused.get();
     }
 
     @Override
     public void register(RegisterRequest request, StreamObserver<Lease> responses) {
         io.meshj.api.registry.v1.Workload w = request.getWorkload();
+        WorkloadIdentity identity;
+        try {
+            identity = new WorkloadIdentity(w.getServiceAccount().isEmpty() ? "default" : w.getServiceAccount(),
+                    w.getNamespace(), trustDomain);
+        } catch (IllegalArgumentException e) {
+            responses.onError(Status.INVALID_ARGUMENT.withDescription("workload " + w.getName() + ": " + e.getMessage())
+                    .asRuntimeException());
+            return;
+        }
+        try {
+            if (request.getToken().isEmpty()) {
+                throw new SecurityException("no token: registering needs one proving " + identity
+                        + " (meshj identity token --sa " + identity.serviceAccount() + " -n " + identity.namespace() + ")");
+            }
+            tokens.verify(request.getToken().toString(java.nio.charset.StandardCharsets.US_ASCII), identity);
+            if (!w.getTlsIdentity().isEmpty() && !w.getTlsIdentity().equals(identity.dnsName())) {
+                throw new SecurityException("the workload claims the mTLS identity " + w.getTlsIdentity()
+                        + " but its token proves " + identity);
+            }
+        } catch (SecurityException e) {
+            refused.incrementAndGet();
+            LOG.log(System.Logger.Level.WARNING, "refused to register {0}.{1} ({2}): {3}", w.getService(),
+                    w.getNamespace(), w.getName(), e.getMessage());
+            responses.onError(Status.PERMISSION_DENIED.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
         Duration ttl = Duration.ofSeconds(request.getTtl().getSeconds(), request.getTtl().getNanos());
         try {
             LocalRegistry.Lease lease = registry.register(new LocalRegistry.Workload(w.getName(), w.getNamespace(),
-                    w.getService(), w.getPort(), w.getAddress(), w.getServiceAccount(), hint(w.getProtocolHint()),
-                    w.getInboundPort(), w.getLabelsMap()), ttl);
+                    w.getService(), w.getPort(), w.getAddress(), identity.serviceAccount(), hint(w.getProtocolHint()),
+                    w.getInboundPort(), w.getLabelsMap(), w.getTlsIdentity(), w.getAdminPort()), ttl);
             responses.onNext(toProto(lease));
             responses.onCompleted();
         } catch (IllegalArgumentException e) {
@@ -85,25 +115,5 @@ public final class RegistryService extends RegistryGrpc.RegistryImplBase {
             case PROTOCOL_HINT_OPAQUE -> ProtocolHint.OPAQUE;
             default -> ProtocolHint.UNKNOWN;
         };
-    }
-
-    /** Rejects callers that are not on this machine's loopback interface. */
-    static final class LoopbackOnly implements ServerInterceptor {
-        @Override
-        public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
-                ServerCallHandler<Q, A> next) {
-            SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-            if (!isLoopback(remote)) {
-                call.close(Status.PERMISSION_DENIED.withDescription("registration accepts loopback clients only, until"
-                        + " workload tokens (meshj identity) are supported; caller: " + remote), new Metadata());
-                return new ServerCall.Listener<>() { };
-            }
-            return next.startCall(call, headers);
-        }
-
-        static boolean isLoopback(SocketAddress address) {
-            return address instanceof InetSocketAddress inet && inet.getAddress() != null
-                    && inet.getAddress().isLoopbackAddress();
-        }
     }
 }

@@ -98,6 +98,8 @@ class KubernetesDiscoveryTest {
                 .containsEntry("serviceaccount", "web");
         assertThat(a.protocolHint()).isEqualTo(ProtocolHint.H2);
         assertThat(a.inboundPort()).isEqualTo(4143);
+        // Meshed: its proxy presents the pod's service account identity, and clients demand it.
+        assertThat(a.tlsIdentity()).contains("web.emojivoto.serviceaccount.identity.meshj.cluster.local");
         // Port 8080 is opaque on the second pod: bytes, no protocol detection.
         assertThat(endpoint("10.2.0.2:8080").protocolHint()).isEqualTo(ProtocolHint.OPAQUE);
     }

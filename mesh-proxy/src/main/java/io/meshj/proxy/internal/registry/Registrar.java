@@ -31,15 +31,22 @@ public final class Registrar implements AutoCloseable {
     private final RegistryGrpc.RegistryStub stub;
     private final EventExecutor timer;
     private final RegisterRequest request;
+    private final java.util.function.Supplier<byte[]> token;
     private final ExponentialBackoff backoff;
     private String leaseId;
     private int failures;
     private ScheduledFuture<?> next;
     private boolean closed;
 
-    public Registrar(Channel controller, EventExecutor timer, Workload workload, ExponentialBackoff backoff) {
+    /**
+     * @param token supplies the token proving the workload's identity, read at each registration (the
+     *     file may be replaced); a failure to read counts as a failed attempt
+     */
+    public Registrar(Channel controller, EventExecutor timer, Workload workload, java.util.function.Supplier<byte[]> token,
+            ExponentialBackoff backoff) {
         this.stub = RegistryGrpc.newStub(controller);
         this.timer = timer;
+        this.token = token;
         this.request = RegisterRequest.newBuilder().setWorkload(workload).build();
         this.backoff = backoff;
     }
@@ -53,7 +60,15 @@ public final class Registrar implements AutoCloseable {
         if (closed) {
             return;
         }
-        stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).register(request, new Answer() {
+        RegisterRequest withToken;
+        try {
+            withToken = request.toBuilder().setToken(com.google.protobuf.ByteString.copyFrom(token.get())).build();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot register: {0}", e.getMessage());
+            retryLater();
+            return;
+        }
+        stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).register(withToken, new Answer() {
             @Override
             void ok(Lease lease) {
                 leased(lease);
@@ -93,9 +108,15 @@ public final class Registrar implements AutoCloseable {
             return;
         }
         long delay = backoff.delayNanos(failures++);
-        LOG.log(System.Logger.Level.DEBUG, () -> "registration: " + status + "; trying again in "
-                + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
+        // A refusal needs the operator (a wrong or expired token); an unreachable controller does not.
+        boolean refused = status.getCode() == Status.Code.PERMISSION_DENIED || status.getCode() == Status.Code.INVALID_ARGUMENT;
+        LOG.log(refused ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG, () -> "registration: " + status
+                + "; trying again in " + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
         schedule(leaseId == null ? this::register : this::renew, delay);
+    }
+
+    private synchronized void retryLater() {
+        schedule(this::register, backoff.delayNanos(failures++));
     }
 
     private void schedule(Runnable r, long delayNanos) {

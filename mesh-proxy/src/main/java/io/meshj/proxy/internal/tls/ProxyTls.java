@@ -70,7 +70,8 @@ public final class ProxyTls implements AutoCloseable {
         return tls;
     }
 
-    private static byte[] readToken(Path file) {
+    /** The token in {@code file}, read now (it may have been replaced since the last read). */
+    public static byte[] readToken(Path file) {
         try {
             return Files.readString(file).strip().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         } catch (IOException e) {

@@ -17,8 +17,14 @@ final class LocalMeshes {
 
     /** An HTTP application on loopback answering {@code body} to everything. */
     static HttpServer app(String body) throws IOException {
+        return app(body, headers -> { });
+    }
+
+    /** As {@link #app(String)}, showing {@code seen} each request's headers. */
+    static HttpServer app(String body, java.util.function.Consumer<com.sun.net.httpserver.Headers> seen) throws IOException {
         HttpServer app = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         app.createContext("/", exchange -> {
+            seen.accept(exchange.getRequestHeaders());
             byte[] bytes = body.getBytes(StandardCharsets.US_ASCII);
             exchange.sendResponseHeaders(200, bytes.length);
             exchange.getResponseBody().write(bytes);

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,8 +18,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The local mesh without any static entry: the server's proxy registers its application with
- * {@code meshj controller --local}, the caller's proxy finds it by name, and when the server's proxy
- * stops it deregisters, so callers get "no endpoints" at once rather than when the lease lapses.
+ * {@code meshj controller --local} (proving its identity with a token from {@code meshj identity token}),
+ * both proxies are certified by the controller's identity service and talk mTLS, the caller's proxy
+ * finds the application by name, {@code meshj identity web-1} shows the server proxy's certificate, and
+ * when the server's proxy stops it deregisters, so callers get "no endpoints" at once rather than when
+ * the lease lapses.
  */
 class LocalRegistrationIT {
 
@@ -46,23 +50,43 @@ class LocalRegistrationIT {
 
     @Test
     void aRegisteredApplicationIsFoundByNameAndLeavesWhenItsProxyStops() throws Exception {
-        app = LocalMeshes.app("hello from a registered web\n");
+        java.util.concurrent.atomic.AtomicReference<String> clientId = new java.util.concurrent.atomic.AtomicReference<>();
+        app = LocalMeshes.app("hello from a registered web\n", h -> clientId.set(h.getFirst("meshj-client-id")));
         int appPort = app.getAddress().getPort();
         String destination = "127.0.0.1:" + LocalMeshes.freePort();
+        String identity = "127.0.0.1:" + LocalMeshes.freePort();
+        String home = dir.resolve("home").toString();
 
         controller = MeshjProcess.start(dir.resolve("controller.log"), Pattern.compile("meshj controller ready"),
-                "controller", "--local", "--data-dir", dir.resolve("home").toString(), "--destination-listen", destination,
-                "--identity-listen", "127.0.0.1:0");
+                "controller", "--local", "--data-dir", home, "--destination-listen", destination,
+                "--identity-listen", identity);
+        String anchors = dir.resolve("home/identity/trust-anchor.pem").toString();
+        Path webToken = Files.writeString(dir.resolve("web.token"), meshj("identity", "token", "--sa", "web", "--data-dir", home));
+        Path clientToken = Files.writeString(dir.resolve("client.token"),
+                meshj("identity", "token", "--sa", "client", "--data-dir", home));
         serverProxy = MeshjProcess.start(dir.resolve("server-proxy.log"), Pattern.compile("registered web.default"),
                 "proxy", "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0",
                 "--admin-listen", "127.0.0.1:0", "--app-ports", Integer.toString(appPort), "--shutdown-grace-period", "1s",
-                "--destination", destination, "--register", "web.default:" + appPort, "--workload-name", "web-1");
+                "--destination", destination, "--register", "web.default:" + appPort, "--workload-name", "web-1",
+                "--identity", identity, "--identity-token-file", webToken.toString(), "--trust-anchors", anchors,
+                "--service-account", "web", "--require-identity-ports", Integer.toString(appPort));
         clientProxy = MeshjProcess.start(dir.resolve("client-proxy.log"), OUTBOUND, "proxy",
                 "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-                "--destination", destination, "--shutdown-grace-period", "1s");
+                "--destination", destination, "--shutdown-grace-period", "1s",
+                "--identity", identity, "--identity-token-file", clientToken.toString(), "--trust-anchors", anchors,
+                "--service-account", "client");
         int outbound = Integer.parseInt(clientProxy.find(OUTBOUND));
 
-        assertThat(LocalMeshes.curl(outbound, "web:" + appPort)).isEqualTo("200 hello from a registered web\n");
+        // The application's port takes mTLS only: this answer crossed between certified proxies.
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .until(() -> LocalMeshes.curl(outbound, "web:" + appPort).equals("200 hello from a registered web\n"));
+        assertThat(clientId.get()).isEqualTo("client.default.serviceaccount.identity.meshj.cluster.local");
+        assertThat(endpoints(destination, "web.default:" + appPort, "-o", "wide"))
+                .contains("web.default.serviceaccount.identity.meshj.cluster.local");
+
+        String shown = meshj("identity", "web-1", "--data-dir", home);
+        assertThat(shown).contains("identity:    web.default.serviceaccount.identity.meshj.cluster.local")
+                .contains("spiffe id:   spiffe://cluster.local/ns/default/sa/web").contains("-----BEGIN CERTIFICATE-----");
 
         serverProxy.close();
         serverProxy = null;
@@ -72,11 +96,23 @@ class LocalRegistrationIT {
                 .until(() -> endpoints(destination, "web.default:" + appPort).equals("No endpoints found.\n"));
     }
 
-    private static String endpoints(String destination, String name) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(List.of(MeshjProcess.launcher().toString(), "diagnostics", "endpoints",
-                "--destination", destination, name)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    private static String endpoints(String destination, String name, String... more) throws IOException, InterruptedException {
+        List<String> args = new java.util.ArrayList<>(List.of("diagnostics", "endpoints", "--destination", destination, name));
+        args.addAll(List.of(more));
+        return meshj(args.toArray(new String[0]));
+    }
+
+    /** Runs {@code bin/meshj args...} and returns its standard output. */
+    private static String meshj(String... args) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of(MeshjProcess.launcher().toString()));
+        command.addAll(List.of(args));
+        Path err = Files.createTempFile("meshj", ".err");
+        Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor(30, TimeUnit.SECONDS);
-        return out;
+        String errors = Files.readString(err);
+        Files.delete(err);
+        // A failing command shows why in the assertion that fails next.
+        return p.exitValue() == 0 ? out : out + errors;
     }
 }

@@ -99,6 +99,25 @@ class MainTest {
     }
 
     @Test
+    void identityOfAnUnknownWorkloadSaysWhereItLooked(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        assertThat(run("identity", "web-1", "--data-dir", dir.toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("no local registry at " + dir.resolve("registry.json")).doesNotContain("\tat ");
+
+        java.nio.file.Files.writeString(dir.resolve("registry.json"), "{\"version\":1,\"registrations\":[]}");
+        err.getBuffer().setLength(0);
+        assertThat(run("identity", "web-1", "-n", "emojivoto", "--data-dir", dir.toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("no workload web-1 in namespace emojivoto is registered");
+
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        err.getBuffer().setLength(0);
+        assertThat(run("identity", "127.0.0.1:" + closed)).isEqualTo(1);
+        assertThat(err.toString()).contains("cannot reach the admin port of 127.0.0.1:" + closed);
+    }
+
+    @Test
     void unknownCommandIsAUsageErrorNamingIt() {
         assertThat(run("bogus")).isEqualTo(2);
         assertThat(err.toString()).contains("Unmatched argument at index 0: 'bogus'").doesNotContain("Exception");

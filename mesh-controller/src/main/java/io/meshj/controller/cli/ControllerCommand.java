@@ -8,6 +8,7 @@ import io.meshj.controller.Controller;
 import io.meshj.controller.destination.ProfileSource;
 import io.meshj.controller.identity.IdentityService;
 import io.meshj.controller.identity.LocalIdentityStore;
+import io.meshj.controller.identity.KubernetesTokenReviewer;
 import io.meshj.controller.identity.LocalTokens;
 import io.meshj.tls.CertificateAuthority;
 import io.meshj.tls.WorkloadIdentity;
@@ -74,7 +75,7 @@ final class ControllerCommand implements Callable<Integer> {
     String destinationListen;
 
     @Option(names = "--identity-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8080",
-            description = "Address of the identity service, local mode (default: ${DEFAULT-VALUE}).")
+            description = "Address of the identity service (default: ${DEFAULT-VALUE}).")
     String identityListen;
 
     @Override
@@ -94,7 +95,7 @@ final class ControllerCommand implements Callable<Integer> {
         AuthorityNormalizer normalizer = AuthorityNormalizer.defaults();
         Path cluster = kubeconfig();
         if (cluster != null) {
-            return runOnKubernetes(cluster, listen, normalizer);
+            return runOnKubernetes(cluster, listen, normalizer, dir);
         }
         LocalRegistry registry = LocalRegistry.open(dir.resolve("registry.json"), Ticker.system(), normalizer);
         boolean hasStatic = Files.isRegularFile(entries);
@@ -171,7 +172,7 @@ final class ControllerCommand implements Callable<Integer> {
         return Files.isRegularFile(found) ? found : null;
     }
 
-    private Integer runOnKubernetes(Path file, InetSocketAddress listen, AuthorityNormalizer normalizer)
+    private Integer runOnKubernetes(Path file, InetSocketAddress listen, AuthorityNormalizer normalizer, Path dir)
             throws InterruptedException {
         Config config = Config.fromKubeconfig(context, file.toFile());
         KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
@@ -192,10 +193,21 @@ final class ControllerCommand implements Callable<Integer> {
                     + e.getMessage() + ")");
             profiles = ProfileSource.NONE;
         }
+        // The issuer comes from the data directory here too (made on first start); workloads prove who
+        // they are with projected service-account tokens, checked by TokenReviews.
+        LocalIdentityStore identity = new LocalIdentityStore(dir);
+        if (!identity.exists()) {
+            identity.init(WorkloadIdentity.DEFAULT_TRUST_DOMAIN, Clock.systemUTC());
+        }
+        IdentityService identityService = new IdentityService(
+                identity.ca(Clock.systemUTC(), CertificateAuthority.DEFAULT_LEAF_LIFETIME),
+                new KubernetesTokenReviewer(client), WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
         Controller controller;
         try {
             controller = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
-                    .profiles(profiles).start();
+                    .profiles(profiles)
+                    .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService())
+                    .start();
         } catch (RuntimeException e) {
             backend.close();
             profiles.close();
@@ -206,8 +218,8 @@ final class ControllerCommand implements Callable<Integer> {
             controller.close();
             client.close();
         }, "meshj-controller-shutdown"));
-        spec.commandLine().getOut().printf("meshj controller ready: destination %s, Kubernetes %s (kubeconfig %s)%n",
-                controller.destinationAddress(), config.getMasterUrl(), file);
+        spec.commandLine().getOut().printf("meshj controller ready: destination %s, identity %s, Kubernetes %s (kubeconfig %s)%n",
+                controller.destinationAddress(), controller.identityAddress().orElseThrow(), config.getMasterUrl(), file);
         spec.commandLine().getOut().flush();
         controller.awaitTermination();
         return 0;

@@ -57,6 +57,11 @@ public final class IdentityService extends IdentityGrpc.IdentityImplBase {
         } catch (SecurityException e) {
             refuse(responses, Status.PERMISSION_DENIED, request.getIdentity(), e.getMessage());
             return;
+        } catch (IllegalStateException e) {
+            // The verifier could not ask (the Kubernetes API is down): not a refusal; the workload retries.
+            LOG.log(System.Logger.Level.WARNING, "cannot verify the token of {0}: {1}", request.getIdentity(), e.getMessage());
+            responses.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
+            return;
         }
         CertificateAuthority.Issued issued;
         try {

@@ -7,7 +7,8 @@
  * {@link io.meshj.tls.Pem}. The workload side: {@link io.meshj.tls.WorkloadKeys} (keys and CSRs made in
  * memory), a {@link io.meshj.tls.Certifier} (the controller's Identity API through
  * {@link io.meshj.tls.GrpcCertifier}), {@link io.meshj.tls.WorkloadCertifier} (renewal) feeding a
- * {@link io.meshj.tls.RotatingKeyManager}, and {@link io.meshj.tls.MeshTls} (TLS 1.3 contexts, peer
- * identities).
+ * {@link io.meshj.tls.RotatingKeyManager}, {@link io.meshj.tls.MeshTls} (TLS 1.3 contexts, peer
+ * identities), and for embedded gRPC apps {@link io.meshj.tls.MeshGrpcCredentials} with a
+ * {@link io.meshj.tls.MeshTrustManager} that checks the peer's identity.
  */
 package io.meshj.tls;

@@ -48,7 +48,8 @@ public final class MeshTls {
         return server(provider(), keys, trustAnchors, requireClientCertificate);
     }
 
-    static SslContext server(SslProvider provider, RotatingKeyManager keys, Collection<X509Certificate> trustAnchors,
+    /** As {@link #server(RotatingKeyManager, Collection, boolean)}, with {@code provider}. */
+    public static SslContext server(SslProvider provider, RotatingKeyManager keys, Collection<X509Certificate> trustAnchors,
             boolean requireClientCertificate) {
         try {
             return SslContextBuilder.forServer(requireNonNull(keys, "keys"))
@@ -71,7 +72,8 @@ public final class MeshTls {
         return client(provider(), keys, trustAnchors);
     }
 
-    static SslContext client(SslProvider provider, RotatingKeyManager keys, Collection<X509Certificate> trustAnchors) {
+    /** As {@link #client(RotatingKeyManager, Collection)}, with {@code provider}. */
+    public static SslContext client(SslProvider provider, RotatingKeyManager keys, Collection<X509Certificate> trustAnchors) {
         try {
             return SslContextBuilder.forClient()
                     .sslProvider(provider)

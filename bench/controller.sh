@@ -40,11 +40,12 @@ for _ in $(seq 1 300); do
 done
 grep -q "meshj controller ready" "$work/controller.log" || { echo "the controller did not start" >&2; exit 1; }
 
+token=$(bin/meshj identity token --sa bench -n bench --data-dir "$work/home")
 echo "running: $ENDPOINTS endpoints, $SERVICES services, $WATCHES watches, $CHANGES changes each way..." >&2
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 jar=$(ls bench/target/mesh-bench-*.jar | head -n1)
 "$java" -cp "$jar:bench/target/lib/*" io.meshj.bench.ControllerScale 127.0.0.1 "$port" \
-  "$SERVICES" "$ENDPOINTS" "$WATCHES" "$CHANGES" >"$work/result.txt"
+  "$SERVICES" "$ENDPOINTS" "$WATCHES" "$CHANGES" "$token" >"$work/result.txt"
 
 val() { awk -v k="$1" '$1 == k {print $2}' "$work/result.txt"; }
 rss_mb() { awk -v f="$1" '$1 == f":" {printf "%.1f", $2/1024}' "/proc/$ctl/status"; }

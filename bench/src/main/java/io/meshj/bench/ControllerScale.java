@@ -38,6 +38,7 @@ import org.HdrHistogram.Histogram;
 public final class ControllerScale {
 
     private static volatile boolean closing;
+    private static com.google.protobuf.ByteString token;
 
     public static void main(String[] args) throws Exception {
         String host = args[0];
@@ -46,6 +47,8 @@ public final class ControllerScale {
         int endpoints = Integer.parseInt(args[3]);
         int watches = Integer.parseInt(args[4]);
         int changes = Integer.parseInt(args[5]);
+        // Registering needs a token proving the workloads' identity (one service account for all here).
+        token = com.google.protobuf.ByteString.copyFromUtf8(args[6]);
 
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         ManagedChannel control = channel(group, host, port);
@@ -138,7 +141,8 @@ public final class ControllerScale {
     private static RegisterRequest request(int service, String address) {
         return RegisterRequest.newBuilder().setWorkload(Workload.newBuilder()
                 .setName("w-" + address).setNamespace("bench").setService("svc-" + service).setPort(8080)
-                .setAddress(address).setServiceAccount("svc-" + service))
+                .setAddress(address).setServiceAccount("bench"))
+                .setToken(token)
                 .setTtl(com.google.protobuf.Duration.newBuilder().setSeconds(600)).build();
     }
 

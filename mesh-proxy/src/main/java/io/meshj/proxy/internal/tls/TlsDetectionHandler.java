@@ -1,16 +1,14 @@
 package io.meshj.proxy.internal.tls;
 
+import io.meshj.proxy.internal.detect.FirstBytesDecoder;
 import io.meshj.tls.MeshTls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The first handler of an inbound connection when the proxy has an identity: a TLS record header
@@ -23,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * <p>The first byte decides plaintext at once unless it is 22 (the TLS handshake record type); a
  * connection that says nothing within the timeout is plaintext too (a server-speaks-first client).
  */
-public final class TlsDetectionHandler extends ByteToMessageDecoder {
+public final class TlsDetectionHandler extends FirstBytesDecoder {
 
     private static final System.Logger LOG = System.getLogger(TlsDetectionHandler.class.getName());
 
@@ -39,73 +37,42 @@ public final class TlsDetectionHandler extends ByteToMessageDecoder {
     }
 
     private final ProxyTls tls;
-    private final Duration timeout;
     private final Continuation next;
-    private ScheduledFuture<?> timer;
-    private boolean decided;
 
     public TlsDetectionHandler(ProxyTls tls, Duration timeout, Continuation next) {
+        super(timeout);
         this.tls = tls;
-        this.timeout = timeout;
         this.next = next;
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
-        super.handlerAdded(ctx);
-        timer = ctx.executor().schedule(() -> plaintext(ctx), timeout.toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (decided || !in.isReadable()) {
+        if (decided() || !in.isReadable()) {
             return;
         }
         if (in.getUnsignedByte(in.readerIndex()) != HANDSHAKE) {
             plaintext(ctx);
         } else if (in.readableBytes() >= RECORD_HEADER) {
             if (SslHandler.isEncrypted(in, false)) {
-                tls(ctx);
+                // The SslHandler takes this handler's place (and the ClientHello); what follows is
+                // installed once the handshake is done, by the listener after it.
+                decide(ctx, () -> {
+                    ctx.pipeline().addAfter(ctx.name(), "tls-identity", new HandshakeListener(next));
+                    ctx.pipeline().replace(this, "tls", tls.serverContext().newHandler(ctx.alloc()));
+                });
             } else {
                 plaintext(ctx);
             }
         }
     }
 
+    @Override
+    protected void timedOut(ChannelHandlerContext ctx) {
+        plaintext(ctx);
+    }
+
     private void plaintext(ChannelHandlerContext ctx) {
-        if (decided || ctx.isRemoved()) {
-            return;
-        }
-        decided = true;
-        cancelTimer();
-        next.proceed(ctx);
-        ctx.pipeline().remove(this); // hands the bytes held to what was just installed
-    }
-
-    private void tls(ChannelHandlerContext ctx) {
-        decided = true;
-        cancelTimer();
-        SslHandler ssl = tls.serverContext().newHandler(ctx.alloc());
-        ctx.pipeline().addAfter(ctx.name(), "tls-identity", new HandshakeListener(next));
-        ctx.pipeline().replace(this, "tls", ssl); // the ClientHello goes to the SslHandler
-    }
-
-    @Override
-    protected void handlerRemoved0(ChannelHandlerContext ctx) {
-        cancelTimer();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        cancelTimer();
-        super.channelInactive(ctx);
-    }
-
-    private void cancelTimer() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
+        decide(ctx, () -> next.proceed(ctx));
     }
 
     /** Records the peer's identity when the handshake completes, then lets the connection proceed. */

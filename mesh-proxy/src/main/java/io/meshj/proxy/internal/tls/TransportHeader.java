@@ -2,16 +2,14 @@ package io.meshj.proxy.internal.tls;
 
 import io.meshj.core.name.Authority;
 import io.meshj.core.name.InvalidAuthorityException;
+import io.meshj.proxy.internal.detect.FirstBytesDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The header an outbound proxy writes first on an opaque TCP connection it carries over mTLS to a
@@ -51,33 +49,24 @@ public final class TransportHeader {
      * Reads a header if the connection starts with one, then removes itself (passing on every byte
      * after it). Silence for the timeout counts as no header.
      */
-    public static final class Decoder extends ByteToMessageDecoder {
-        private final Duration timeout;
+    public static final class Decoder extends FirstBytesDecoder {
         private final Listener listener;
-        private ScheduledFuture<?> timer;
-        private boolean decided;
 
         public Decoder(Duration timeout, Listener listener) {
-            this.timeout = timeout;
+            super(timeout);
             this.listener = listener;
         }
 
         @Override
-        public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
-            super.handlerAdded(ctx);
-            timer = ctx.executor().schedule(() -> decide(ctx, null), timeout.toNanos(), TimeUnit.NANOSECONDS);
-        }
-
-        @Override
         protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-            if (decided || !in.isReadable()) {
+            if (decided() || !in.isReadable()) {
                 return;
             }
             int start = in.readerIndex();
             int known = Math.min(in.readableBytes(), MAGIC.length);
             for (int i = 0; i < known; i++) {
                 if (in.getByte(start + i) != MAGIC[i]) {
-                    decide(ctx, null);
+                    decide(ctx, () -> listener.noHeader(ctx));
                     return;
                 }
             }
@@ -99,39 +88,12 @@ public final class TransportHeader {
             } catch (InvalidAuthorityException e) {
                 throw new DecoderException("transport header names no endpoint: " + e.getMessage());
             }
-            decide(ctx, endpoint);
-        }
-
-        private void decide(ChannelHandlerContext ctx, Authority endpoint) {
-            if (decided || ctx.isRemoved()) {
-                return;
-            }
-            decided = true;
-            cancelTimer();
-            if (endpoint != null) {
-                listener.header(ctx, endpoint);
-            } else {
-                listener.noHeader(ctx);
-            }
-            ctx.pipeline().remove(this);
+            decide(ctx, () -> listener.header(ctx, endpoint));
         }
 
         @Override
-        protected void handlerRemoved0(ChannelHandlerContext ctx) {
-            cancelTimer();
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            cancelTimer();
-            super.channelInactive(ctx);
-        }
-
-        private void cancelTimer() {
-            if (timer != null) {
-                timer.cancel(false);
-                timer = null;
-            }
+        protected void timedOut(ChannelHandlerContext ctx) {
+            decide(ctx, () -> listener.noHeader(ctx));
         }
     }
 }

@@ -64,9 +64,14 @@ public final class GrpcCertifier implements Certifier {
                     @Override
                     public void onFailure(Throwable t) {
                         if (t instanceof StatusRuntimeException s) {
-                            // "PERMISSION_DENIED: token expired at ..." reads better than the exception's class.
-                            result.completeExceptionally(new IllegalStateException("the identity service answered "
-                                    + s.getStatus().getCode() + ": " + s.getStatus().getDescription(), s));
+                            // "PERMISSION_DENIED: token expired at ..." reads better than the exception's class;
+                            // UNAVAILABLE is the transport's word (connection refused, ...), not an answer.
+                            String cause = s.getCause() == null ? "" : " (" + s.getCause() + ")";
+                            result.completeExceptionally(new IllegalStateException(
+                                    (s.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE
+                                            ? "the call to the identity service failed: "
+                                            : "the identity service answered ")
+                                    + s.getStatus().getCode() + ": " + s.getStatus().getDescription() + cause, s));
                         } else {
                             result.completeExceptionally(t);
                         }

@@ -37,6 +37,8 @@ public final class WorkloadCertifier implements AutoCloseable {
     static final double REFRESH_AT = 0.7;
     /** ...but at least this long before the end. */
     static final Duration MIN_REFRESH_MARGIN = Duration.ofSeconds(10);
+    /** The least time between a certificate's arrival and the next attempt. */
+    static final Duration MIN_SUCCESS_DELAY = Duration.ofSeconds(1);
     /** How long one Certify call may take before it counts as failed. */
     static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(10);
 
@@ -122,7 +124,7 @@ public final class WorkloadCertifier implements AutoCloseable {
         return d.isNegative() ? Duration.ZERO : d;
     }
 
-    private void schedule(Duration delay) {
+    private synchronized void schedule(Duration delay) {
         if (!closed) {
             pending = scheduler.schedule(this::attempt, delay);
         }
@@ -132,25 +134,27 @@ public final class WorkloadCertifier implements AutoCloseable {
         if (closed) {
             return;
         }
-        KeyPair keys = WorkloadKeys.generate();
-        byte[] csr = WorkloadKeys.csr(keys, identity);
-        CompletableFuture<CertificateAuthority.Issued> call;
+        // Whatever goes wrong — making the key, the call, the answer — is a failed attempt that is
+        // counted, logged and retried: a renewal that stopped silently would end in expired
+        // certificates while everything looked fine.
         try {
-            call = certifier.certify(identity, csr);
+            KeyPair keys = WorkloadKeys.generate();
+            byte[] csr = WorkloadKeys.csr(keys, identity);
+            certifier.certify(identity, csr).orTimeout(ATTEMPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .whenComplete((issued, error) -> {
+                        if (error != null) {
+                            failed(error);
+                            return;
+                        }
+                        try {
+                            accept(keys, issued);
+                        } catch (RuntimeException e) {
+                            failed(e);
+                        }
+                    });
         } catch (RuntimeException e) {
-            call = CompletableFuture.failedFuture(e);
+            failed(e);
         }
-        call.orTimeout(ATTEMPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).whenComplete((issued, error) -> {
-            if (error == null) {
-                try {
-                    accept(keys, issued);
-                    return;
-                } catch (IllegalArgumentException e) {
-                    error = e;
-                }
-            }
-            failed(error);
-        });
     }
 
     private synchronized void accept(KeyPair keys, CertificateAuthority.Issued issued) {
@@ -160,15 +164,27 @@ public final class WorkloadCertifier implements AutoCloseable {
         java.util.List<java.security.cert.X509Certificate> chain = new java.util.ArrayList<>();
         chain.add(issued.leaf());
         chain.addAll(issued.intermediates());
-        CertifiedKey key = new CertifiedKey(keys.getPrivate(), chain, issued.validUntil());
+        // The end is the earliest of what the issuer said and what the chain says: an issuer whose own
+        // certificate ends sooner ends the leaf's usefulness too.
+        Instant end = issued.validUntil();
+        for (java.security.cert.X509Certificate c : chain) {
+            Instant notAfter = c.getNotAfter().toInstant();
+            end = notAfter.isBefore(end) ? notAfter : end;
+        }
+        CertifiedKey key = new CertifiedKey(keys.getPrivate(), chain, end);
         keyManager.update(key);
         Instant now = clock.instant();
         refreshedAt = now;
         refreshes.incrementAndGet();
         failedAttempts = 0;
-        Duration delay = refreshDelay(now, issued.validUntil());
+        // Never sooner than a second: a certificate issued already nearly expired (the issuer's clock
+        // behind ours) must not turn renewal into a busy loop.
+        Duration delay = refreshDelay(now, end);
+        if (delay.compareTo(MIN_SUCCESS_DELAY) < 0) {
+            delay = MIN_SUCCESS_DELAY;
+        }
         LOG.log(System.Logger.Level.INFO, "certified as {0} until {1}; renewing in {2} s", identity,
-                issued.validUntil(), String.valueOf(delay.toSeconds()));
+                end, String.valueOf(delay.toSeconds()));
         first.complete(key);
         schedule(delay);
     }
@@ -188,9 +204,15 @@ public final class WorkloadCertifier implements AutoCloseable {
         schedule(delay);
     }
 
+    /** True when there is a certificate and it has not ended: what TLS handshakes need. */
+    public boolean hasValidCertificate() {
+        CertifiedKey k = keyManager.current();
+        return k != null && k.validUntil().isAfter(clock.instant());
+    }
+
     /** Stops renewing; the current certificate stays in the key manager. */
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
         Cancellable p = pending;
         if (p != null) {

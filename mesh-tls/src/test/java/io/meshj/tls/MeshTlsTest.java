@@ -64,6 +64,28 @@ class MeshTlsTest {
 
     @ParameterizedTest
     @MethodSource("providers")
+    void anInboundPortThatOnlyAsksForClientCertificatesStillRefusesForeignOnes(SslProvider provider) {
+        // The proxy's inbound context asks for a certificate without requiring one (a client without one
+        // is plaintext-equivalent); a client that does present one must still chain to the anchors.
+        CertificateAuthority foreign = CertificateAuthority.generate("cluster.local", Clock.systemUTC(), Duration.ofHours(24));
+        SslHandler client = MeshTls.client(provider, keys(foreign, WEB), List.of(foreign.trustAnchor(), CA.trustAnchor()))
+                .newHandler(ByteBufAllocator.DEFAULT, EMOJI.dnsName(), 4143);
+        SslHandler server = MeshTls.server(provider, keys(CA, EMOJI), List.of(CA.trustAnchor()), false)
+                .newHandler(ByteBufAllocator.DEFAULT);
+        EmbeddedChannel c = new EmbeddedChannel(client);
+        EmbeddedChannel s = new EmbeddedChannel(server);
+        for (int round = 0; round < 20 && (!client.handshakeFuture().isDone() || !server.handshakeFuture().isDone()); round++) {
+            if (!(pump(c, s) | pump(s, c))) {
+                break;
+            }
+        }
+        c.finishAndReleaseAll();
+        s.finishAndReleaseAll();
+        assertThat(server.handshakeFuture().cause()).isNotNull();
+    }
+
+    @ParameterizedTest
+    @MethodSource("providers")
     void anExpiredCertificateIsRefused(SslProvider provider) {
         Clock twoDaysAgo = Clock.fixed(Instant.now().minus(Duration.ofDays(2)), ZoneOffset.UTC);
         CertificateAuthority past = CertificateAuthority.of(CA.trustAnchor(), CA.issuer(), CA.issuerKey(), twoDaysAgo,

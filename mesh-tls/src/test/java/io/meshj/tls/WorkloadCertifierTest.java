@@ -101,6 +101,28 @@ class WorkloadCertifierTest {
     }
 
     @Test
+    void anyFailureOfAnAttemptIsCountedAndRetriedAndAnEndedCertificateIsNotValid() {
+        AtomicInteger calls = new AtomicInteger();
+        Certifier broken = (identity, csr) -> {
+            if (calls.incrementAndGet() == 2) {
+                throw new IllegalStateException("a bug in the certifier");
+            }
+            return Certifier.of(ca).certify(identity, csr);
+        };
+        WorkloadCertifier certifier = WorkloadCertifier.builder(WEB, broken).scheduler(scheduler).clock(clock).build().start();
+        scheduler.runNext();
+        assertThat(certifier.hasValidCertificate()).isTrue();
+        clock.advance(scheduler.runNext());      // the certifier throws: a failure, not the end of renewal
+        assertThat(certifier.failureCount()).isEqualTo(1);
+        assertThat(scheduler.delays()).hasSize(1);
+        clock.advance(Duration.ofSeconds(30));   // past the first certificate's end
+        assertThat(certifier.current()).isPresent();
+        assertThat(certifier.hasValidCertificate()).isFalse();
+        scheduler.runNext();
+        assertThat(certifier.hasValidCertificate()).isTrue();
+    }
+
+    @Test
     void closeStopsRenewal() {
         WorkloadCertifier certifier = WorkloadCertifier.builder(WEB, Certifier.of(ca)).scheduler(scheduler).clock(clock)
                 .build().start();

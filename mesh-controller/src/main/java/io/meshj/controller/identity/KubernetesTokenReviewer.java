@@ -47,9 +47,12 @@ public final class KubernetesTokenReviewer implements TokenVerifier {
             String error = status == null || status.getError() == null ? "" : ": " + status.getError();
             throw new SecurityException("the Kubernetes API did not authenticate the token" + error);
         }
+        // No audiences in the answer means an authenticator that ignores them, for which the token is
+        // good for the API server only (TokenReview's API documentation): not proof for the mesh.
         List<String> audiences = status.getAudiences();
-        if (audiences != null && !audiences.isEmpty() && !audiences.contains(AUDIENCE)) {
-            throw new SecurityException("the token is for " + audiences + ", not for " + AUDIENCE);
+        if (audiences == null || !audiences.contains(AUDIENCE)) {
+            throw new SecurityException("the token is for " + (audiences == null || audiences.isEmpty()
+                    ? "the Kubernetes API only" : audiences) + ", not for " + AUDIENCE);
         }
         String expected = "system:serviceaccount:" + identity.namespace() + ":" + identity.serviceAccount();
         String user = status.getUser() == null ? null : status.getUser().getUsername();

@@ -35,6 +35,11 @@ class KubernetesTokenReviewerTest {
             if (parts.length != 4 || !parts[0].equals("sa")) {
                 return answer.withNewStatus().withAuthenticated(false).withError("invalid bearer token").endStatus().build();
             }
+            if (parts[3].equals("unaware")) { // an authenticator that does not look at audiences
+                return answer.withNewStatus().withAuthenticated(true)
+                        .withNewUser().withUsername("system:serviceaccount:" + parts[1] + ":" + parts[2]).endUser()
+                        .endStatus().build();
+            }
             if (!asked.getSpec().getAudiences().contains(parts[3])) {
                 return answer.withNewStatus().withAuthenticated(false)
                         .withError("token audiences [" + parts[3] + "] is invalid for the target audiences").endStatus().build();
@@ -58,6 +63,8 @@ class KubernetesTokenReviewerTest {
                 .hasMessage("the token belongs to system:serviceaccount:emojivoto:emoji, not to system:serviceaccount:emojivoto:web");
         assertThatThrownBy(() -> reviewer.verify("sa:emojivoto:web:kubernetes", WEB))
                 .isInstanceOf(SecurityException.class).hasMessageContaining("invalid for the target audiences");
+        assertThatThrownBy(() -> reviewer.verify("sa:emojivoto:web:unaware", WEB))
+                .isInstanceOf(SecurityException.class).hasMessageContaining("for the Kubernetes API only");
         assertThatThrownBy(() -> reviewer.verify("garbage", WEB))
                 .isInstanceOf(SecurityException.class).hasMessageContaining("did not authenticate the token: invalid bearer token");
     }

@@ -19,6 +19,8 @@ import io.netty.channel.group.ChannelGroup;
  */
 public final class ListenerInitializer extends ChannelInitializer<Channel> {
 
+    private static final System.Logger LOG = System.getLogger(ListenerInitializer.class.getName());
+
     private final ProxyContext context;
     private final ChannelGroup connections;
     private final boolean opaque;
@@ -49,7 +51,13 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
         if (tls != null) {
             // TLS first; what follows sees plaintext, and starts once the handshake is done.
             ch.pipeline().addFirst("tls-detect", new TlsDetectionHandler(tls, context.config().detectTimeout(),
-                    after -> proceed(ch, after.name())));
+                    (after, silent) -> {
+                        if (silent) {
+                            TcpForwarder.forward(ch, context, tcpAuthority); // silence already meant "opaque"
+                        } else {
+                            proceed(ch, after.name());
+                        }
+                    }));
         } else {
             proceed(ch, null);
         }
@@ -65,6 +73,15 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
                     new TransportHeader.Listener() {
                         @Override
                         public void header(io.netty.channel.ChannelHandlerContext ctx, Authority endpoint) {
+                            if (!context.config().appPorts().contains(endpoint.port())) {
+                                // Splicing it to another port would hand one protocol's bytes to another server.
+                                LOG.log(System.Logger.Level.WARNING, "{0} asked for {1}, which is not an application"
+                                        + " port {2}: closing", ProxyTls.peerIdentity(ch).orElse(null), endpoint,
+                                        context.config().appPorts());
+                                context.metrics().error(context.direction(), io.meshj.proxy.internal.http.ProxyError.NO_APP_PORT);
+                                ch.close();
+                                return;
+                            }
                             TcpFrames.install(ch.pipeline(), ctx.name());
                             TcpForwarder.forward(ch, context, endpoint);
                         }

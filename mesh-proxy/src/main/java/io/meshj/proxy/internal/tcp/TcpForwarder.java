@@ -22,6 +22,7 @@ import java.util.ArrayDeque;
 public final class TcpForwarder {
 
     private static final String BUFFER = "tcp-buffer";
+    private static final System.Logger LOG = System.getLogger(TcpForwarder.class.getName());
 
     private TcpForwarder() {
     }
@@ -55,6 +56,8 @@ public final class TcpForwarder {
             context.connector().connectTcp(downstream.eventLoop(), target.address(), target.identity())
                     .addListener((Future<Channel> cf) -> {
                 if (!cf.isSuccess()) {
+                    LOG.log(System.Logger.Level.DEBUG, () -> context.direction() + " TCP to " + target.address()
+                            + " failed: " + cf.cause());
                     target.onFailure(System.nanoTime() - start);
                     context.metrics().error(context.direction(), ProxyError.CONNECT_FAILED);
                     downstream.close();

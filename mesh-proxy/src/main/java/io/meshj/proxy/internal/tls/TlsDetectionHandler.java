@@ -33,7 +33,11 @@ public final class TlsDetectionHandler extends FirstBytesDecoder {
     /** Installs the connection's next handlers after {@code after}; runs on the event loop. */
     @FunctionalInterface
     public interface Continuation {
-        void proceed(ChannelHandlerContext after);
+        /**
+         * @param silent the client has said nothing for the whole detection timeout (a server-speaks-first
+         *     protocol): waiting for it again, to detect a protocol, would only double the stall
+         */
+        void proceed(ChannelHandlerContext after, boolean silent);
     }
 
     private final ProxyTls tls;
@@ -68,11 +72,11 @@ public final class TlsDetectionHandler extends FirstBytesDecoder {
 
     @Override
     protected void timedOut(ChannelHandlerContext ctx) {
-        plaintext(ctx);
+        decide(ctx, () -> next.proceed(ctx, true));
     }
 
     private void plaintext(ChannelHandlerContext ctx) {
-        decide(ctx, () -> next.proceed(ctx));
+        decide(ctx, () -> next.proceed(ctx, false));
     }
 
     /** Records the peer's identity when the handshake completes, then lets the connection proceed. */
@@ -95,7 +99,7 @@ public final class TlsDetectionHandler extends FirstBytesDecoder {
                 SslHandler ssl = ctx.pipeline().get(SslHandler.class);
                 MeshTls.peerIdentity(ssl.engine().getSession())
                         .ifPresent(id -> ctx.channel().attr(ProxyTls.PEER_IDENTITY).set(id));
-                next.proceed(ctx);
+                next.proceed(ctx, false);
                 ctx.pipeline().remove(this);
                 return;
             }

@@ -142,8 +142,12 @@ public final class UpstreamConnector {
                 p.trySuccess(ch);
             } else {
                 ch.close();
-                p.tryFailure(new javax.net.ssl.SSLHandshakeException("mTLS handshake with " + ch.remoteAddress()
-                        + " (expecting identity " + identity + ") failed: " + rootMessage(h.cause())));
+                javax.net.ssl.SSLHandshakeException e = new javax.net.ssl.SSLHandshakeException("mTLS handshake with "
+                        + ch.remoteAddress() + " (expecting identity " + identity + ") failed: " + rootMessage(h.cause()));
+                // Kept for its stack, as suppressed rather than as the cause: callers report the root
+                // cause's message, and this message (which names the identity) is the one to see.
+                e.addSuppressed(h.cause());
+                p.tryFailure(e);
             }
         });
         return p;

@@ -34,13 +34,15 @@ public final class Controller implements AutoCloseable {
     private Controller(Builder b) throws IOException {
         this.backend = b.backend;
         this.profiles = b.profiles;
-        NettyServerBuilder server = NettyServerBuilder.forAddress(b.destinationListen)
+        NettyServerBuilder server = (b.credentials == null ? NettyServerBuilder.forAddress(b.destinationListen)
+                : NettyServerBuilder.forAddress(b.destinationListen, b.credentials))
                 // A restarted controller takes its port back while old connections sit in TIME_WAIT.
                 .withOption(ChannelOption.SO_REUSEADDR, true)
                 .addService(new DestinationService(b.backend, b.profiles, b.normalizer));
         b.services.forEach(server::addService);
         if (b.identity != null) {
-            this.identity = NettyServerBuilder.forAddress(b.identityListen)
+            this.identity = (b.credentials == null ? NettyServerBuilder.forAddress(b.identityListen)
+                    : NettyServerBuilder.forAddress(b.identityListen, b.credentials))
                     .withOption(ChannelOption.SO_REUSEADDR, true)
                     .addService(b.identity)
                     .build();
@@ -104,9 +106,19 @@ public final class Controller implements AutoCloseable {
         private ProfileSource profiles = ProfileSource.NONE;
         private InetSocketAddress identityListen;
         private ServerServiceDefinition identity;
+        private io.grpc.ServerCredentials credentials;
         private final java.util.List<ServerServiceDefinition> services = new java.util.ArrayList<>();
 
         private Builder() {
+        }
+
+        /**
+         * TLS for both ports (the controller's own certificate; clients verify it against the trust
+         * anchors); default plaintext.
+         */
+        public Builder tls(io.grpc.ServerCredentials credentials) {
+            this.credentials = requireNonNull(credentials, "credentials");
+            return this;
         }
 
         /** The identity service, on its own port (8080 by default in the design). */

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The local mesh without any static entry: the server's proxy registers its application with
  * {@code meshj controller --local} (proving its identity with a token from {@code meshj identity token}),
- * both proxies are certified by the controller's identity service and talk mTLS, the caller's proxy
+ * both proxies are certified by the controller's identity service and talk mTLS (and TLS to the
+ * controller, whose identity they check, so tokens never cross in clear), the caller's proxy
  * finds the application by name, {@code meshj identity web-1} shows the server proxy's certificate, and
  * when the server's proxy stops it deregisters, so callers get "no endpoints" at once rather than when
  * the lease lapses.
@@ -27,6 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalRegistrationIT {
 
     private static final Pattern OUTBOUND = Pattern.compile("ready \\(\\w+\\): outbound /127\\.0\\.0\\.1:(\\d+)");
+
+    private static final String CONTROLLER_ID = "controller.meshj.serviceaccount.identity.meshj.cluster.local";
 
     @TempDir
     Path dir;
@@ -59,7 +62,7 @@ class LocalRegistrationIT {
 
         controller = MeshjProcess.start(dir.resolve("controller.log"), Pattern.compile("meshj controller ready"),
                 "controller", "--local", "--data-dir", home, "--destination-listen", destination,
-                "--identity-listen", identity);
+                "--identity-listen", identity, "--tls");
         String anchors = dir.resolve("home/identity/trust-anchor.pem").toString();
         Path webToken = Files.writeString(dir.resolve("web.token"), meshj("identity", "token", "--sa", "web", "--data-dir", home));
         Path clientToken = Files.writeString(dir.resolve("client.token"),
@@ -69,19 +72,21 @@ class LocalRegistrationIT {
                 "--admin-listen", "127.0.0.1:0", "--app-ports", Integer.toString(appPort), "--shutdown-grace-period", "1s",
                 "--destination", destination, "--register", "web.default:" + appPort, "--workload-name", "web-1",
                 "--identity", identity, "--identity-token-file", webToken.toString(), "--trust-anchors", anchors,
-                "--service-account", "web", "--require-identity-ports", Integer.toString(appPort));
+                "--service-account", "web", "--require-identity-ports", Integer.toString(appPort),
+                "--controller-identity", CONTROLLER_ID);
         clientProxy = MeshjProcess.start(dir.resolve("client-proxy.log"), OUTBOUND, "proxy",
                 "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
                 "--destination", destination, "--shutdown-grace-period", "1s",
                 "--identity", identity, "--identity-token-file", clientToken.toString(), "--trust-anchors", anchors,
-                "--service-account", "client");
+                "--service-account", "client", "--controller-identity", CONTROLLER_ID);
         int outbound = Integer.parseInt(clientProxy.find(OUTBOUND));
 
         // The application's port takes mTLS only: this answer crossed between certified proxies.
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
                 .until(() -> LocalMeshes.curl(outbound, "web:" + appPort).equals("200 hello from a registered web\n"));
         assertThat(clientId.get()).isEqualTo("client.default.serviceaccount.identity.meshj.cluster.local");
-        assertThat(endpoints(destination, "web.default:" + appPort, "-o", "wide"))
+        assertThat(endpoints(destination, "web.default:" + appPort, "-o", "wide", "--controller-identity", CONTROLLER_ID,
+                "--trust-anchors", anchors))
                 .contains("web.default.serviceaccount.identity.meshj.cluster.local");
 
         String shown = meshj("identity", "web-1", "--data-dir", home);
@@ -93,7 +98,10 @@ class LocalRegistrationIT {
         // Deregistered on shutdown: the controller serves no endpoint for the name any more (well before
         // a 30 s lease would have lapsed).
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
-                .until(() -> endpoints(destination, "web.default:" + appPort).equals("No endpoints found.\n"));
+                .until(() -> endpoints(destination, "web.default:" + appPort, "--controller-identity", CONTROLLER_ID,
+                        "--trust-anchors", anchors).equals("No endpoints found.\n"));
+        // The controller speaks TLS only: a plaintext client gets nothing.
+        assertThat(endpoints(destination, "web.default:" + appPort)).doesNotContain("No endpoints found");
     }
 
     private static String endpoints(String destination, String name, String... more) throws IOException, InterruptedException {

@@ -64,6 +64,11 @@ public final class MeshProxy implements AutoCloseable {
     private final ManagedChannel controllerChannel;
     private final ManagedChannel identityChannel;
     private final ProxyTls tls;
+    /**
+     * Runs certificate renewal and registration: key generation, CSR signing and token-file reads are
+     * work that must not stall an I/O event loop.
+     */
+    private final io.netty.util.concurrent.EventExecutor control;
     private volatile Registrar registrar;
     private final OutboundRouter outboundRouter;
     private final ProxyMetrics metrics = new ProxyMetrics();
@@ -90,11 +95,11 @@ public final class MeshProxy implements AutoCloseable {
                 .build();
         // The controller channel runs on the proxy's own event loops: it is one more non-blocking
         // connection, and needs no threads of its own.
+        io.grpc.ChannelCredentials controllerCredentials = controllerCredentials(config);
         this.controllerChannel = config.destination()
-                .map(a -> (ManagedChannel) NettyChannelBuilder.forAddress(a.host(), a.port())
+                .map(a -> (ManagedChannel) controllerChannel(a, controllerCredentials)
                         .eventLoopGroup(group)
                         .channelType(transport.socketChannel())
-                        .usePlaintext()
                         // A watch sends nothing after its request: without pings, a controller that
                         // vanished without a FIN (power loss, partition) would leave every watch
                         // open, stale and never reconnecting. (The controller permits pings every 10 s.)
@@ -111,15 +116,17 @@ public final class MeshProxy implements AutoCloseable {
         }
         this.outboundRouter = new OutboundRouter(discovery, normalizer);
         this.identityChannel = config.identity()
-                .map(a -> (ManagedChannel) NettyChannelBuilder.forAddress(a.host(), a.port())
+                .map(a -> (ManagedChannel) controllerChannel(a, controllerCredentials)
                         .eventLoopGroup(group)
                         .channelType(transport.socketChannel())
-                        .usePlaintext()
                         .build())
                 .orElse(null);
+        this.control = identityChannel != null || config.register().isPresent()
+                ? new io.netty.util.concurrent.DefaultEventExecutor(new io.netty.util.concurrent.DefaultThreadFactory("meshj-identity", true))
+                : null;
         this.tls = identityChannel == null ? null : ProxyTls.start(
                 new WorkloadIdentity(config.serviceAccount(), config.namespace(), config.trustDomain()),
-                config.identityTokenFile().orElseThrow(), config.trustAnchors().orElseThrow(), identityChannel, group.next());
+                config.identityTokenFile().orElseThrow(), config.trustAnchors().orElseThrow(), identityChannel, control);
         if (tls != null) {
             metrics.identity(tls.certifier());
         }
@@ -128,6 +135,19 @@ public final class MeshProxy implements AutoCloseable {
         this.outboundContext = new ProxyContext(Direction.OUTBOUND, outboundRouter, connector, config, metrics, inFlight);
         this.inboundContext = new ProxyContext(Direction.INBOUND, new InboundRouter(config.appPorts()), connector,
                 config, metrics, inFlight);
+    }
+
+    /** TLS checked against the controller's identity, when one is configured; else null (plaintext). */
+    private static io.grpc.ChannelCredentials controllerCredentials(ProxyConfig config) {
+        return config.controllerIdentity().map(name -> io.meshj.tls.MeshGrpcCredentials.channel(
+                        (io.meshj.tls.RotatingKeyManager) null, ProxyTls.readTrustAnchors(config.trustAnchors().orElseThrow()),
+                        io.meshj.tls.MeshTrustManager.IdentityPolicy.exactly(WorkloadIdentity.parseDnsName(name))))
+                .orElse(null);
+    }
+
+    private static NettyChannelBuilder controllerChannel(io.meshj.core.name.Authority a, io.grpc.ChannelCredentials tls) {
+        return tls == null ? NettyChannelBuilder.forAddress(a.host(), a.port()).usePlaintext()
+                : NettyChannelBuilder.forAddress(a.host(), a.port(), tls);
     }
 
     /**
@@ -161,7 +181,7 @@ public final class MeshProxy implements AutoCloseable {
         ready = true;
         config.register().ifPresent(service -> {
             String[] parts = service.host().split("\\.");
-            registrar = new Registrar(controllerChannel, group.next(), Workload.newBuilder()
+            registrar = new Registrar(controllerChannel, control, Workload.newBuilder()
                     .setName(config.workloadName()).setNamespace(parts[1]).setService(parts[0]).setPort(service.port())
                     .setAddress(config.registerAddress()).setServiceAccount(config.serviceAccount())
                     .setProtocolHint(ProtocolHint.PROTOCOL_HINT_H2).setInboundPort(inboundAddress().getPort())
@@ -210,11 +230,11 @@ public final class MeshProxy implements AutoCloseable {
     }
 
     /**
-     * True from the end of start until shutdown begins, once the proxy holds its first certificate
-     * when it has an identity (before, no meshed peer could talk to it).
+     * True from the end of start until shutdown begins and, when the proxy has an identity, while it
+     * holds a certificate that has not ended (without one, no meshed peer could talk to it).
      */
     public boolean isReady() {
-        return ready && (tls == null || tls.hasCertificate());
+        return ready && (tls == null || tls.certifier().hasValidCertificate());
     }
 
     /** The workload certificate's manager, when the proxy has an identity. */
@@ -285,6 +305,9 @@ public final class MeshProxy implements AutoCloseable {
         }
         if (identityChannel != null) {
             identityChannel.shutdownNow();
+        }
+        if (control != null) {
+            control.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         }
         if (discovery != null) {
             discovery.close();

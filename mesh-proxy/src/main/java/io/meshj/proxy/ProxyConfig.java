@@ -43,6 +43,7 @@ public final class ProxyConfig {
     private final Authority identity;
     private final Path identityTokenFile;
     private final Path trustAnchors;
+    private final String controllerIdentity;
     private final String trustDomain;
     private final Set<Integer> requireIdentityPorts;
     private final Authority outboundTcpTarget;
@@ -72,6 +73,7 @@ public final class ProxyConfig {
         this.identity = b.identity;
         this.identityTokenFile = b.identityTokenFile;
         this.trustAnchors = b.trustAnchors;
+        this.controllerIdentity = b.controllerIdentity;
         this.trustDomain = b.trustDomain;
         this.requireIdentityPorts = Collections.unmodifiableSet(new TreeSet<>(b.requireIdentityPorts));
         this.outboundTcpTarget = b.outboundTcpTarget;
@@ -226,6 +228,15 @@ public final class ProxyConfig {
         return Optional.ofNullable(trustAnchors);
     }
 
+    /**
+     * The identity the controller presents: when set, the destination and identity channels are TLS
+     * 1.3, checked against {@link #trustAnchors()} and this identity, so tokens never cross in clear and
+     * endpoints' identities come from the real controller. Null: plaintext (a controller on loopback).
+     */
+    public Optional<String> controllerIdentity() {
+        return Optional.ofNullable(controllerIdentity);
+    }
+
     /** The trust domain of identities (default {@code cluster.local}). */
     public String trustDomain() {
         return trustDomain;
@@ -253,6 +264,7 @@ public final class ProxyConfig {
         line(b, "opaque-ports", join(new ArrayList<>(opaquePorts)));
         line(b, "identity", identity == null ? "(none: no mTLS)" : identity + " as " + serviceAccount + "."
                 + namespace + " in " + trustDomain + ", token " + identityTokenFile + ", trust anchors " + trustAnchors);
+        line(b, "controller-identity", controllerIdentity == null ? "(none: plaintext to the controller)" : controllerIdentity);
         line(b, "require-identity-ports", requireIdentityPorts.isEmpty() ? "(none)" : join(new ArrayList<>(requireIdentityPorts)));
         line(b, "outbound-tcp-target", outboundTcpTarget == null ? "(none)" : outboundTcpTarget.toString());
         line(b, "detect-timeout", Durations.format(detectTimeout));
@@ -305,6 +317,7 @@ public final class ProxyConfig {
         private Authority identity;
         private Path identityTokenFile;
         private Path trustAnchors;
+        private String controllerIdentity;
         private String trustDomain = "cluster.local";
         private Set<Integer> requireIdentityPorts = Set.of();
         private String registerAddress = "127.0.0.1";
@@ -484,6 +497,13 @@ public final class ProxyConfig {
             return this;
         }
 
+        /** The identity name the controller must present; see {@link ProxyConfig#controllerIdentity()}. */
+        public Builder controllerIdentity(String name) {
+            io.meshj.tls.WorkloadIdentity.parseDnsName(requireNonNull(name, "controllerIdentity"));
+            this.controllerIdentity = name;
+            return this;
+        }
+
         public Builder trustDomain(String trustDomain) {
             this.trustDomain = requireNonNull(trustDomain, "trustDomain");
             return this;
@@ -526,6 +546,14 @@ public final class ProxyConfig {
             if (identity != null && (identityTokenFile == null || trustAnchors == null)) {
                 throw new IllegalArgumentException("identity needs identity-token-file (the proof of identity) and"
                         + " trust-anchors (the roots peers chain to)");
+            }
+            if (controllerIdentity != null && trustAnchors == null) {
+                throw new IllegalArgumentException("controller-identity needs trust-anchors: the roots the controller's"
+                        + " certificate must chain to");
+            }
+            if (!appPorts.containsAll(requireIdentityPorts)) {
+                throw new IllegalArgumentException("require-identity-ports " + requireIdentityPorts
+                        + " must be application ports (app-ports " + appPorts + ")");
             }
             if (!requireIdentityPorts.isEmpty() && identity == null) {
                 throw new IllegalArgumentException("require-identity-ports needs identity: without a certificate the"

@@ -67,6 +67,8 @@ public final class ProxyOptions {
                 (b, v) -> b.identityTokenFile(Path.of(v)));
         add("trust-anchors", "PEM file of the mesh's trust anchors",
                 (b, v) -> b.trustAnchors(Path.of(v)));
+        add("controller-identity", "the identity the controller presents; TLS to the controller (needs trust-anchors),"
+                + " e.g. controller.meshj.serviceaccount.identity.meshj.cluster.local", ProxyConfig.Builder::controllerIdentity);
         add("trust-domain", "the trust domain of identities (default cluster.local)",
                 ProxyConfig.Builder::trustDomain);
         add("require-identity-ports", "application ports that refuse plaintext (non-mTLS) inbound connections",

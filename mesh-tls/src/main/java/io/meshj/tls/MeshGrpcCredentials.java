@@ -33,13 +33,25 @@ public final class MeshGrpcCredentials {
     /** Credentials for a channel whose servers must satisfy {@code servers}. */
     public static ChannelCredentials channel(WorkloadCertifier certifier, Collection<X509Certificate> trustAnchors,
             MeshTrustManager.IdentityPolicy servers) {
+        return channel(certifier.keyManager(), trustAnchors, servers);
+    }
+
+    /**
+     * As {@link #channel(WorkloadCertifier, Collection, MeshTrustManager.IdentityPolicy)}, presenting what
+     * {@code keys} holds at each handshake (nothing, while it is empty or null: a workload asking the
+     * controller for its first certificate).
+     */
+    public static ChannelCredentials channel(RotatingKeyManager keys, Collection<X509Certificate> trustAnchors,
+            MeshTrustManager.IdentityPolicy servers) {
         SslProvider provider = MeshTls.provider();
         try {
-            return NettySslContextChannelCredentials.create(GrpcSslContexts.configure(SslContextBuilder.forClient(), provider)
+            SslContextBuilder b = GrpcSslContexts.configure(SslContextBuilder.forClient(), provider)
                     .protocols(MeshTls.TLS_1_3)
-                    .keyManager(certifier.keyManager())
-                    .trustManager(new MeshTrustManager(trustAnchors, servers, refuseAll()))
-                    .build());
+                    .trustManager(new MeshTrustManager(trustAnchors, servers, refuseAll()));
+            if (keys != null) {
+                b.keyManager(keys);
+            }
+            return NettySslContextChannelCredentials.create(b.build());
         } catch (SSLException e) {
             throw new IllegalStateException("cannot build the gRPC client TLS context: " + e.getMessage(), e);
         }
@@ -48,13 +60,23 @@ public final class MeshGrpcCredentials {
     /** Credentials for a server that requires clients satisfying {@code clients}. */
     public static ServerCredentials server(WorkloadCertifier certifier, Collection<X509Certificate> trustAnchors,
             MeshTrustManager.IdentityPolicy clients) {
+        return server(certifier, trustAnchors, clients, ClientAuth.REQUIRE);
+    }
+
+    /**
+     * As {@link #server(WorkloadCertifier, Collection, MeshTrustManager.IdentityPolicy)}; with
+     * {@link ClientAuth#OPTIONAL}, clients without a certificate are served too (the controller's
+     * identity service, whose callers come for their first one), and those with one are checked.
+     */
+    public static ServerCredentials server(WorkloadCertifier certifier, Collection<X509Certificate> trustAnchors,
+            MeshTrustManager.IdentityPolicy clients, ClientAuth clientAuth) {
         SslProvider provider = MeshTls.provider();
         try {
             return NettySslContextServerCredentials.create(GrpcSslContexts.configure(
                             SslContextBuilder.forServer(certifier.keyManager()), provider)
                     .protocols(MeshTls.TLS_1_3)
                     .trustManager(new MeshTrustManager(trustAnchors, refuseAll(), clients))
-                    .clientAuth(ClientAuth.REQUIRE)
+                    .clientAuth(clientAuth)
                     .build());
         } catch (SSLException e) {
             throw new IllegalStateException("cannot build the gRPC server TLS context: " + e.getMessage(), e);

@@ -11,6 +11,7 @@ import java.util.List;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -39,6 +40,9 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--destination", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8086",
             description = "The controller's destination service (default: ${DEFAULT-VALUE}).")
     String destination;
+
+    @CommandLine.Mixin
+    ControllerTlsOptions tls;
 
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "The controller's state directory (default: $MESHJ_HOME, else ~/.meshj).")
@@ -72,7 +76,7 @@ final class CheckCommand implements Callable<Integer> {
         out.println("-----------");
         Path dir = dataDir != null ? dataDir : ControllerCommand.defaultDataDir();
         boolean ok = report(out, dataDirProblem(dir), "data directory " + dir + " is usable");
-        try (DestinationClient client = DestinationClient.connect(spec.commandLine(), destination)) {
+        try (DestinationClient client = DestinationClient.connect(spec.commandLine(), destination, tls)) {
             String problem;
             try {
                 client.firstAnswer(PROBE);

@@ -74,6 +74,12 @@ final class ControllerCommand implements Callable<Integer> {
             description = "Address of the destination service (default: ${DEFAULT-VALUE}).")
     String destinationListen;
 
+    @Option(names = "--tls",
+            description = "Serve both APIs over TLS 1.3 with the controller's own certificate, identity"
+                    + " controller.meshj.serviceaccount.identity.meshj.<trust-domain> (proxies: --controller-identity)."
+                    + " Default: off (meshj diagnostics and check speak plaintext only, so far).")
+    boolean tls;
+
     @Option(names = "--identity-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8080",
             description = "Address of the identity service (default: ${DEFAULT-VALUE}).")
     String identityListen;
@@ -112,10 +118,15 @@ final class ControllerCommand implements Callable<Integer> {
         IdentityService identityService = new IdentityService(
                 identity.ca(Clock.systemUTC(), CertificateAuthority.DEFAULT_LEAF_LIFETIME),
                 tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
-        Controller controller = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
+        Controller.Builder builder = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
                 .service(new RegistryService(registry, tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN).bindService())
-                .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService())
-                .start();
+                .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService());
+        String tlsNote = "";
+        if (tls) {
+            builder.tls(ControllerCertificate.credentials(identity));
+            tlsNote = ", TLS as " + ControllerCertificate.IDENTITY.dnsName();
+        }
+        Controller controller = builder.start();
         // Every second: leases that ran out are swept, and changes are written to the data directory.
         ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "meshj-registry-expiry");
@@ -137,7 +148,7 @@ final class ControllerCommand implements Callable<Integer> {
         }, "meshj-controller-shutdown"));
         spec.commandLine().getOut().printf("meshj controller ready: destination and registry %s, identity %s,"
                 + " local registry in %s (%d workloads)%s%n", controller.destinationAddress(),
-                controller.identityAddress().orElseThrow(), dir, registry.size(),
+                controller.identityAddress().orElseThrow() + tlsNote, dir, registry.size(),
                 hasStatic ? ", static entries from " + entries : "");
         spec.commandLine().getOut().flush();
         controller.awaitTermination();
@@ -204,10 +215,13 @@ final class ControllerCommand implements Callable<Integer> {
                 new KubernetesTokenReviewer(client), WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
         Controller controller;
         try {
-            controller = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
-                    .profiles(profiles)
-                    .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService())
-                    .start();
+            Controller.Builder builder = Controller.builder().destinationListen(listen).backend(backend)
+                    .normalizer(normalizer).profiles(profiles)
+                    .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService());
+            if (tls) {
+                builder.tls(ControllerCertificate.credentials(identity));
+            }
+            controller = builder.start();
         } catch (RuntimeException e) {
             backend.close();
             profiles.close();
@@ -218,8 +232,10 @@ final class ControllerCommand implements Callable<Integer> {
             controller.close();
             client.close();
         }, "meshj-controller-shutdown"));
-        spec.commandLine().getOut().printf("meshj controller ready: destination %s, identity %s, Kubernetes %s (kubeconfig %s)%n",
-                controller.destinationAddress(), controller.identityAddress().orElseThrow(), config.getMasterUrl(), file);
+        spec.commandLine().getOut().printf("meshj controller ready: destination %s, identity %s%s, Kubernetes %s (kubeconfig %s)%n",
+                controller.destinationAddress(), controller.identityAddress().orElseThrow(),
+                tls ? ", TLS as " + ControllerCertificate.IDENTITY.dnsName() : "",
+                config.getMasterUrl(), file);
         spec.commandLine().getOut().flush();
         controller.awaitTermination();
         return 0;

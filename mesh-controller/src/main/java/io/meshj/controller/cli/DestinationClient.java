@@ -24,13 +24,17 @@ final class DestinationClient implements AutoCloseable {
     private final String target;
     private final ManagedChannel channel;
 
-    private DestinationClient(String target, Authority address) {
+    private DestinationClient(String target, Authority address, io.grpc.ChannelCredentials tls) {
         this.target = target;
-        this.channel = NettyChannelBuilder.forAddress(address.host(), address.port()).usePlaintext().build();
+        this.channel = (tls == null ? NettyChannelBuilder.forAddress(address.host(), address.port()).usePlaintext()
+                : NettyChannelBuilder.forAddress(address.host(), address.port(), tls)).build();
     }
 
-    /** A client of {@code target} (host:port); a malformed target is a usage error of {@code cli}. */
-    static DestinationClient connect(CommandLine cli, String target) {
+    /**
+     * A client of {@code target} (host:port), over TLS if {@code tls} says so; a malformed target is a
+     * usage error of {@code cli}.
+     */
+    static DestinationClient connect(CommandLine cli, String target, ControllerTlsOptions tls) {
         Authority address;
         try {
             address = Authority.parse(target);
@@ -40,7 +44,7 @@ final class DestinationClient implements AutoCloseable {
         if (!address.hasPort()) {
             throw new ParameterException(cli, "--destination " + target + ": a port is required");
         }
-        return new DestinationClient(target, address);
+        return new DestinationClient(target, address, tls == null ? null : tls.credentials(cli));
     }
 
     String target() {

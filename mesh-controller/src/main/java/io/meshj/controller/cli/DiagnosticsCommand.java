@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -53,6 +54,9 @@ final class DiagnosticsCommand implements Runnable {
                 description = "The controller's destination service (default: ${DEFAULT-VALUE}).")
         String destination;
 
+        @CommandLine.Mixin
+        ControllerTlsOptions tls;
+
         @Option(names = {"-n", "--namespace"}, defaultValue = "default",
                 description = "Namespace of short names (default: ${DEFAULT-VALUE}).")
         String namespace;
@@ -66,7 +70,7 @@ final class DiagnosticsCommand implements Runnable {
             AuthorityNormalizer normalizer = AuthorityNormalizer.builder().namespace(namespace).build();
             List<Row> rows = new ArrayList<>();
             List<String> missing = new ArrayList<>();
-            try (DestinationClient client = DestinationClient.connect(spec.commandLine(), destination)) {
+            try (DestinationClient client = DestinationClient.connect(spec.commandLine(), destination, tls)) {
                 for (String name : authorities) {
                     Authority authority = parse(name, normalizer);
                     Update answer = client.firstAnswer(authority.toString());

@@ -53,14 +53,7 @@ public final class ProxyTls implements AutoCloseable {
      */
     public static ProxyTls start(WorkloadIdentity identity, Path tokenFile, Path trustAnchorsFile, Channel channel,
             ScheduledExecutorService scheduler) {
-        List<X509Certificate> anchors;
-        try {
-            anchors = Pem.certificates(Files.readString(trustAnchorsFile), trustAnchorsFile.toString());
-        } catch (IOException e) {
-            throw new ConfigException(trustAnchorsFile.toString(), 0, "", "cannot read the trust anchors: " + e, e);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(trustAnchorsFile.toString(), 0, "", e.getMessage(), e);
-        }
+        List<X509Certificate> anchors = readTrustAnchors(trustAnchorsFile);
         WorkloadCertifier certifier = WorkloadCertifier.builder(identity,
                         new GrpcCertifier(channel, () -> readToken(tokenFile)))
                 .scheduler(scheduler)
@@ -68,6 +61,21 @@ public final class ProxyTls implements AutoCloseable {
         ProxyTls tls = new ProxyTls(certifier, anchors);
         certifier.start();
         return tls;
+    }
+
+    /**
+     * The certificates in {@code file} (PEM).
+     *
+     * @throws ConfigException naming the file if it cannot be read or holds no certificate
+     */
+    public static List<X509Certificate> readTrustAnchors(Path file) {
+        try {
+            return Pem.certificates(Files.readString(file), file.toString());
+        } catch (IOException e) {
+            throw new ConfigException(file.toString(), 0, "", "cannot read the trust anchors: " + e, e);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(file.toString(), 0, "", e.getMessage(), e);
+        }
     }
 
     /** The token in {@code file}, read now (it may have been replaced since the last read). */
@@ -85,11 +93,6 @@ public final class ProxyTls implements AutoCloseable {
 
     public WorkloadIdentity identity() {
         return certifier.identity();
-    }
-
-    /** True once the first certificate arrived: before, no handshake can succeed. */
-    public boolean hasCertificate() {
-        return certifier.current().isPresent();
     }
 
     public List<X509Certificate> trustAnchors() {

@@ -74,6 +74,11 @@ final class ControllerCommand implements Callable<Integer> {
             description = "Address of the destination service (default: ${DEFAULT-VALUE}).")
     String destinationListen;
 
+    @Option(names = "--certificate-lifetime", paramLabel = "DURATION", defaultValue = "24h",
+            description = "Lifetime of the workload certificates the identity service issues, 10s to 30d"
+                    + " (default: ${DEFAULT-VALUE}); workloads renew at 70 %% of it.")
+    String certificateLifetime;
+
     @Option(names = "--tls",
             description = "Serve both APIs over TLS 1.3 with the controller's own certificate, identity"
                     + " controller.meshj.serviceaccount.identity.meshj.<trust-domain> (proxies: --controller-identity)."
@@ -116,7 +121,7 @@ final class ControllerCommand implements Callable<Integer> {
         }
         LocalTokens tokens = identity.tokens(Clock.systemUTC());
         IdentityService identityService = new IdentityService(
-                identity.ca(Clock.systemUTC(), CertificateAuthority.DEFAULT_LEAF_LIFETIME),
+                identity.ca(Clock.systemUTC(), leafLifetime()),
                 tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
         Controller.Builder builder = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
                 .service(new RegistryService(registry, tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN).bindService())
@@ -153,6 +158,20 @@ final class ControllerCommand implements Callable<Integer> {
         spec.commandLine().getOut().flush();
         controller.awaitTermination();
         return 0;
+    }
+
+    private java.time.Duration leafLifetime() {
+        java.time.Duration d;
+        try {
+            d = io.meshj.core.time.Durations.parse(certificateLifetime);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--certificate-lifetime " + certificateLifetime + ": " + e.getMessage());
+        }
+        if (d.compareTo(java.time.Duration.ofSeconds(10)) < 0 || d.compareTo(java.time.Duration.ofDays(30)) > 0) {
+            throw new ParameterException(spec.commandLine(), "--certificate-lifetime " + certificateLifetime
+                    + ": must be between 10s and 30d");
+        }
+        return d;
     }
 
     /** The kubeconfig to serve, or null for the local registry. */
@@ -211,7 +230,7 @@ final class ControllerCommand implements Callable<Integer> {
             identity.init(WorkloadIdentity.DEFAULT_TRUST_DOMAIN, Clock.systemUTC());
         }
         IdentityService identityService = new IdentityService(
-                identity.ca(Clock.systemUTC(), CertificateAuthority.DEFAULT_LEAF_LIFETIME),
+                identity.ca(Clock.systemUTC(), leafLifetime()),
                 new KubernetesTokenReviewer(client), WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
         Controller controller;
         try {

@@ -99,6 +99,13 @@ class MainTest {
     }
 
     @Test
+    void aCertificateLifetimeOutOfRangeIsAUsageError(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        assertThat(run("controller", "--local", "--data-dir", dir.toString(), "--destination-listen", "127.0.0.1:0",
+                "--identity-listen", "127.0.0.1:0", "--certificate-lifetime", "5s")).isEqualTo(2);
+        assertThat(err.toString()).contains("--certificate-lifetime 5s: must be between 10s and 30d").doesNotContain("\tat ");
+    }
+
+    @Test
     void identityOfAnUnknownWorkloadSaysWhereItLooked(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         assertThat(run("identity", "web-1", "--data-dir", dir.toString())).isEqualTo(1);
         assertThat(err.toString()).contains("no local registry at " + dir.resolve("registry.json")).doesNotContain("\tat ");

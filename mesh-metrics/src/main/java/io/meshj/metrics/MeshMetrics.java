@@ -1,0 +1,106 @@
+package io.meshj.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The meters of one proxy (or embedded app), named and labelled as Linkerd's proxy names them so that
+ * its dashboards and queries work unchanged, in a Prometheus registry whose {@link #scrape()} is the
+ * admin {@code /metrics} body (text format 0.0.4).
+ *
+ * <pre>{@code
+ * MeshMetrics metrics = MeshMetrics.create();
+ * HttpMetrics.Route route = metrics.http().route(labels);
+ * route.request();
+ * route.response(200, -1, null, 1.7);
+ * String body = metrics.scrape();
+ * }</pre>
+ */
+public final class MeshMetrics implements AutoCloseable {
+
+    /** Distinct values kept per unbounded label (authority, target address) before "overflow". */
+    public static final int DEFAULT_LABEL_VALUE_LIMIT = 1000;
+
+    private final PrometheusMeterRegistry registry;
+    private final HttpMetrics http;
+    private final TcpMetrics tcp;
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+
+    private MeshMetrics(int labelValueLimit) {
+        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        this.http = new HttpMetrics(registry, labelValueLimit);
+        this.tcp = new TcpMetrics(registry, labelValueLimit);
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+    }
+
+    public static MeshMetrics create() {
+        return new MeshMetrics(DEFAULT_LABEL_VALUE_LIMIT);
+    }
+
+    /** With a smaller bound on label values (for tests of the bound). */
+    public static MeshMetrics create(int labelValueLimit) {
+        return new MeshMetrics(labelValueLimit);
+    }
+
+    public HttpMetrics http() {
+        return http;
+    }
+
+    public TcpMetrics tcp() {
+        return tcp;
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /**
+     * Publishes the workload certificate's state as Linkerd's {@code identity_cert_*} series, read from
+     * {@code source} at each scrape.
+     */
+    public <T> void identity(T source, ToDoubleFunction<T> expirationEpochSeconds, ToDoubleFunction<T> refreshEpochSeconds,
+            ToDoubleFunction<T> refreshes, ToDoubleFunction<T> failures) {
+        Gauge.builder("identity_cert_expiration_timestamp_seconds", source, expirationEpochSeconds)
+                .description("Time when this proxy's current mTLS identity certificate will expire (in seconds since the UNIX epoch).")
+                .register(registry);
+        Gauge.builder("identity_cert_refresh_timestamp_seconds", source, refreshEpochSeconds)
+                .description("Time when this proxy's current mTLS identity certificate was last refreshed (in seconds since the UNIX epoch).")
+                .register(registry);
+        FunctionCounter.builder("identity_cert_refresh", source, refreshes)
+                .description("Certificates received, the first included.").register(registry);
+        FunctionCounter.builder("identity_cert_refresh_failures", source, failures)
+                .description("Certification attempts that failed.").register(registry);
+    }
+
+    /** A counter of this registry (for the proxy's own series, such as its error answers). */
+    public Counter counter(String name, String description, String... tags) {
+        return Counter.builder(name).description(description).tags(tags).register(registry);
+    }
+
+    /** Prometheus text exposition, format 0.0.4. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void close() {
+        gc.close();
+        registry.close();
+    }
+}

@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -45,8 +44,13 @@ public final class MeshMetrics implements AutoCloseable {
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ClassLoaderMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry); // process_start_time_seconds, process_uptime_seconds
+        // Prometheus's standard process CPU series (Micrometer's ProcessorMetrics names break its conventions).
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+            FunctionCounter.builder("process_cpu_seconds", sun, o -> o.getProcessCpuTime() / 1e9)
+                    .description("Total user and system CPU time spent in seconds.").register(registry);
+        }
     }
 
     public static MeshMetrics create() {

@@ -29,7 +29,7 @@ class AdminIT {
                     .startsWith("HTTP/1.1 200").endsWith("ready\n");
             Processes.curl("-H", "Host: web", mesh.outboundUrl("/hello")).assertSuccess();
             String metrics = Processes.curl(mesh.adminUrl(mesh.client(), "/metrics")).assertSuccess().stdout();
-            assertThat(metrics).contains("request_total{direction=\"outbound\"} 1")
+            assertThat(metrics).containsPattern("request_total\\{authority=\"web\",direction=\"outbound\",[^}]*\\} 1.0")
                     .contains("# TYPE tcp_open_connections gauge");
             assertThat(Processes.curl("-i", mesh.adminUrl(mesh.client(), "/nope")).assertSuccess().stdout())
                     .startsWith("HTTP/1.1 404");

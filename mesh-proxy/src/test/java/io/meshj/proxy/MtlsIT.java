@@ -174,10 +174,10 @@ class MtlsIT {
                 .contains("issuer:      CN=identity.meshj.cluster.local").contains("-----BEGIN CERTIFICATE-----")
                 .doesNotContain("PRIVATE KEY");
         String metrics = Processes.curl("-sf", mesh.adminUrl(mesh.server(), "/metrics")).assertSuccess().stdout();
-        long expires = Long.parseLong(metrics.lines().filter(l -> l.startsWith("identity_cert_expiration_timestamp_seconds "))
+        double expires = Double.parseDouble(metrics.lines().filter(l -> l.startsWith("identity_cert_expiration_timestamp_seconds "))
                 .findFirst().orElseThrow().split(" ")[1]);
         assertThat(expires).isGreaterThan(java.time.Instant.now().plus(Duration.ofHours(23)).getEpochSecond());
-        assertThat(metrics).contains("identity_cert_refresh_total 1\n");
+        assertThat(metrics).contains("identity_cert_refresh_total 1.0\n");
     }
 
     @Test

@@ -4,6 +4,8 @@ import io.meshj.core.name.Authority;
 import io.meshj.proxy.internal.detect.ProtocolDetectionHandler;
 import io.meshj.proxy.internal.http.HttpServerPipelines;
 import io.meshj.proxy.internal.http.ProxyContext;
+import io.meshj.metrics.TlsStatus;
+import io.meshj.proxy.internal.http.Direction;
 import io.meshj.proxy.internal.tcp.TcpForwarder;
 import io.meshj.proxy.internal.tcp.TcpFrames;
 import io.meshj.proxy.internal.tls.ProxyTls;
@@ -43,15 +45,17 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
-        context.metrics().tcpOpen(context.direction());
-        ch.closeFuture().addListener(f -> context.metrics().tcpClose(context.direction()));
         connections.add(ch);
         // Catches what goes wrong before a protocol's own handlers take over (those handle their own).
         ch.pipeline().addLast("errors", QuietCloseHandler.INSTANCE);
         if (tls != null) {
-            // TLS first; what follows sees plaintext, and starts once the handshake is done.
+            // TLS first; what follows sees plaintext, and starts once the handshake is done. The
+            // connection is counted once its TLS status is known.
             ch.pipeline().addFirst("tls-detect", new TlsDetectionHandler(tls, context.config().detectTimeout(),
                     (after, silent) -> {
+                        TcpMeter.install(ch, context.metrics().tcp().accepted(context.direction().label(),
+                                ProxyTls.peerIdentity(ch).map(id -> TlsStatus.fromClient(id.dnsName()))
+                                        .orElse(TlsStatus.NO_TLS_FROM_REMOTE)));
                         if (silent) {
                             TcpForwarder.forward(ch, context, tcpAuthority); // silence already meant "opaque"
                         } else {
@@ -59,6 +63,8 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
                         }
                     }));
         } else {
+            TcpMeter.install(ch, context.metrics().tcp().accepted(context.direction().label(),
+                    context.direction() == Direction.OUTBOUND ? TlsStatus.LOOPBACK : TlsStatus.NO_TLS_FROM_REMOTE));
             proceed(ch, null);
         }
     }

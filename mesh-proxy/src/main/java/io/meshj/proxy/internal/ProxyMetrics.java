@@ -1,117 +1,96 @@
 package io.meshj.proxy.internal;
 
+import io.meshj.metrics.HttpMetrics;
+import io.meshj.metrics.MeshMetrics;
+import io.meshj.metrics.TcpMetrics;
+import io.meshj.metrics.TlsStatus;
+import io.meshj.metrics.TrafficLabels;
 import io.meshj.proxy.internal.http.Direction;
 import io.meshj.proxy.internal.http.ProxyError;
+import io.meshj.proxy.internal.route.Target;
 import io.meshj.tls.WorkloadCertifier;
+import io.micrometer.core.instrument.Counter;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The proxy's few counters until the observability work brings Micrometer and Linkerd's full set:
- * requests and TCP connections per direction (Linkerd's names), and the proxy's own error answers by
- * reason. Lock-free; {@link #scrape()} writes Prometheus text format 0.0.4.
+ * The proxy's meters: Linkerd's HTTP, TCP and identity series from {@link MeshMetrics}, plus the proxy's
+ * own {@code meshj_proxy_errors_total} (answers it made itself, by reason). {@link #scrape()} is the
+ * admin {@code /metrics} body.
  */
 public final class ProxyMetrics {
 
-    private final Map<Direction, LongAdder> requests = new EnumMap<>(Direction.class);
-    private final Map<Direction, LongAdder> tcpOpened = new EnumMap<>(Direction.class);
-    private final Map<Direction, LongAdder> tcpClosed = new EnumMap<>(Direction.class);
-    private final Map<Direction, Map<ProxyError, LongAdder>> errors = new EnumMap<>(Direction.class);
-    private volatile WorkloadCertifier certifier;
+    private final MeshMetrics mesh = MeshMetrics.create();
+    private final Map<Direction, Map<ProxyError, Counter>> errors = new EnumMap<>(Direction.class);
 
     public ProxyMetrics() {
         for (Direction d : Direction.values()) {
-            requests.put(d, new LongAdder());
-            tcpOpened.put(d, new LongAdder());
-            tcpClosed.put(d, new LongAdder());
-            Map<ProxyError, LongAdder> byKind = new EnumMap<>(ProxyError.class);
+            Map<ProxyError, Counter> byKind = new EnumMap<>(ProxyError.class);
             for (ProxyError e : ProxyError.values()) {
-                byKind.put(e, new LongAdder());
+                byKind.put(e, mesh.counter("meshj_proxy_errors", "Requests and connections the proxy answered or refused itself, by reason.",
+                        "direction", d.label(), "reason", e.name().toLowerCase(Locale.ROOT)));
             }
             errors.put(d, byKind);
         }
     }
 
-    /** Reports the certificates of {@code certifier} from now on (Linkerd's identity_cert_* metrics). */
-    public void identity(WorkloadCertifier certifier) {
-        this.certifier = certifier;
+    public HttpMetrics http() {
+        return mesh.http();
     }
 
-    public void request(Direction d) {
-        requests.get(d).increment();
+    public TcpMetrics tcp() {
+        return mesh.tcp();
+    }
+
+    /** Reports the certificates of {@code certifier} (Linkerd's identity_cert_* series). */
+    public void identity(WorkloadCertifier certifier) {
+        mesh.identity(certifier,
+                c -> c.current().map(k -> (double) k.validUntil().getEpochSecond()).orElse(0.0),
+                c -> c.refreshedAt().map(t -> (double) t.getEpochSecond()).orElse(0.0),
+                c -> c.refreshCount(),
+                c -> c.failureCount());
     }
 
     public void error(Direction d, ProxyError e) {
         errors.get(d).get(e).increment();
     }
 
-    public void tcpOpen(Direction d) {
-        tcpOpened.get(d).increment();
-    }
-
-    public void tcpClose(Direction d) {
-        tcpClosed.get(d).increment();
+    /** Requests recorded in {@code d} so far (the sum of its request_total series). */
+    public long requests(Direction d) {
+        return (long) mesh.registry().find("request_total").tag("direction", d.label()).counters().stream()
+                .mapToDouble(Counter::count).sum();
     }
 
     public long errors(Direction d, ProxyError e) {
-        return errors.get(d).get(e).sum();
+        return (long) errors.get(d).get(e).count();
     }
 
-    public long requests(Direction d) {
-        return requests.get(d).sum();
+    /**
+     * The labels of a request in {@code direction} for {@code authority} (may be null) that went to
+     * {@code target} (null: the proxy answered before there was one). {@code peerIdentity} is the
+     * verified client of an inbound request; {@code localTls} whether this proxy can talk mTLS at all.
+     */
+    public static TrafficLabels labels(Direction direction, String authority, Target target, String peerIdentity,
+            boolean localTls) {
+        if (direction == Direction.INBOUND) {
+            TlsStatus tls = peerIdentity != null ? TlsStatus.fromClient(peerIdentity) : TlsStatus.NO_TLS_FROM_REMOTE;
+            return new TrafficLabels(direction.label(), authority, target == null ? "unknown" : target.endpoint().toString(),
+                    tls, Map.of());
+        }
+        if (target == null) {
+            return new TrafficLabels(direction.label(), authority, "unknown", TlsStatus.NOT_PROVIDED_BY_DISCOVERY, Map.of());
+        }
+        TlsStatus tls = target.identity() == null ? TlsStatus.NOT_PROVIDED_BY_DISCOVERY
+                : localTls ? TlsStatus.toServer(target.identity()) : NO_LOCAL_IDENTITY;
+        return new TrafficLabels(direction.label(), authority, target.endpoint().toString(), tls,
+                target.pick() == null ? Map.of() : target.pick().endpoint().labels());
     }
+
+    private static final TlsStatus NO_LOCAL_IDENTITY = TlsStatus.none("local_identity_disabled");
 
     /** Prometheus text exposition (format 0.0.4). */
     public String scrape() {
-        StringBuilder b = new StringBuilder(2048);
-        b.append("# HELP request_total Total number of HTTP requests the proxy received.\n");
-        b.append("# TYPE request_total counter\n");
-        for (Direction d : Direction.values()) {
-            b.append("request_total{direction=\"").append(d.label()).append("\"} ").append(requests.get(d).sum()).append('\n');
-        }
-        b.append("# HELP tcp_open_total Total number of TCP connections the proxy accepted.\n");
-        b.append("# TYPE tcp_open_total counter\n");
-        for (Direction d : Direction.values()) {
-            b.append("tcp_open_total{direction=\"").append(d.label()).append("\"} ").append(tcpOpened.get(d).sum()).append('\n');
-        }
-        b.append("# HELP tcp_open_connections Number of accepted TCP connections currently open.\n");
-        b.append("# TYPE tcp_open_connections gauge\n");
-        for (Direction d : Direction.values()) {
-            b.append("tcp_open_connections{direction=\"").append(d.label()).append("\"} ")
-                    .append(tcpOpened.get(d).sum() - tcpClosed.get(d).sum()).append('\n');
-        }
-        b.append("# HELP meshj_proxy_errors_total Requests the proxy answered itself, by reason.\n");
-        b.append("# TYPE meshj_proxy_errors_total counter\n");
-        for (Direction d : Direction.values()) {
-            for (Map.Entry<ProxyError, LongAdder> e : errors.get(d).entrySet()) {
-                b.append("meshj_proxy_errors_total{direction=\"").append(d.label()).append("\",reason=\"")
-                        .append(e.getKey().name().toLowerCase(Locale.ROOT)).append("\"} ")
-                        .append(e.getValue().sum()).append('\n');
-            }
-        }
-        WorkloadCertifier c = certifier;
-        if (c != null) {
-            appendIdentity(b, c);
-        }
-        return b.toString();
-    }
-
-    private static void appendIdentity(StringBuilder b, WorkloadCertifier c) {
-        b.append("# HELP identity_cert_expiration_timestamp_seconds When the proxy's current certificate expires (0: none yet).\n");
-        b.append("# TYPE identity_cert_expiration_timestamp_seconds gauge\n");
-        b.append("identity_cert_expiration_timestamp_seconds ")
-                .append(c.current().map(k -> k.validUntil().getEpochSecond()).orElse(0L)).append('\n');
-        b.append("# HELP identity_cert_refresh_timestamp_seconds When the proxy last received a certificate (0: never).\n");
-        b.append("# TYPE identity_cert_refresh_timestamp_seconds gauge\n");
-        b.append("identity_cert_refresh_timestamp_seconds ")
-                .append(c.refreshedAt().map(java.time.Instant::getEpochSecond).orElse(0L)).append('\n');
-        b.append("# HELP identity_cert_refresh_total Certificates received, the first included.\n");
-        b.append("# TYPE identity_cert_refresh_total counter\n");
-        b.append("identity_cert_refresh_total ").append(c.refreshCount()).append('\n');
-        b.append("# HELP identity_cert_refresh_failures_total Certification attempts that failed.\n");
-        b.append("# TYPE identity_cert_refresh_failures_total counter\n");
-        b.append("identity_cert_refresh_failures_total ").append(c.failureCount()).append('\n');
+        return mesh.scrape();
     }
 }

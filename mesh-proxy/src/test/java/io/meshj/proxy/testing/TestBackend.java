@@ -59,6 +59,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code GET /slow?ms=M} → {@code slow\n} after M ms</li>
  *   <li>{@code GET /headers} → the request headers, one {@code name: value} per line</li>
  *   <li>{@code GET /trailers} → a chunked body followed by the trailer {@code x-trailer: yes}</li>
+ *   <li>{@code GET /grpc-status?code=N} → 200, a gRPC-framed empty message, and the trailer {@code grpc-status: N}</li>
  *   <li>{@code GET /empty} → 200 with no body and no Content-Length (on HTTP/2: HEADERS with END_STREAM)</li>
  *   <li>{@code POST /stall} → never answers and stops reading the body (a stuck application)</li>
  * </ul>
@@ -274,6 +275,18 @@ public final class TestBackend implements AutoCloseable {
                     ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer("body\n", StandardCharsets.UTF_8)));
                     LastHttpContent last = new DefaultLastHttpContent();
                     last.trailingHeaders().set("x-trailer", "yes");
+                    ctx.writeAndFlush(last);
+                }
+                case "/grpc-status" -> {
+                    // A gRPC-style answer: 200, a body, and the status in the trailers (where gRPC puts it).
+                    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                    HttpUtil.setTransferEncodingChunked(head, true);
+                    head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/grpc");
+                    ctx.write(head);
+                    ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[] {0, 0, 0, 0, 0})));
+                    LastHttpContent last = new DefaultLastHttpContent();
+                    last.trailingHeaders().set("grpc-status", q.parameters()
+                            .getOrDefault("code", List.of("0")).get(0));
                     ctx.writeAndFlush(last);
                 }
                 case "/empty" -> ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));

@@ -7,6 +7,8 @@ import io.meshj.core.time.Durations;
 import io.meshj.proxy.internal.route.RouteException;
 import io.meshj.proxy.internal.route.Target;
 import io.meshj.proxy.internal.tls.ProxyTls;
+import io.meshj.metrics.HttpMetrics;
+import io.meshj.proxy.internal.ProxyMetrics;
 import io.meshj.proxy.internal.tcp.TcpRelay;
 import io.meshj.proxy.internal.upstream.UpstreamLease;
 import io.meshj.proxy.internal.upstream.UpstreamListener;
@@ -77,6 +79,14 @@ final class ProxyCall implements UpstreamListener {
     private Target target;
     /** Inbound: the verified identity of the meshed client, or null for plaintext. */
     private io.meshj.tls.WorkloadIdentity peerIdentity;
+    // Metrics: the series of this request (once its labels are known), and what its response was.
+    private HttpMetrics.Route route;
+    private String authorityLabel;
+    private int responseStatus;
+    private int grpcStatus = -1;
+    private long responseNanos = -1;
+    private String failure;
+    private boolean recorded;
     private UpstreamLease lease;
     private ArrayDeque<HttpContent> pending;
     private ScheduledFuture<?> timeout;
@@ -117,7 +127,6 @@ final class ProxyCall implements UpstreamListener {
     // ---- downstream events ----
 
     void start() {
-        context.metrics().request(context.direction());
         context.inFlight().incrementAndGet();
         if (down.isHttp2() || expectsBody) {
             // Hold the body back until there is an upstream to stream it to. (A bodyless HTTP/1 request
@@ -137,6 +146,7 @@ final class ProxyCall implements UpstreamListener {
             respond(ProxyError.BAD_REQUEST, e.getMessage());
             return;
         }
+        authorityLabel = authority == null ? null : authority.toString();
         if (authority == null && context.direction() == Direction.OUTBOUND) {
             respond(ProxyError.NO_AUTHORITY, null);
             return;
@@ -204,6 +214,7 @@ final class ProxyCall implements UpstreamListener {
         if (!responseStarted && target != null) {
             target.onCancel();
         }
+        failure = "downstream_gone";
         finish(false);
         if (lease != null) {
             if (error != Http2Error.CANCEL) {
@@ -237,6 +248,7 @@ final class ProxyCall implements UpstreamListener {
             return;
         }
         target = t;
+        route().request();
         boolean http2 = upstreamSpeaksHttp2(t);
         context.connector().acquire(loop, t.address(), t.identity(), http2, this).addListener(this::onLeased);
     }
@@ -382,7 +394,8 @@ final class ProxyCall implements UpstreamListener {
             } else if (msg instanceof LastHttpContent) {
                 lastWrite = down.writeWithFuture(msg); // a whole response (FullHttpResponse) went out as the head
             }
-            if (msg instanceof LastHttpContent) {
+            if (msg instanceof LastHttpContent last) {
+                grpcStatus(last.trailingHeaders());
                 responseComplete = true;
                 down.flush();
                 complete();
@@ -398,6 +411,9 @@ final class ProxyCall implements UpstreamListener {
         cancelTimeout();
         responseStarted = true;
         long rtt = System.nanoTime() - startNanos;
+        responseStatus = response.status().code();
+        responseNanos = rtt;
+        grpcStatus(response.headers()); // a trailers-only gRPC response carries its status here
         if (response.status().code() >= 500) {
             target.onFailure(rtt);
         } else {
@@ -507,6 +523,7 @@ final class ProxyCall implements UpstreamListener {
         if (finished) {
             return;
         }
+        failure = "upstream_reset";
         if (down.isHttp2()) {
             if (!responseStarted) {
                 target.onFailure(System.nanoTime() - startNanos);
@@ -539,6 +556,7 @@ final class ProxyCall implements UpstreamListener {
         }
         if (down.isHttp2() && !responseStarted) {
             // The upstream never processed it: tell the client so, and it may retry safely.
+            failure = "upstream_refused";
             target.onCancel();
             finish(false);
             lease.release(false);
@@ -557,6 +575,7 @@ final class ProxyCall implements UpstreamListener {
     }
 
     private void upstreamFailed(ProxyError error, String detail) {
+        failure = "upstream_" + error.name().toLowerCase(java.util.Locale.ROOT);
         if (!responseStarted) {
             target.onFailure(System.nanoTime() - startNanos);
             respond(error, detail);
@@ -599,6 +618,10 @@ final class ProxyCall implements UpstreamListener {
         responseStarted = true;
         responseComplete = true;
         FullHttpResponse response = ProxyErrorResponses.of(error, detail, grpc, down.alloc());
+        responseStatus = response.status().code();
+        responseNanos = System.nanoTime() - startNanos;
+        grpcStatus(response.headers());
+        failure = null; // answered: the status says what went wrong
         boolean close = error.closesConnection() || !clientKeepAlive || context.isDraining();
         boolean inSync = requestComplete || !expectsBody;
         if (!down.isHttp2() && (close || !inSync)) {
@@ -627,6 +650,7 @@ final class ProxyCall implements UpstreamListener {
             return;
         }
         finished = true;
+        record(normally || responseComplete ? null : failure != null ? failure : "aborted");
         cancelTimeout();
         context.inFlight().decrementAndGet();
         if (pending != null) {
@@ -639,6 +663,41 @@ final class ProxyCall implements UpstreamListener {
             ReferenceCountUtil.release(request);
         }
     }
+
+    /** The series of this request: by its target once routed, else by what is known (direction, authority). */
+    private HttpMetrics.Route route() {
+        if (route == null) {
+            route = context.metrics().http().route(ProxyMetrics.labels(context.direction(), authorityLabel, target,
+                    peerIdentity == null ? null : peerIdentity.dnsName(), context.config().identity().isPresent()));
+        }
+        return route;
+    }
+
+    /** Records the response once: its status and gRPC status, or the error that ended the exchange. */
+    private void record(String error) {
+        if (recorded) {
+            return;
+        }
+        recorded = true;
+        if (route == null) {
+            route().request(); // ended before it was routed: still a request
+        }
+        route.response(error != null && responseNanos < 0 ? 0 : responseStatus, grpcStatus, error,
+                responseNanos < 0 ? -1 : responseNanos / 1e6);
+    }
+
+    private void grpcStatus(HttpHeaders headers) {
+        String s = headers.get(GRPC_STATUS);
+        if (s != null) {
+            try {
+                grpcStatus = Integer.parseInt(s.trim());
+            } catch (NumberFormatException e) {
+                grpcStatus = 2; // UNKNOWN: a gRPC status that is no number is not OK
+            }
+        }
+    }
+
+    private static final io.netty.util.AsciiString GRPC_STATUS = io.netty.util.AsciiString.cached("grpc-status");
 
     private void cancelTimeout() {
         if (timeout != null) {

@@ -248,9 +248,9 @@ h1_rps() { # url
 h2_rps() { # url
   h2load -D "$secs" -c "$conns" -m 10 -t 1 -H ":authority: bench-h2" "$1" | awk '
     /finished in/ {for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) {gsub(/,/, "", $(i-1)); rps = $(i-1)}}
-    /^requests:/ {done = $6}
-    /^status codes:/ {ok = $3}
-    END {print rps, done - ok}'
+    /^requests:/ {failed += $10}  # h2load: "failed" includes errored and timed out
+    /^status codes:/ {failed += $5 + $7 + $9}
+    END {print rps, failed + 0}'
 }
 latency() { # url → "p50 p99" in ms, at 1,000 RPS for $secs seconds
   local log="$work/lat.$RANDOM.log"

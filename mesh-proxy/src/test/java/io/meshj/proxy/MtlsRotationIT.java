@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.meshj.core.name.Authority;
+import io.meshj.core.testing.KeepAliveHttpClient;
 import io.meshj.proxy.testing.MeshFixture;
 import io.meshj.proxy.testing.Processes;
 import io.meshj.proxy.testing.TcpServers;
@@ -49,7 +50,7 @@ class MtlsRotationIT {
             for (int i = 0; i < STREAMS; i++) {
                 load.execute(() -> {
                     // One keep-alive connection per stream; the proxies carry them as streams of HTTP/2.
-                    try (KeepAliveClient c = new KeepAliveClient(mesh.client().outboundAddress().getPort())) {
+                    try (KeepAliveHttpClient c = new KeepAliveHttpClient(mesh.client().outboundAddress().getPort())) {
                         while (running.get()) {
                             String r = c.get("secure", "/hello");
                             if (r.equals("200 hello\n")) {
@@ -130,58 +131,6 @@ class MtlsRotationIT {
                 await().atMost(Duration.ofSeconds(15)).until(proxy::isReady);
                 assertThat(Processes.curl("-s", "-o", "/dev/null", "-w", "%{http_code}", ready).stdout()).isEqualTo("200");
             }
-        }
-    }
-
-    /** A minimal HTTP/1.1 client on one keep-alive connection (the JDK's client may not set Host). */
-    private static final class KeepAliveClient implements AutoCloseable {
-        private final java.net.Socket socket;
-        private final java.io.BufferedInputStream in;
-
-        KeepAliveClient(int port) throws java.io.IOException {
-            socket = new java.net.Socket("127.0.0.1", port);
-            socket.setSoTimeout(10_000);
-            in = new java.io.BufferedInputStream(socket.getInputStream());
-        }
-
-        /** "status body" of one GET. */
-        String get(String host, String path) throws java.io.IOException {
-            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
-                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            String status = line();
-            int length = -1;
-            String error = "";
-            for (String h = line(); !h.isEmpty(); h = line()) {
-                String lower = h.toLowerCase(java.util.Locale.ROOT);
-                if (lower.startsWith("content-length:")) {
-                    length = Integer.parseInt(h.substring(15).strip());
-                } else if (lower.startsWith("meshj-proxy-error:")) {
-                    error = " [" + h + "]";
-                }
-            }
-            if (length < 0) {
-                throw new java.io.IOException("no content-length in the response: " + status + error);
-            }
-            String body = new String(in.readNBytes(length), java.nio.charset.StandardCharsets.US_ASCII);
-            return status.split(" ")[1] + " " + body + error;
-        }
-
-        private String line() throws java.io.IOException {
-            StringBuilder b = new StringBuilder();
-            for (int c = in.read(); c != '\n'; c = in.read()) {
-                if (c < 0) {
-                    throw new java.io.EOFException("connection closed after \"" + b + "\"");
-                }
-                if (c != '\r') {
-                    b.append((char) c);
-                }
-            }
-            return b.toString();
-        }
-
-        @Override
-        public void close() throws java.io.IOException {
-            socket.close();
         }
     }
 

@@ -10,6 +10,8 @@ import io.meshj.controller.identity.IdentityService;
 import io.meshj.controller.identity.LocalIdentityStore;
 import io.meshj.controller.identity.KubernetesTokenReviewer;
 import io.meshj.controller.identity.LocalTokens;
+import io.meshj.controller.metrics.MetricsScraper;
+import io.meshj.controller.metrics.MetricsService;
 import io.meshj.tls.CertificateAuthority;
 import io.meshj.tls.WorkloadIdentity;
 import java.time.Clock;
@@ -79,6 +81,10 @@ final class ControllerCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}); workloads renew at 70 %% of it.")
     String certificateLifetime;
 
+    @Option(names = "--scrape-interval", paramLabel = "DURATION", defaultValue = "10s",
+            description = "How often the metrics API scrapes the proxies it knows, for meshj stat (default: ${DEFAULT-VALUE}).")
+    String scrapeInterval;
+
     @Option(names = "--tls",
             description = "Serve both APIs over TLS 1.3 with the controller's own certificate, identity"
                     + " controller.meshj.serviceaccount.identity.meshj.<trust-domain> (proxies: --controller-identity)."
@@ -123,8 +129,17 @@ final class ControllerCommand implements Callable<Integer> {
         IdentityService identityService = new IdentityService(
                 identity.ca(Clock.systemUTC(), leafLifetime()),
                 tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
+        // meshj stat without Prometheus: every registered proxy's admin /metrics, scraped for a window.
+        MetricsScraper scraper = new MetricsScraper(() -> scrapeTargets(registry), duration(scrapeInterval, "--scrape-interval"),
+                java.time.Duration.ofMinutes(2), Ticker.system());
+        scraper.start(Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "meshj-metrics-scraper");
+            t.setDaemon(true);
+            return t;
+        }));
         Controller.Builder builder = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
                 .service(new RegistryService(registry, tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN).bindService())
+                .service(new MetricsService(scraper).bindService())
                 .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService());
         String tlsNote = "";
         if (tls) {
@@ -158,6 +173,31 @@ final class ControllerCommand implements Callable<Integer> {
         spec.commandLine().getOut().flush();
         controller.awaitTermination();
         return 0;
+    }
+
+    /** The registered workloads whose proxies have an admin port to scrape. */
+    private static java.util.List<MetricsScraper.Target> scrapeTargets(LocalRegistry registry) {
+        java.util.List<MetricsScraper.Target> out = new java.util.ArrayList<>();
+        for (LocalRegistry.Workload w : registry.workloads()) {
+            if (w.adminPort() > 0) {
+                String host = w.address().contains(":") ? "[" + w.address() + "]" : w.address();
+                out.add(new MetricsScraper.Target(w.namespace(), w.name(), w.service(),
+                        w.labels().getOrDefault("deployment", w.service()), "http://" + host + ":" + w.adminPort() + "/metrics"));
+            }
+        }
+        return out;
+    }
+
+    private java.time.Duration duration(String value, String option) {
+        try {
+            java.time.Duration d = io.meshj.core.time.Durations.parse(value);
+            if (d.isZero() || d.isNegative()) {
+                throw new IllegalArgumentException("must be positive");
+            }
+            return d;
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), option + " " + value + ": " + e.getMessage());
+        }
     }
 
     private java.time.Duration leafLifetime() {

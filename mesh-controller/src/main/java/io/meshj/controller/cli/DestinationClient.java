@@ -72,6 +72,21 @@ final class DestinationClient implements AutoCloseable {
         }
     }
 
+    /** The controller's stat; errors as {@link #firstAnswer}. */
+    io.meshj.api.metrics.v1.StatResponse stat(io.meshj.api.metrics.v1.StatRequest request) {
+        try {
+            return io.meshj.api.metrics.v1.MetricsGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).stat(request);
+        } catch (StatusRuntimeException e) {
+            Status s = e.getStatus();
+            if (s.getCode() == Status.Code.INVALID_ARGUMENT) {
+                throw new IllegalArgumentException(s.getDescription(), e);
+            }
+            throw new ControllerUnavailableException("cannot reach the controller at " + target + ": "
+                    + s.getCode() + (s.getDescription() == null ? "" : " (" + s.getDescription() + ")"), e);
+        }
+    }
+
     @Override
     public void close() {
         // Ends the stream the blocking call left open, too.

@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
             CheckCommand.class,
             DiagnosticsCommand.class,
             IdentityCommand.class,
+            StatCommand.class,
             picocli.CommandLine.HelpCommand.class
         },
         footer = {

@@ -10,6 +10,11 @@ final class Table {
     }
 
     static void print(PrintWriter out, List<String[]> rows) {
+        print(out, rows, new boolean[rows.get(0).length]);
+    }
+
+    /** As {@link #print(PrintWriter, List)}, with the columns marked in {@code right} aligned right (numbers). */
+    static void print(PrintWriter out, List<String[]> rows, boolean[] right) {
         int columns = rows.get(0).length;
         int[] widths = new int[columns];
         for (String[] row : rows) {
@@ -21,9 +26,17 @@ final class Table {
         for (String[] row : rows) {
             line.setLength(0);
             for (int i = 0; i < columns; i++) {
-                line.append(row[i]);
+                String pad = " ".repeat(widths[i] - row[i].length());
+                if (right[i]) {
+                    line.append(pad).append(row[i]);
+                } else {
+                    line.append(row[i]);
+                    if (i < columns - 1) {
+                        line.append(pad);
+                    }
+                }
                 if (i < columns - 1) {
-                    line.append(" ".repeat(widths[i] - row[i].length() + 3));
+                    line.append("   ");
                 }
             }
             out.println(line);

@@ -1,0 +1,151 @@
+package io.meshj.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import io.meshj.core.testing.KeepAliveHttpClient;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code meshj stat} without Prometheus: a controller that scrapes every second, a registered
+ * application behind its proxy, and a steady scripted load through a caller's proxy — 40 requests a
+ * second, every fourth answered 500 — must come back as 75.00 % success and 40 RPS (± 10 %).
+ */
+class StatIT {
+
+    private static final Pattern OUTBOUND = Pattern.compile("ready \\(\\w+\\): outbound /127\\.0\\.0\\.1:(\\d+)");
+
+    @TempDir
+    Path dir;
+
+    private HttpServer app;
+    private final List<MeshjProcess> processes = new ArrayList<>();
+    private ScheduledExecutorService load;
+    private java.util.concurrent.ExecutorService senders;
+    private final java.util.Queue<KeepAliveHttpClient> connections = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        if (load != null) {
+            load.shutdownNow();
+        }
+        if (senders != null) {
+            senders.shutdownNow();
+        }
+        for (KeepAliveHttpClient c : connections) {
+            c.close();
+        }
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            processes.get(i).close();
+        }
+        if (app != null) {
+            app.stop(0);
+        }
+    }
+
+    @Test
+    void statShowsTheScriptedSuccessRateAndRate() throws Exception {
+        app = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        app.createContext("/", exchange -> {
+            int status = exchange.getRequestURI().getPath().equals("/fail") ? 500 : 200;
+            byte[] body = "ok\n".getBytes(StandardCharsets.US_ASCII);
+            exchange.sendResponseHeaders(status, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        app.start();
+        int appPort = app.getAddress().getPort();
+        String destination = "127.0.0.1:" + LocalMeshes.freePort();
+        String home = dir.resolve("home").toString();
+        processes.add(MeshjProcess.start(dir.resolve("controller.log"), Pattern.compile("meshj controller ready"),
+                "controller", "--local", "--data-dir", home, "--destination-listen", destination,
+                "--identity-listen", "127.0.0.1:0", "--scrape-interval", "1s"));
+        Path token = Files.writeString(dir.resolve("web.token"), meshj("identity", "token", "--sa", "web", "--data-dir", home));
+        processes.add(MeshjProcess.start(dir.resolve("server-proxy.log"), Pattern.compile("registered web.default"),
+                "proxy", "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0",
+                "--admin-listen", "127.0.0.1:0", "--app-ports", Integer.toString(appPort), "--destination", destination,
+                "--register", "web.default:" + appPort, "--workload-name", "web-1", "--identity-token-file", token.toString(),
+                "--service-account", "web"));
+        MeshjProcess client = MeshjProcess.start(dir.resolve("client-proxy.log"), OUTBOUND, "proxy",
+                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+                "--destination", destination);
+        processes.add(client);
+        int outbound = Integer.parseInt(client.find(OUTBOUND));
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .until(() -> LocalMeshes.curl(outbound, "web:" + appPort).startsWith("200"));
+
+        // 40 requests a second, one in four to /fail, from a fixed-rate schedule (the pacing of the
+        // load, not a wait for anything), over keep-alive connections (one per worker thread).
+        AtomicLong sent = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        ThreadLocal<KeepAliveHttpClient> connection = new ThreadLocal<>();
+        // The schedule only hands requests out: the JDK's test server writes a response's head and body
+        // separately (Nagle, delayed ACK: ~40 ms each), so requests must overlap to keep the rate.
+        java.util.concurrent.ExecutorService senders = Executors.newFixedThreadPool(8);
+        load = Executors.newScheduledThreadPool(1);
+        load.scheduleAtFixedRate(() -> senders.execute(() -> {
+            long n = sent.incrementAndGet();
+            try {
+                if (connection.get() == null) {
+                    connection.set(new KeepAliveHttpClient(outbound));
+                    connections.add(connection.get());
+                }
+                String r = connection.get().get("web:" + appPort, n % 4 == 0 ? "/fail" : "/");
+                if (!r.startsWith(n % 4 == 0 ? "500" : "200")) {
+                    errors.incrementAndGet();
+                }
+            } catch (IOException e) {
+                errors.incrementAndGet();
+                connection.remove();
+            }
+        }), 0, 25, TimeUnit.MILLISECONDS);
+        this.senders = senders;
+
+        // Once 6 s of load are behind, a 5 s window holds only steady load.
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> sent.get() >= 6 * 40);
+        String json = meshj("stat", "-n", "default", "deploy/web", "-t", "5s", "-o", "json", "--destination", destination);
+        assertThat(json).contains("\"name\": \"web\"").contains("\"meshed\": \"1/1\"");
+        double success = number(json, "success");
+        double rps = number(json, "rps");
+        assertThat(success).as(json).isBetween(0.74, 0.76);
+        assertThat(rps).as(json).isBetween(36.0, 44.0);
+        assertThat(errors.get()).isZero();
+
+        String table = meshj("stat", "-n", "default", "deploy", "--destination", destination);
+        assertThat(table.lines().findFirst().orElseThrow())
+                .matches("NAME +MESHED +SUCCESS +RPS +LATENCY_P50 +LATENCY_P95 +LATENCY_P99 +TCP_CONN");
+        assertThat(table).containsPattern("(?m)^web +1/1 +\\d+\\.\\d\\d% +\\d+\\.\\drps +\\d+ms +\\d+ms +\\d+ms +\\d+$");
+    }
+
+    private static double number(String json, String key) {
+        java.util.regex.Matcher m = Pattern.compile("\"" + key + "\": ([0-9.Ee+-]+)").matcher(json);
+        assertThat(m.find()).as("%s in %s", key, json).isTrue();
+        return Double.parseDouble(m.group(1));
+    }
+
+    private static String meshj(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(MeshjProcess.launcher().toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(30, TimeUnit.SECONDS);
+        return out;
+    }
+}

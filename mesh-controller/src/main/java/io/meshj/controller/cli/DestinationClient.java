@@ -63,13 +63,18 @@ final class DestinationClient implements AutoCloseable {
         try {
             return updates.next();
         } catch (StatusRuntimeException e) {
-            Status s = e.getStatus();
-            if (s.getCode() == Status.Code.INVALID_ARGUMENT) {
-                throw new IllegalArgumentException(s.getDescription(), e);
-            }
-            throw new ControllerUnavailableException("cannot reach the controller at " + target + ": "
-                    + s.getCode() + (s.getDescription() == null ? "" : " (" + s.getDescription() + ")"), e);
+            throw failure(e);
         }
+    }
+
+    /** A rejection of the request as the user's error; anything else as the controller being unavailable. */
+    private RuntimeException failure(StatusRuntimeException e) {
+        Status s = e.getStatus();
+        if (s.getCode() == Status.Code.INVALID_ARGUMENT) {
+            return new IllegalArgumentException(s.getDescription(), e);
+        }
+        return new ControllerUnavailableException("cannot reach the controller at " + target + ": "
+                + s.getCode() + (s.getDescription() == null ? "" : " (" + s.getDescription() + ")"), e);
     }
 
     /** The controller's stat; errors as {@link #firstAnswer}. */
@@ -78,12 +83,7 @@ final class DestinationClient implements AutoCloseable {
             return io.meshj.api.metrics.v1.MetricsGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).stat(request);
         } catch (StatusRuntimeException e) {
-            Status s = e.getStatus();
-            if (s.getCode() == Status.Code.INVALID_ARGUMENT) {
-                throw new IllegalArgumentException(s.getDescription(), e);
-            }
-            throw new ControllerUnavailableException("cannot reach the controller at " + target + ": "
-                    + s.getCode() + (s.getDescription() == null ? "" : " (" + s.getDescription() + ")"), e);
+            throw failure(e);
         }
     }
 

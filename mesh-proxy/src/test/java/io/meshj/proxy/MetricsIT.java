@@ -57,6 +57,12 @@ class MetricsIT {
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
                     sum(mesh.client().metrics().scrape(), "tcp_open_connections", "direction=\"outbound\"", "peer=\"src\"")).isEqualTo(0.0));
 
+            // The connections the client proxy made: to the server proxy, HTTP/2 shared by all requests
+            // (one per event loop at most), metered by the endpoint they carry traffic for.
+            assertThat(sum(out, "tcp_open_total", "direction=\"outbound\"", "peer=\"dst\"",
+                    "target_addr=\"127.0.0.1:" + mesh.backend().port() + "\"")).isBetween(1.0, 2.0);
+            assertThat(sum(out, "tcp_write_bytes_total", "direction=\"outbound\"", "peer=\"dst\"")).isPositive();
+
             // The server proxy saw them all arrive, inbound, with the application's address as target.
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                     assertThat(sum(mesh.server().metrics().scrape(), "response_total", "direction=\"inbound\"")).isEqualTo(6.0));
@@ -64,6 +70,8 @@ class MetricsIT {
             assertThat(sum(in, "request_total", "direction=\"inbound\"")).isEqualTo(6.0);
             assertThat(series(in, "response_total", "direction=\"inbound\"", "status_code=\"503\"")).isEqualTo(2.0);
             assertThat(in).contains("no_tls_reason=\"no_tls_from_remote\"");
+            assertThat(sum(in, "tcp_read_bytes_total", "direction=\"inbound\"", "peer=\"dst\"", "tls=\"no_identity\"",
+                    "no_tls_reason=\"loopback\"")).isPositive(); // the application's answers
 
             promtoolAccepts(out);
             promtoolAccepts(in);

@@ -87,6 +87,20 @@ public final class ProxyMetrics {
                 target.pick() == null ? Map.of() : target.pick().endpoint().labels());
     }
 
+    /**
+     * Meters a connection this proxy makes for {@code direction}'s traffic to {@code target}
+     * ({@code peer="dst"}): to the application (inbound, loopback) or to an endpoint (outbound).
+     */
+    public TcpMetrics.Connection connected(Direction direction, Target target, boolean localTls) {
+        if (direction == Direction.INBOUND) {
+            return mesh.tcp().connected(direction.label(), TlsStatus.LOOPBACK, target.address().toString(), Map.of());
+        }
+        TlsStatus tls = target.identity() == null ? TlsStatus.NOT_PROVIDED_BY_DISCOVERY
+                : localTls ? TlsStatus.toServer(target.identity()) : NO_LOCAL_IDENTITY;
+        return mesh.tcp().connected(direction.label(), tls, target.endpoint().toString(),
+                target.pick() == null ? Map.of() : target.pick().endpoint().labels());
+    }
+
     private static final TlsStatus NO_LOCAL_IDENTITY = TlsStatus.none("local_identity_disabled");
 
     /** Prometheus text exposition (format 0.0.4). */

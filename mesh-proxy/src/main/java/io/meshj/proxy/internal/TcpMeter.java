@@ -15,7 +15,7 @@ import java.io.IOException;
  * its {@link TcpMetrics.Connection}, and reports its close, with the errno of an I/O error that ended
  * it (ECONNRESET, ...).
  */
-final class TcpMeter extends ChannelDuplexHandler {
+public final class TcpMeter extends ChannelDuplexHandler {
 
     private final TcpMetrics.Connection connection;
     private String errno;
@@ -25,7 +25,7 @@ final class TcpMeter extends ChannelDuplexHandler {
     }
 
     /** Meters {@code ch} from now on: its bytes, and its close. */
-    static void install(Channel ch, TcpMetrics.Connection connection) {
+    public static void install(Channel ch, TcpMetrics.Connection connection) {
         TcpMeter meter = new TcpMeter(connection);
         ch.pipeline().addFirst("tcp-meter", meter);
         ch.closeFuture().addListener(f -> connection.closed(meter.errno));

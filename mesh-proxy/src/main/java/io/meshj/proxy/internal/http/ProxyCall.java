@@ -250,7 +250,8 @@ final class ProxyCall implements UpstreamListener {
         target = t;
         route().request();
         boolean http2 = upstreamSpeaksHttp2(t);
-        context.connector().acquire(loop, t.address(), t.identity(), http2, this).addListener(this::onLeased);
+        context.connector().acquire(loop, t.address(), t.identity(), http2, this, this::newConnectionMeter)
+                .addListener(this::onLeased);
     }
 
     private boolean upstreamSpeaksHttp2(Target t) {
@@ -551,7 +552,8 @@ final class ProxyCall implements UpstreamListener {
             refusals++;
             lease.release(false);
             lease = null;
-            context.connector().acquire(loop, target.address(), target.identity(), upstreamSpeaksHttp2(target), this).addListener(this::onLeased);
+            context.connector().acquire(loop, target.address(), target.identity(), upstreamSpeaksHttp2(target), this,
+                    this::newConnectionMeter).addListener(this::onLeased);
             return;
         }
         if (down.isHttp2() && !responseStarted) {
@@ -662,6 +664,11 @@ final class ProxyCall implements UpstreamListener {
         if (!normally && lease == null) {
             ReferenceCountUtil.release(request);
         }
+    }
+
+    /** The meters of an upstream connection made for this request's target. */
+    private io.meshj.metrics.TcpMetrics.Connection newConnectionMeter() {
+        return context.metrics().connected(context.direction(), target, context.config().identity().isPresent());
     }
 
     /** The series of this request: by its target once routed, else by what is known (direction, authority). */

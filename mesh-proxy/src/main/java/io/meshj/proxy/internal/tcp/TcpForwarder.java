@@ -53,7 +53,8 @@ public final class TcpForwarder {
                 return;
             }
             long start = System.nanoTime();
-            context.connector().connectTcp(downstream.eventLoop(), target.address(), target.identity())
+            context.connector().connectTcp(downstream.eventLoop(), target.address(), target.identity(),
+                    () -> context.metrics().connected(context.direction(), target, context.config().identity().isPresent()))
                     .addListener((Future<Channel> cf) -> {
                 if (!cf.isSuccess()) {
                     LOG.log(System.Logger.Level.DEBUG, () -> context.direction() + " TCP to " + target.address()

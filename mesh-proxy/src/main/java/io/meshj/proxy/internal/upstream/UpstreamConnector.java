@@ -5,6 +5,8 @@ import io.meshj.proxy.internal.Http2Windows;
 import io.meshj.proxy.internal.QuietCloseHandler;
 import io.meshj.proxy.internal.h2.H2ConnectionHandler;
 import io.meshj.proxy.internal.h2.H2StreamListener;
+import io.meshj.metrics.TcpMetrics;
+import io.meshj.proxy.internal.TcpMeter;
 import io.meshj.proxy.internal.tls.ProxyTls;
 import io.meshj.proxy.internal.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
@@ -37,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Leases upstreams for requests: HTTP/1 connections from a keep-alive pool, or streams on shared
@@ -77,11 +80,12 @@ public final class UpstreamConnector {
      *
      * @param identity the identity the peer must present over mTLS, or null for plaintext (also
      *     plaintext when this proxy has no identity of its own to present)
+     * @param meter the meters of a connection, asked for only when a new one is made
      */
     public Future<UpstreamLease> acquire(EventLoop loop, Authority address, String identity, boolean http2,
-            UpstreamListener listener) {
+            UpstreamListener listener, Supplier<TcpMetrics.Connection> meter) {
         PoolKey key = new PoolKey(loop, address, tls == null ? null : identity);
-        return http2 ? acquireStream(key, listener) : acquireHttp1(key, listener);
+        return http2 ? acquireStream(key, listener, meter) : acquireHttp1(key, listener, meter);
     }
 
     /** Pools (HTTP/1) and connection lists (HTTP/2) held now, by (event loop, address): for tests. */
@@ -93,7 +97,7 @@ public final class UpstreamConnector {
      * Opens a TCP connection for opaque traffic, on {@code loop}, not pooled: plain, or mTLS when
      * {@code identity} is given (and this proxy has one); the future completes once it is usable.
      */
-    public Future<Channel> connectTcp(EventLoop loop, Authority address, String identity) {
+    public Future<Channel> connectTcp(EventLoop loop, Authority address, String identity, Supplier<TcpMetrics.Connection> meter) {
         String id = tls == null ? null : identity;
         Bootstrap b = bootstrap(loop)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -106,6 +110,9 @@ public final class UpstreamConnector {
                 });
         Promise<Channel> promise = loop.newPromise();
         b.connect(socketAddress(address)).addListener((ChannelFuture f) -> {
+            if (f.isSuccess()) {
+                TcpMeter.install(f.channel(), meter.get());
+            }
             if (!f.isSuccess()) {
                 promise.tryFailure(f.cause());
             } else if (id == null) {
@@ -163,7 +170,7 @@ public final class UpstreamConnector {
 
     // ---- HTTP/1 ----
 
-    private Future<UpstreamLease> acquireHttp1(PoolKey key, UpstreamListener listener) {
+    private Future<UpstreamLease> acquireHttp1(PoolKey key, UpstreamListener listener, Supplier<TcpMetrics.Connection> meter) {
         Http1Pool pool = http1Pools.computeIfAbsent(key, k -> new Http1Pool(p -> http1Pools.remove(k, p)));
         Channel idle = pool.poll();
         Promise<UpstreamLease> promise = key.loop.newPromise();
@@ -193,6 +200,7 @@ public final class UpstreamConnector {
             }
             Channel ch = f.channel();
             allChannels.add(ch);
+            TcpMeter.install(ch, meter.get());
             pool.track(ch);
             whenSecured(ch, key.identity).addListener((Future<Channel> secured) -> {
                 if (!secured.isSuccess()) {
@@ -259,12 +267,13 @@ public final class UpstreamConnector {
 
     // ---- HTTP/2 ----
 
-    private Future<UpstreamLease> acquireStream(PoolKey key, UpstreamListener listener) {
-        return acquireStream(key, listener, true);
+    private Future<UpstreamLease> acquireStream(PoolKey key, UpstreamListener listener, Supplier<TcpMetrics.Connection> meter) {
+        return acquireStream(key, listener, meter, true);
     }
 
     /** @param mayRetry whether a connection that turns out full may pass the request to another one */
-    private Future<UpstreamLease> acquireStream(PoolKey key, UpstreamListener listener, boolean mayRetry) {
+    private Future<UpstreamLease> acquireStream(PoolKey key, UpstreamListener listener, Supplier<TcpMetrics.Connection> meter,
+            boolean mayRetry) {
         List<Http2Connection> connections = http2Connections.computeIfAbsent(key, k -> new ArrayList<>());
         Http2Connection usable = null;
         for (Http2Connection c : connections) {
@@ -274,11 +283,11 @@ public final class UpstreamConnector {
             }
         }
         if (usable == null) {
-            usable = new Http2Connection(key, connections);
+            usable = new Http2Connection(key, connections, meter);
             connections.add(usable); // before connecting: a failure removes it from the list again
             usable.connect();
         }
-        return usable.openStream(listener, mayRetry);
+        return usable.openStream(listener, meter, mayRetry);
     }
 
     /**
@@ -297,6 +306,7 @@ public final class UpstreamConnector {
         private final PoolKey key;
         private final List<Http2Connection> siblings;
         private final H2ConnectionHandler handler;
+        private final Supplier<TcpMetrics.Connection> meter;
         private ChannelFuture connectFuture;
         /** Connected and the peer's SETTINGS applied; fails if the connection fails first. */
         private final Promise<Void> ready;
@@ -305,8 +315,9 @@ public final class UpstreamConnector {
         private Bootstrap bootstrap;
         private boolean draining;
 
-        Http2Connection(PoolKey key, List<Http2Connection> siblings) {
+        Http2Connection(PoolKey key, List<Http2Connection> siblings, Supplier<TcpMetrics.Connection> meter) {
             this.key = key;
+            this.meter = meter;
             this.siblings = siblings;
             this.handler = H2ConnectionHandler.forClient()
                     .initialSettings(Http2Settings.defaultSettings()
@@ -356,6 +367,7 @@ public final class UpstreamConnector {
         private void onConnected(ChannelFuture f) {
             if (f.isSuccess()) {
                 allChannels.add(f.channel());
+                TcpMeter.install(f.channel(), meter.get());
                 handler.whenRemoteSettingsReceived(() -> ready.trySuccess(null));
                 // A failed handshake closes the connection too; its reason says more than "closed".
                 whenSecured(f.channel(), key.identity).addListener(s -> {
@@ -412,15 +424,15 @@ public final class UpstreamConnector {
          * A stream for {@code listener}, once the connection is ready. Its lease's listener must write
          * the request head right away: the stream counts against the peer's limit from then on.
          */
-        Future<UpstreamLease> openStream(UpstreamListener listener, boolean mayRetry) {
+        Future<UpstreamLease> openStream(UpstreamListener listener, Supplier<TcpMetrics.Connection> requester, boolean mayRetry) {
             if (ready.isDone()) {
-                return open(listener, mayRetry);
+                return open(listener, requester, mayRetry);
             }
             waiting++;
             Promise<UpstreamLease> promise = key.loop.newPromise();
             ready.addListener(f -> {
                 waiting--;
-                open(listener, mayRetry).addListener((Future<UpstreamLease> opened) -> {
+                open(listener, requester, mayRetry).addListener((Future<UpstreamLease> opened) -> {
                     if (opened.isSuccess()) {
                         promise.trySuccess(opened.getNow());
                     } else {
@@ -431,7 +443,7 @@ public final class UpstreamConnector {
             return promise;
         }
 
-        private Future<UpstreamLease> open(UpstreamListener listener, boolean mayRetry) {
+        private Future<UpstreamLease> open(UpstreamListener listener, Supplier<TcpMetrics.Connection> requester, boolean mayRetry) {
             if (!ready.isSuccess()) {
                 return key.loop.newFailedFuture(ready.cause());
             }
@@ -441,7 +453,7 @@ public final class UpstreamConnector {
             // Full after all (the peer allows fewer streams than were waiting), or going away: another
             // connection takes the request, once.
             if (mayRetry) {
-                return acquireStream(key, listener, false);
+                return acquireStream(key, listener, requester, false);
             }
             return key.loop.newFailedFuture(new IllegalStateException("HTTP/2 connection to " + key.address
                     + " takes no more streams"));

@@ -33,6 +33,10 @@ class UpstreamConnectorTest {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
+    private static final io.meshj.metrics.MeshMetrics METRICS = io.meshj.metrics.MeshMetrics.create();
+    private static final java.util.function.Supplier<io.meshj.metrics.TcpMetrics.Connection> METER =
+            () -> METRICS.tcp().connected("outbound", io.meshj.metrics.TlsStatus.LOOPBACK, "127.0.0.1:1", java.util.Map.of());
+
     private static final UpstreamListener IGNORE = new UpstreamListener() {
         @Override
         public void onResponseObject(HttpObject msg) {
@@ -65,7 +69,7 @@ class UpstreamConnectorTest {
         try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
             EventLoop loop = group.next();
             Authority address = Authority.parse("127.0.0.1:" + server.getLocalPort());
-            Future<UpstreamLease> lease = loop.submit(() -> connector.acquire(loop, address, null, false, IGNORE)).get().await();
+            Future<UpstreamLease> lease = loop.submit(() -> connector.acquire(loop, address, null, false, IGNORE, METER)).get().await();
             assertThat(lease.isSuccess()).isTrue();
             assertThat(connector.poolCount()).isEqualTo(1);
 
@@ -80,7 +84,7 @@ class UpstreamConnectorTest {
         try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
             EventLoop loop = group.next();
             Authority address = Authority.parse("127.0.0.1:" + server.getLocalPort());
-            Future<UpstreamLease> lease = loop.submit(() -> connector.acquire(loop, address, null, true, IGNORE)).get().await();
+            Future<UpstreamLease> lease = loop.submit(() -> connector.acquire(loop, address, null, true, IGNORE, METER)).get().await();
             assertThat(lease.isSuccess()).isFalse();
             await().atMost(Duration.ofSeconds(5)).until(() -> loop.submit(connector::poolCount).get() == 0);
         }

@@ -12,6 +12,7 @@ import io.meshj.controller.identity.KubernetesTokenReviewer;
 import io.meshj.controller.identity.LocalTokens;
 import io.meshj.controller.metrics.MetricsScraper;
 import io.meshj.controller.metrics.MetricsService;
+import io.meshj.controller.metrics.ScrapeTargets;
 import io.meshj.tls.CertificateAuthority;
 import io.meshj.tls.WorkloadIdentity;
 import java.time.Clock;
@@ -130,7 +131,7 @@ final class ControllerCommand implements Callable<Integer> {
                 identity.ca(Clock.systemUTC(), leafLifetime()),
                 tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
         // meshj stat without Prometheus: every registered proxy's admin /metrics, scraped for a window.
-        MetricsScraper scraper = new MetricsScraper(() -> scrapeTargets(registry), duration(scrapeInterval, "--scrape-interval"),
+        MetricsScraper scraper = new MetricsScraper(() -> ScrapeTargets.of(registry), duration(scrapeInterval, "--scrape-interval"),
                 java.time.Duration.ofMinutes(2), Ticker.system());
         scraper.start(Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "meshj-metrics-scraper");
@@ -173,19 +174,6 @@ final class ControllerCommand implements Callable<Integer> {
         spec.commandLine().getOut().flush();
         controller.awaitTermination();
         return 0;
-    }
-
-    /** The registered workloads whose proxies have an admin port to scrape. */
-    private static java.util.List<MetricsScraper.Target> scrapeTargets(LocalRegistry registry) {
-        java.util.List<MetricsScraper.Target> out = new java.util.ArrayList<>();
-        for (LocalRegistry.Workload w : registry.workloads()) {
-            if (w.adminPort() > 0) {
-                String host = w.address().contains(":") ? "[" + w.address() + "]" : w.address();
-                out.add(new MetricsScraper.Target(w.namespace(), w.name(), w.service(),
-                        w.labels().getOrDefault("deployment", w.service()), "http://" + host + ":" + w.adminPort() + "/metrics"));
-            }
-        }
-        return out;
     }
 
     private java.time.Duration duration(String value, String option) {
@@ -274,8 +262,15 @@ final class ControllerCommand implements Callable<Integer> {
                 new KubernetesTokenReviewer(client), WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
         Controller controller;
         try {
+            MetricsScraper scraper = new MetricsScraper(() -> ScrapeTargets.of(backend), duration(scrapeInterval, "--scrape-interval"),
+                    java.time.Duration.ofMinutes(2), Ticker.system());
+            scraper.start(Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "meshj-metrics-scraper");
+                t.setDaemon(true);
+                return t;
+            }));
             Controller.Builder builder = Controller.builder().destinationListen(listen).backend(backend)
-                    .normalizer(normalizer).profiles(profiles)
+                    .normalizer(normalizer).profiles(profiles).service(new MetricsService(scraper).bindService())
                     .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService());
             if (tls) {
                 builder.tls(ControllerCertificate.credentials(identity));

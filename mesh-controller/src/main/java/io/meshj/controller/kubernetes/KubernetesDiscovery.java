@@ -362,6 +362,57 @@ public final class KubernetesDiscovery implements DiscoverySource {
         return b.labels(labels).build();
     }
 
+    /** A pod as the metrics API sees it: where its proxy's admin port is, and what it belongs to. */
+    public record PodView(String namespace, String name, String ip, String deployment, String service, boolean meshed,
+            int adminPort) {
+    }
+
+    /** The pod annotation that moves a proxy's admin port off 4191 (Linkerd's config.linkerd.io/admin-port). */
+    static final String ADMIN_PORT_ANNOTATION = "config.meshj.io/admin-port";
+    static final int PROXY_ADMIN_PORT = 4191;
+
+    /**
+     * Every pod known now, with its deployment (or other owner), the first service whose endpoints
+     * name it, and whether a meshj proxy runs in it.
+     */
+    public synchronized List<PodView> podViews() {
+        Map<String, String> serviceOfPod = new HashMap<>();
+        slices.forEach((serviceKey, byName) -> {
+            String service = serviceKey.substring(serviceKey.indexOf('/') + 1);
+            for (EndpointSlice slice : byName.values()) {
+                if (slice.getEndpoints() == null) {
+                    continue;
+                }
+                for (io.fabric8.kubernetes.api.model.discovery.v1.Endpoint e : slice.getEndpoints()) {
+                    if (e.getTargetRef() != null && "Pod".equals(e.getTargetRef().getKind())) {
+                        String ns = e.getTargetRef().getNamespace() != null ? e.getTargetRef().getNamespace()
+                                : slice.getMetadata().getNamespace();
+                        serviceOfPod.merge(key(ns, e.getTargetRef().getName()), service, (a, b) -> a.compareTo(b) <= 0 ? a : b);
+                    }
+                }
+            }
+        });
+        List<PodView> out = new ArrayList<>();
+        for (Pod pod : pods.values()) {
+            String ns = pod.getMetadata().getNamespace();
+            String name = pod.getMetadata().getName();
+            Map<String, String> owner = new HashMap<>();
+            owner(pod, owner);
+            Map<String, String> annotations = pod.getMetadata().getAnnotations() == null ? Map.of()
+                    : pod.getMetadata().getAnnotations();
+            int adminPort = PROXY_ADMIN_PORT;
+            try {
+                adminPort = Integer.parseInt(annotations.getOrDefault(ADMIN_PORT_ANNOTATION, "4191").trim());
+            } catch (NumberFormatException e) {
+                // malformed: the injector's default
+            }
+            out.add(new PodView(ns, name, pod.getStatus() == null ? null : pod.getStatus().getPodIP(),
+                    owner.getOrDefault("deployment", owner.isEmpty() ? name : owner.values().iterator().next()),
+                    serviceOfPod.get(key(ns, name)), "enabled".equals(annotations.get(INJECT_ANNOTATION)), adminPort));
+        }
+        return out;
+    }
+
     /** The pod's owner as metric labels: a ReplicaSet made by a Deployment counts as the Deployment. */
     private static void owner(Pod pod, Map<String, String> labels) {
         List<OwnerReference> owners = pod.getMetadata().getOwnerReferences();

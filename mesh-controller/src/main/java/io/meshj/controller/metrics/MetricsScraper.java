@@ -32,8 +32,14 @@ public final class MetricsScraper implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(MetricsScraper.class.getName());
 
-    /** A proxy to scrape, and what it stands for. */
+    /**
+     * A pod, and what it stands for; {@code metricsUrl} is its proxy's admin /metrics, or null for a
+     * pod without a proxy (counted by stat's MESHED column, never scraped).
+     */
     public record Target(String namespace, String pod, String service, String deployment, String metricsUrl) {
+        public boolean meshed() {
+            return metricsUrl != null;
+        }
     }
 
     /** One scrape of one proxy: when (ticker nanos) and what it said. */
@@ -84,6 +90,9 @@ public final class MetricsScraper implements AutoCloseable {
         history.keySet().retainAll(now);
         List<CompletableFuture<?>> calls = new ArrayList<>();
         for (Target t : now) {
+            if (!t.meshed()) {
+                continue;
+            }
             HttpRequest request = HttpRequest.newBuilder(URI.create(t.metricsUrl())).timeout(Duration.ofSeconds(5)).build();
             calls.add(http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenAccept(r -> {
                 if (r.statusCode() != 200) {

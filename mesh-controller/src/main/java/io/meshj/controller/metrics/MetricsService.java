@@ -66,7 +66,7 @@ public final class MetricsService extends MetricsGrpc.MetricsImplBase {
                 continue;
             }
             String name = group.apply(t);
-            if (!request.getResourceName().isEmpty() && !request.getResourceName().equals(name)) {
+            if (name == null || !request.getResourceName().isEmpty() && !request.getResourceName().equals(name)) {
                 continue;
             }
             groups.computeIfAbsent((namespaceResource ? "" : t.namespace()) + "/" + name, k -> new ArrayList<>()).add(e);
@@ -108,7 +108,7 @@ public final class MetricsService extends MetricsGrpc.MetricsImplBase {
         StatRow.Builder r = StatRow.newBuilder()
                 .setNamespace(key.substring(0, slash))
                 .setName(key.substring(slash + 1))
-                .setMeshedPods(members.size()) // every proxy the controller scrapes is a meshed pod's
+                .setMeshedPods((int) members.stream().filter(m -> m.getKey().meshed()).count())
                 .setPods(members.size())
                 .setTcpConnections((long) s.tcpConnections())
                 .setWindow(Duration.newBuilder().setSeconds(spanNanos / 1_000_000_000L).setNanos((int) (spanNanos % 1_000_000_000L)));

@@ -87,7 +87,7 @@ public final class MetricsScraper implements AutoCloseable {
     /** One round: every known proxy, concurrently; completes when all have answered or failed. */
     public CompletableFuture<Void> scrapeOnce() {
         Collection<Target> now = targets.get();
-        history.keySet().retainAll(now);
+        history.keySet().retainAll(new java.util.HashSet<>(now)); // a set: thousands of pods, every round
         List<CompletableFuture<?>> calls = new ArrayList<>();
         for (Target t : now) {
             if (!t.meshed()) {

@@ -37,9 +37,15 @@ public final class HttpMetrics {
 
     /** The meters of requests with these labels. */
     public Route route(TrafficLabels labels) {
-        Route r = routes.get(labels);
+        // Bound first, then look up: keyed by raw values, a client sending a new Host on every request
+        // would grow this map without end even though the exported label says "overflow".
+        String authority = authorities.bound(labels.authority());
+        String target = targets.bound(labels.targetAddr());
+        TrafficLabels key = authority == labels.authority() && target == labels.targetAddr() ? labels
+                : new TrafficLabels(labels.direction(), authority, target, labels.tls(), labels.dst());
+        Route r = routes.get(key);
         if (r == null) {
-            r = routes.computeIfAbsent(labels, l -> new Route(tags(l)));
+            r = routes.computeIfAbsent(key, l -> new Route(tags(l)));
         }
         return r;
     }
@@ -48,9 +54,9 @@ public final class HttpMetrics {
         List<Tag> t = new ArrayList<>(8 + l.dst().size());
         t.add(Tag.of("direction", l.direction()));
         if (l.authority() != null) {
-            t.add(Tag.of("authority", authorities.bound(l.authority())));
+            t.add(Tag.of("authority", l.authority()));
         }
-        t.add(Tag.of("target_addr", targets.bound(l.targetAddr())));
+        t.add(Tag.of("target_addr", l.targetAddr()));
         addTls(t, l.tls());
         l.dst().forEach((k, v) -> t.add(Tag.of("dst_" + k, v)));
         return Tags.of(t);

@@ -124,6 +124,12 @@ final class StatCommand implements Callable<Integer> {
         return r.getHasTraffic() && !Double.isNaN(ms) ? Math.round(ms) + "ms" : "-";
     }
 
+    private static void putIfNumber(Map<String, Object> m, String key, double value) {
+        if (!Double.isNaN(value) && !Double.isInfinite(value)) {
+            m.put(key, value);
+        }
+    }
+
     private static List<Map<String, Object>> json(StatResponse response) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (StatRow r : response.getRowsList()) {
@@ -134,9 +140,10 @@ final class StatCommand implements Callable<Integer> {
             if (r.getHasTraffic()) {
                 m.put("success", r.getSuccessRate());
                 m.put("rps", r.getRequestsPerSecond());
-                m.put("latency_ms_p50", r.getLatencyP50Ms());
-                m.put("latency_ms_p95", r.getLatencyP95Ms());
-                m.put("latency_ms_p99", r.getLatencyP99Ms());
+                // No latency (only resets, or only protocol switches): left out; JSON has no NaN.
+                putIfNumber(m, "latency_ms_p50", r.getLatencyP50Ms());
+                putIfNumber(m, "latency_ms_p95", r.getLatencyP95Ms());
+                putIfNumber(m, "latency_ms_p99", r.getLatencyP99Ms());
             }
             m.put("tcp_conn", r.getTcpConnections());
             m.put("window_seconds", r.getWindow().getSeconds());

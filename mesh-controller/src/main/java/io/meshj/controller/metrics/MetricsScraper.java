@@ -50,6 +50,9 @@ public final class MetricsScraper implements AutoCloseable {
     private static final java.util.Set<String> KEPT = java.util.Set.of("response_total", "response_latency_ms_bucket",
             "tcp_open_connections");
 
+    /** The largest /metrics body read from one proxy. */
+    static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
+
     private final Supplier<Collection<Target>> targets;
     private final Duration interval;
     private final Duration window;
@@ -73,6 +76,11 @@ public final class MetricsScraper implements AutoCloseable {
         return window;
     }
 
+    /** Now, on the clock scrapes are stamped with. */
+    public long nowNanos() {
+        return ticker.nanoTime();
+    }
+
     /** Scrapes every interval on {@code executor}, the first time now. */
     public void start(ScheduledExecutorService executor) {
         task = executor.scheduleWithFixedDelay(() -> {
@@ -94,13 +102,25 @@ public final class MetricsScraper implements AutoCloseable {
                 continue;
             }
             HttpRequest request = HttpRequest.newBuilder(URI.create(t.metricsUrl())).timeout(Duration.ofSeconds(5)).build();
-            calls.add(http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenAccept(r -> {
-                if (r.statusCode() != 200) {
-                    throw new IllegalStateException(t.metricsUrl() + " answered " + r.statusCode());
+            calls.add(http.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream()).thenAccept(r -> {
+                String body;
+                try (java.io.InputStream in = r.body()) {
+                    if (r.statusCode() != 200) {
+                        throw new IllegalStateException(t.metricsUrl() + " answered " + r.statusCode());
+                    }
+                    // A pod claims its /metrics; its size must not be able to exhaust the controller.
+                    byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+                    if (bytes.length > MAX_BODY_BYTES) {
+                        throw new IllegalStateException(t.metricsUrl() + " serves more than " + MAX_BODY_BYTES + " bytes");
+                    }
+                    body = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
                 }
                 List<Sample> kept = new ArrayList<>();
-                for (Sample s : PrometheusText.parse(r.body())) {
-                    if (KEPT.contains(s.name())) {
+                for (Sample s : PrometheusText.parse(body)) {
+                    // Only what stat reads: the pod's traffic as a server.
+                    if (KEPT.contains(s.name()) && "inbound".equals(s.label("direction")) && !"dst".equals(s.label("peer"))) {
                         kept.add(s);
                     }
                 }

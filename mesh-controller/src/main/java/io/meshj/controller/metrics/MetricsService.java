@@ -58,6 +58,11 @@ public final class MetricsService extends MetricsGrpc.MetricsImplBase {
             responses.onError(Status.INVALID_ARGUMENT.withDescription("the window must be positive").asRuntimeException());
             return;
         }
+        if (asked.compareTo(scraper.window()) > 0) {
+            responses.onError(Status.INVALID_ARGUMENT.withDescription("the window may be at most "
+                    + scraper.window().toSeconds() + " s: the controller keeps no more").asRuntimeException());
+            return;
+        }
         boolean namespaceResource = group.apply(new MetricsScraper.Target("n", "p", "s", "d", "")).equals("n");
         Map<String, List<Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>>>> groups = new TreeMap<>();
         for (Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>> e : scraper.history().entrySet()) {
@@ -72,22 +77,28 @@ public final class MetricsService extends MetricsGrpc.MetricsImplBase {
             groups.computeIfAbsent((namespaceResource ? "" : t.namespace()) + "/" + name, k -> new ArrayList<>()).add(e);
         }
         StatResponse.Builder out = StatResponse.newBuilder();
-        groups.forEach((key, members) -> out.addRows(row(key, members, asked.toNanos())));
+        long now = scraper.nowNanos();
+        long stale = 3 * scraper.interval().toNanos();
+        groups.forEach((key, members) -> out.addRows(row(key, members, asked.toNanos(), now, stale)));
         responses.onNext(out.build());
         responses.onCompleted();
     }
 
     private static StatRow row(String key, List<Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>>> members,
-            long windowNanos) {
+            long windowNanos, long nowNanos, long staleNanos) {
         List<Sample> before = new ArrayList<>();
         List<Sample> after = new ArrayList<>();
         long spanNanos = 0;
+        double rps = 0; // each pod's own rate over its own span, summed: pods are scraped at different times
         for (Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>> m : members) {
             List<MetricsScraper.Scrape> scrapes = m.getValue();
             if (scrapes.size() < 2) {
                 continue;
             }
             MetricsScraper.Scrape last = scrapes.get(scrapes.size() - 1);
+            if (nowNanos - last.nanos() > staleNanos) {
+                continue; // not answering any more: its last numbers are not its present
+            }
             MetricsScraper.Scrape first = scrapes.get(0);
             for (MetricsScraper.Scrape s : scrapes) { // the latest scrape at or before the window's start
                 if (last.nanos() - s.nanos() >= windowNanos) {
@@ -97,13 +108,15 @@ public final class MetricsService extends MetricsGrpc.MetricsImplBase {
             if (first == last) {
                 continue;
             }
-            spanNanos = Math.max(spanNanos, last.nanos() - first.nanos());
+            long span = last.nanos() - first.nanos();
+            spanNanos = Math.max(spanNanos, span);
+            rps += Stats.summarize(first.samples(), last.samples(), span / 1e9, INBOUND).rps();
             // The same series of two proxies must stay two series: tag each with its pod.
             String pod = m.getKey().namespace() + "/" + m.getKey().pod();
             tag(first.samples(), pod, before);
             tag(last.samples(), pod, after);
         }
-        Stats.Summary s = Stats.summarize(before, after, spanNanos / 1e9, x -> "inbound".equals(x.label("direction")));
+        Stats.Summary s = Stats.summarize(before, after, spanNanos / 1e9, INBOUND);
         int slash = key.indexOf('/');
         StatRow.Builder r = StatRow.newBuilder()
                 .setNamespace(key.substring(0, slash))
@@ -115,11 +128,18 @@ public final class MetricsService extends MetricsGrpc.MetricsImplBase {
         boolean traffic = s.successes() + s.failures() > 0;
         r.setHasTraffic(traffic);
         if (traffic) {
-            r.setSuccessRate(s.successRate()).setRequestsPerSecond(s.rps())
+            r.setSuccessRate(s.successRate()).setRequestsPerSecond(rps)
                     .setLatencyP50Ms(s.p50()).setLatencyP95Ms(s.p95()).setLatencyP99Ms(s.p99());
         }
         return r.build();
     }
+
+    /**
+     * A pod's traffic as a server: its inbound requests, and the connections clients opened to it (not
+     * those its proxy opened to the application, which are inbound too, with peer="dst").
+     */
+    private static final java.util.function.Predicate<Sample> INBOUND = x -> "inbound".equals(x.label("direction"))
+            && !"dst".equals(x.label("peer"));
 
     private static void tag(List<Sample> samples, String pod, List<Sample> into) {
         for (Sample s : samples) {

@@ -250,7 +250,7 @@ final class ProxyCall implements UpstreamListener {
         target = t;
         route().request();
         boolean http2 = upstreamSpeaksHttp2(t);
-        context.connector().acquire(loop, t.address(), t.identity(), http2, this, this::newConnectionMeter)
+        context.connector().acquire(loop, t.address(), t.identity(), http2, this, connectionMeter(context, t))
                 .addListener(this::onLeased);
     }
 
@@ -475,6 +475,8 @@ final class ProxyCall implements UpstreamListener {
     private void switchProtocols(HttpResponse response) {
         cancelTimeout();
         responseStarted = true;
+        responseStatus = response.status().code();
+        responseNanos = System.nanoTime() - startNanos;
         target.onSuccess(System.nanoTime() - startNanos);
         HopByHop.strip(response.headers(), true);
         Channel d = ((Http1ServerHandler) down).channel(); // an upgrade only exists on HTTP/1
@@ -553,7 +555,7 @@ final class ProxyCall implements UpstreamListener {
             lease.release(false);
             lease = null;
             context.connector().acquire(loop, target.address(), target.identity(), upstreamSpeaksHttp2(target), this,
-                    this::newConnectionMeter).addListener(this::onLeased);
+                    connectionMeter(context, target)).addListener(this::onLeased);
             return;
         }
         if (down.isHttp2() && !responseStarted) {
@@ -577,7 +579,7 @@ final class ProxyCall implements UpstreamListener {
     }
 
     private void upstreamFailed(ProxyError error, String detail) {
-        failure = "upstream_" + error.name().toLowerCase(java.util.Locale.ROOT);
+        failure = error.name().toLowerCase(java.util.Locale.ROOT);
         if (!responseStarted) {
             target.onFailure(System.nanoTime() - startNanos);
             respond(error, detail);
@@ -666,9 +668,12 @@ final class ProxyCall implements UpstreamListener {
         }
     }
 
-    /** The meters of an upstream connection made for this request's target. */
-    private io.meshj.metrics.TcpMetrics.Connection newConnectionMeter() {
-        return context.metrics().connected(context.direction(), target, context.config().identity().isPresent());
+    /**
+     * The meters of an upstream connection made for {@code t}. Captures the target, not this call: a
+     * pooled connection keeps its supplier, and must not keep a finished request alive with it.
+     */
+    private static java.util.function.Supplier<io.meshj.metrics.TcpMetrics.Connection> connectionMeter(ProxyContext context, Target t) {
+        return () -> context.metrics().connected(context.direction(), t, context.config().identity().isPresent());
     }
 
     /** The series of this request: by its target once routed, else by what is known (direction, authority). */
@@ -700,6 +705,9 @@ final class ProxyCall implements UpstreamListener {
                 grpcStatus = Integer.parseInt(s.trim());
             } catch (NumberFormatException e) {
                 grpcStatus = 2; // UNKNOWN: a gRPC status that is no number is not OK
+            }
+            if (grpcStatus < 0 || grpcStatus > 16) {
+                grpcStatus = 2; // UNKNOWN too: gRPC defines 0-16, and each value would be a series of its own
             }
         }
     }

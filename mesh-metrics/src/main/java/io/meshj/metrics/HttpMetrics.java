@@ -25,12 +25,14 @@ public final class HttpMetrics {
         4000, 5000, 10000, 20000, 30000, 40000, 50000};
 
     private final MeterRegistry registry;
+    private final io.meshj.core.time.Ticker ticker;
     private final BoundedValues authorities;
     private final BoundedValues targets;
     private final Map<TrafficLabels, Route> routes = new ConcurrentHashMap<>();
 
-    HttpMetrics(MeterRegistry registry, int labelValueLimit) {
+    HttpMetrics(MeterRegistry registry, int labelValueLimit, io.meshj.core.time.Ticker ticker) {
         this.registry = registry;
+        this.ticker = ticker;
         this.authorities = new BoundedValues(labelValueLimit);
         this.targets = new BoundedValues(labelValueLimit);
     }
@@ -73,6 +75,34 @@ public final class HttpMetrics {
     }
 
     /**
+     * Drops the series of label sets unused for {@code idleNanos} (endpoints that went away with their
+     * pods), from this cache and from the registry, so that churn does not grow either for ever — as
+     * Linkerd's proxy retains idle series only for a while. A label set used again starts from zero,
+     * which Prometheus reads as a counter reset.
+     */
+    void expire(long idleNanos) {
+        long now = ticker.nanoTime();
+        routes.values().removeIf(r -> {
+            if (now - r.lastUsed <= idleNanos) {
+                return false;
+            }
+            registry.remove(r.requests);
+            for (Response resp : r.responses.values()) {
+                registry.remove(resp.total);
+                if (resp.latency != null) {
+                    registry.remove(resp.latency);
+                }
+            }
+            return true;
+        });
+    }
+
+    /** Label sets with series now (for tests of expiry). */
+    int routeCount() {
+        return routes.size();
+    }
+
+    /**
      * Linkerd's default response classification: a failure when the status is 5xx, when a gRPC status
      * other than OK came (in headers or trailers), or when the exchange ended in an error.
      */
@@ -85,6 +115,7 @@ public final class HttpMetrics {
         private final Tags tags;
         private final Counter requests;
         private final Map<ResponseKey, Response> responses = new ConcurrentHashMap<>();
+        private volatile long lastUsed = ticker.nanoTime();
 
         Route(Tags tags) {
             this.tags = tags;
@@ -94,6 +125,7 @@ public final class HttpMetrics {
 
         /** A request started. */
         public void request() {
+            lastUsed = ticker.nanoTime();
             requests.increment();
         }
 
@@ -105,6 +137,7 @@ public final class HttpMetrics {
          *     or negative to record no latency (no response came)
          */
         public void response(int status, int grpcStatus, String error, double latencyMs) {
+            lastUsed = ticker.nanoTime();
             ResponseKey key = new ResponseKey(status, grpcStatus, error);
             Response r = responses.get(key);
             if (r == null) {

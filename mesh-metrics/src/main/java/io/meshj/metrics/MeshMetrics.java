@@ -36,10 +36,10 @@ public final class MeshMetrics implements AutoCloseable {
     private final TcpMetrics tcp;
     private final JvmGcMetrics gc = new JvmGcMetrics();
 
-    private MeshMetrics(int labelValueLimit) {
+    private MeshMetrics(int labelValueLimit, io.meshj.core.time.Ticker ticker) {
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        this.http = new HttpMetrics(registry, labelValueLimit);
-        this.tcp = new TcpMetrics(registry, labelValueLimit);
+        this.http = new HttpMetrics(registry, labelValueLimit, ticker);
+        this.tcp = new TcpMetrics(registry, labelValueLimit, ticker);
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -53,13 +53,30 @@ public final class MeshMetrics implements AutoCloseable {
         }
     }
 
+    /** How long the series of a label set nobody uses any more are kept. */
+    public static final java.time.Duration DEFAULT_RETAIN_IDLE = java.time.Duration.ofMinutes(10);
+
     public static MeshMetrics create() {
-        return new MeshMetrics(DEFAULT_LABEL_VALUE_LIMIT);
+        return new MeshMetrics(DEFAULT_LABEL_VALUE_LIMIT, io.meshj.core.time.Ticker.system());
     }
 
     /** With a smaller bound on label values (for tests of the bound). */
     public static MeshMetrics create(int labelValueLimit) {
-        return new MeshMetrics(labelValueLimit);
+        return new MeshMetrics(labelValueLimit, io.meshj.core.time.Ticker.system());
+    }
+
+    /** With the clock that idleness is measured on (for tests of expiry). */
+    public static MeshMetrics create(io.meshj.core.time.Ticker ticker) {
+        return new MeshMetrics(DEFAULT_LABEL_VALUE_LIMIT, ticker);
+    }
+
+    /**
+     * Drops the HTTP and TCP series whose label set has been idle for {@code retain} (endpoints gone
+     * with their pods); call it periodically. Without it, pod churn grows the registry without end.
+     */
+    public void expireIdle(java.time.Duration retain) {
+        http.expire(retain.toNanos());
+        tcp.expire(retain.toNanos());
     }
 
     public HttpMetrics http() {

@@ -22,11 +22,13 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class TcpMetrics {
 
     private final MeterRegistry registry;
+    private final io.meshj.core.time.Ticker ticker;
     private final BoundedValues targets;
     private final Map<Key, Meters> meters = new ConcurrentHashMap<>();
 
-    TcpMetrics(MeterRegistry registry, int labelValueLimit) {
+    TcpMetrics(MeterRegistry registry, int labelValueLimit, io.meshj.core.time.Ticker ticker) {
         this.registry = registry;
+        this.ticker = ticker;
         this.targets = new BoundedValues(labelValueLimit);
     }
 
@@ -50,7 +52,27 @@ public final class TcpMetrics {
         }
         m.opened.increment();
         m.open.incrementAndGet();
+        m.lastUsed = ticker.nanoTime();
         return new Connection(m);
+    }
+
+    /**
+     * Drops the series of label sets with no open connection and no activity for {@code idleNanos}
+     * (see {@link HttpMetrics#expire}).
+     */
+    void expire(long idleNanos) {
+        long now = ticker.nanoTime();
+        meters.values().removeIf(m -> {
+            if (m.open.get() > 0 || now - m.lastUsed <= idleNanos) {
+                return false;
+            }
+            registry.remove(m.openedGauge);
+            registry.remove(m.opened);
+            registry.remove(m.read);
+            registry.remove(m.written);
+            m.closes.values().forEach(registry::remove);
+            return true;
+        });
     }
 
     private Meters register(Key k) {
@@ -64,9 +86,9 @@ public final class TcpMetrics {
         k.dst.forEach((n, v) -> t.add(Tag.of("dst_" + n, v)));
         Tags tags = Tags.of(t);
         AtomicLong open = new AtomicLong();
-        Gauge.builder("tcp_open_connections", open, AtomicLong::get).description("Number of currently-open connections.")
+        Gauge gauge = Gauge.builder("tcp_open_connections", open, AtomicLong::get).description("Number of currently-open connections.")
                 .tags(tags).register(registry);
-        return new Meters(tags,
+        return new Meters(tags, gauge,
                 Counter.builder("tcp_open").description("Total count of opened connections.").tags(tags).register(registry),
                 open,
                 Counter.builder("tcp_read_bytes").description("Total count of bytes read from peers.").tags(tags).register(registry),
@@ -76,19 +98,27 @@ public final class TcpMetrics {
 
     private final class Meters {
         final Tags tags;
+        final Gauge openedGauge;
         final Counter opened;
         final AtomicLong open;
         final Counter read;
         final Counter written;
         final Map<String, Counter> closes;
+        volatile long lastUsed;
 
-        Meters(Tags tags, Counter opened, AtomicLong open, Counter read, Counter written, Map<String, Counter> closes) {
+        Meters(Tags tags, Gauge openedGauge, Counter opened, AtomicLong open, Counter read, Counter written,
+                Map<String, Counter> closes) {
             this.tags = tags;
+            this.openedGauge = openedGauge;
             this.opened = opened;
             this.open = open;
             this.read = read;
             this.written = written;
             this.closes = closes;
+        }
+
+        long tickerNow() {
+            return ticker.nanoTime();
         }
 
         Counter close(String errno) {
@@ -124,6 +154,7 @@ public final class TcpMetrics {
         /** The connection closed; {@code errno} names the error that closed it (ECONNRESET, ...), or null. */
         public void closed(String errno) {
             if (closed.compareAndSet(false, true)) {
+                meters.lastUsed = meters.tickerNow();
                 meters.open.decrementAndGet();
                 meters.close(errno).increment();
             }

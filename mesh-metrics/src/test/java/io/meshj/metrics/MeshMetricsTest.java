@@ -82,6 +82,33 @@ class MeshMetricsTest {
     }
 
     @Test
+    void seriesOfLabelSetsIdleForTheRetentionAreDropped() {
+        io.meshj.core.testing.FakeTicker ticker = new io.meshj.core.testing.FakeTicker();
+        try (MeshMetrics metrics = MeshMetrics.create(ticker)) {
+            TrafficLabels gone = new TrafficLabels("outbound", "web:80", "10.0.0.1:80", TlsStatus.LOOPBACK, Map.of("pod", "web-1"));
+            TrafficLabels alive = new TrafficLabels("outbound", "web:80", "10.0.0.2:80", TlsStatus.LOOPBACK, Map.of("pod", "web-2"));
+            metrics.http().route(gone).request();
+            metrics.http().route(gone).response(200, -1, null, 1);
+            TcpMetrics.Connection closed = metrics.tcp().connected("outbound", TlsStatus.LOOPBACK, "10.0.0.1:80", Map.of("pod", "web-1"));
+            closed.closed(null);
+            TcpMetrics.Connection open = metrics.tcp().connected("outbound", TlsStatus.LOOPBACK, "10.0.0.3:80", Map.of("pod", "web-3"));
+            ticker.advance(java.time.Duration.ofMinutes(9));
+            metrics.http().route(alive).request();
+            ticker.advance(java.time.Duration.ofMinutes(2));
+            metrics.expireIdle(java.time.Duration.ofMinutes(10));
+            String s = metrics.scrape();
+            assertThat(s).doesNotContain("dst_pod=\"web-1\"");        // idle 11 min: gone, HTTP and TCP
+            assertThat(s).contains("request_total{").contains("dst_pod=\"web-2\"");
+            assertThat(s).contains("dst_pod=\"web-3\"");               // an open connection is never idle
+            assertThat(metrics.http().routeCount()).isEqualTo(1);
+            open.closed(null);
+            // Used again after expiry: new series, from zero.
+            metrics.http().route(gone).request();
+            assertThat(series(metrics.scrape(), "request_total", "dst_pod=\"web-1\"")).isEqualTo("1.0");
+        }
+    }
+
+    @Test
     void theCertificateSeriesReadTheirSourceAtEachScrape() {
         try (MeshMetrics metrics = MeshMetrics.create()) {
             long[] state = {1_800_000_000L, 1_799_000_000L, 3, 1};

@@ -179,6 +179,9 @@ public final class MeshProxy implements AutoCloseable {
         outboundContext.setListeners(own);
         inboundContext.setListeners(own);
         ready = true;
+        // Series of endpoints that went away with their pods are dropped after a while, or churn
+        // would grow the registry (and every scrape) for as long as the proxy runs.
+        group.next().scheduleAtFixedRate(metrics::expireIdle, 1, 1, TimeUnit.MINUTES);
         config.register().ifPresent(service -> {
             String[] parts = service.host().split("\\.");
             registrar = new Registrar(controllerChannel, control, Workload.newBuilder()

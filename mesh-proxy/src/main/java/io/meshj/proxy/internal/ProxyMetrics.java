@@ -52,6 +52,11 @@ public final class ProxyMetrics {
                 c -> c.failureCount());
     }
 
+    /** Drops the series of label sets idle for {@link MeshMetrics#DEFAULT_RETAIN_IDLE} (endpoints gone). */
+    public void expireIdle() {
+        mesh.expireIdle(MeshMetrics.DEFAULT_RETAIN_IDLE);
+    }
+
     public void error(Direction d, ProxyError e) {
         errors.get(d).get(e).increment();
     }

@@ -131,13 +131,7 @@ final class ControllerCommand implements Callable<Integer> {
                 identity.ca(Clock.systemUTC(), leafLifetime()),
                 tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
         // meshj stat without Prometheus: every registered proxy's admin /metrics, scraped for a window.
-        MetricsScraper scraper = new MetricsScraper(() -> ScrapeTargets.of(registry), duration(scrapeInterval, "--scrape-interval"),
-                java.time.Duration.ofMinutes(2), Ticker.system());
-        scraper.start(Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "meshj-metrics-scraper");
-            t.setDaemon(true);
-            return t;
-        }));
+        MetricsScraper scraper = startScraper(() -> ScrapeTargets.of(registry));
         Controller.Builder builder = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
                 .service(new RegistryService(registry, tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN).bindService())
                 .service(new MetricsService(scraper).bindService())
@@ -174,6 +168,18 @@ final class ControllerCommand implements Callable<Integer> {
         spec.commandLine().getOut().flush();
         controller.awaitTermination();
         return 0;
+    }
+
+    /** The metrics API's scraper of {@code targets}, every --scrape-interval, keeping two minutes. */
+    private MetricsScraper startScraper(java.util.function.Supplier<java.util.Collection<MetricsScraper.Target>> targets) {
+        MetricsScraper scraper = new MetricsScraper(targets, duration(scrapeInterval, "--scrape-interval"),
+                java.time.Duration.ofMinutes(2), Ticker.system());
+        scraper.start(Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "meshj-metrics-scraper");
+            t.setDaemon(true);
+            return t;
+        }));
+        return scraper;
     }
 
     private java.time.Duration duration(String value, String option) {
@@ -262,13 +268,7 @@ final class ControllerCommand implements Callable<Integer> {
                 new KubernetesTokenReviewer(client), WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
         Controller controller;
         try {
-            MetricsScraper scraper = new MetricsScraper(() -> ScrapeTargets.of(backend), duration(scrapeInterval, "--scrape-interval"),
-                    java.time.Duration.ofMinutes(2), Ticker.system());
-            scraper.start(Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "meshj-metrics-scraper");
-                t.setDaemon(true);
-                return t;
-            }));
+            MetricsScraper scraper = startScraper(() -> ScrapeTargets.of(backend));
             Controller.Builder builder = Controller.builder().destinationListen(listen).backend(backend)
                     .normalizer(normalizer).profiles(profiles).service(new MetricsService(scraper).bindService())
                     .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService());

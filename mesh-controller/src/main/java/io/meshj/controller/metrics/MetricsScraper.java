@@ -50,6 +50,13 @@ public final class MetricsScraper implements AutoCloseable {
     private static final java.util.Set<String> KEPT = java.util.Set.of("response_total", "response_latency_ms_bucket",
             "tcp_open_connections");
 
+    /**
+     * A pod's traffic as a server, all stat reads: its inbound requests, and the connections clients
+     * opened to it (not those its proxy opened to the application, inbound too, with peer="dst").
+     */
+    public static final java.util.function.Predicate<Sample> SERVER_SIDE = s -> "inbound".equals(s.label("direction"))
+            && !"dst".equals(s.label("peer"));
+
     /** The largest /metrics body read from one proxy. */
     static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -120,7 +127,7 @@ public final class MetricsScraper implements AutoCloseable {
                 List<Sample> kept = new ArrayList<>();
                 for (Sample s : PrometheusText.parse(body)) {
                     // Only what stat reads: the pod's traffic as a server.
-                    if (KEPT.contains(s.name()) && "inbound".equals(s.label("direction")) && !"dst".equals(s.label("peer"))) {
+                    if (KEPT.contains(s.name()) && SERVER_SIDE.test(s)) {
                         kept.add(s);
                     }
                 }

@@ -32,21 +32,35 @@ public final class MetricsService extends MetricsGrpc.MetricsImplBase {
         this.scraper = requireNonNull(scraper, "scraper");
     }
 
-    /** What a resource type groups proxies by; null for an unknown type. */
-    static Function<MetricsScraper.Target, String> grouping(String type) {
-        return switch (type.toLowerCase(Locale.ROOT)) {
-            case "po", "pod", "pods" -> MetricsScraper.Target::pod;
-            case "deploy", "deployment", "deployments" -> MetricsScraper.Target::deployment;
-            case "svc", "service", "services" -> MetricsScraper.Target::service;
-            case "ns", "namespace", "namespaces" -> MetricsScraper.Target::namespace;
-            default -> null;
-        };
+    /** The resource types stat groups proxies by. */
+    enum Grouping {
+        POD(MetricsScraper.Target::pod),
+        DEPLOYMENT(MetricsScraper.Target::deployment),
+        SERVICE(MetricsScraper.Target::service),
+        NAMESPACE(MetricsScraper.Target::namespace);
+
+        final Function<MetricsScraper.Target, String> name;
+
+        Grouping(Function<MetricsScraper.Target, String> name) {
+            this.name = name;
+        }
+
+        /** The grouping a resource type names (kubectl's short and long forms), or null. */
+        static Grouping of(String type) {
+            return switch (type.toLowerCase(Locale.ROOT)) {
+                case "po", "pod", "pods" -> POD;
+                case "deploy", "deployment", "deployments" -> DEPLOYMENT;
+                case "svc", "service", "services" -> SERVICE;
+                case "ns", "namespace", "namespaces" -> NAMESPACE;
+                default -> null;
+            };
+        }
     }
 
     @Override
     public void stat(StatRequest request, StreamObserver<StatResponse> responses) {
-        Function<MetricsScraper.Target, String> group = grouping(request.getResourceType());
-        if (group == null) {
+        Grouping grouping = Grouping.of(request.getResourceType());
+        if (grouping == null) {
             responses.onError(Status.INVALID_ARGUMENT.withDescription("unknown resource type \"" + request.getResourceType()
                     + "\": use pod, deploy, svc or ns").asRuntimeException());
             return;
@@ -63,18 +77,18 @@ public final class MetricsService extends MetricsGrpc.MetricsImplBase {
                     + scraper.window().toSeconds() + " s: the controller keeps no more").asRuntimeException());
             return;
         }
-        boolean namespaceResource = group.apply(new MetricsScraper.Target("n", "p", "s", "d", "")).equals("n");
         Map<String, List<Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>>>> groups = new TreeMap<>();
         for (Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>> e : scraper.history().entrySet()) {
             MetricsScraper.Target t = e.getKey();
             if (!request.getNamespace().isEmpty() && !request.getNamespace().equals(t.namespace())) {
                 continue;
             }
-            String name = group.apply(t);
+            String name = grouping.name.apply(t);
             if (name == null || !request.getResourceName().isEmpty() && !request.getResourceName().equals(name)) {
                 continue;
             }
-            groups.computeIfAbsent((namespaceResource ? "" : t.namespace()) + "/" + name, k -> new ArrayList<>()).add(e);
+            groups.computeIfAbsent((grouping == Grouping.NAMESPACE ? "" : t.namespace()) + "/" + name,
+                    k -> new ArrayList<>()).add(e);
         }
         StatResponse.Builder out = StatResponse.newBuilder();
         long now = scraper.nowNanos();
@@ -110,13 +124,13 @@ public final class MetricsService extends MetricsGrpc.MetricsImplBase {
             }
             long span = last.nanos() - first.nanos();
             spanNanos = Math.max(spanNanos, span);
-            rps += Stats.summarize(first.samples(), last.samples(), span / 1e9, INBOUND).rps();
+            rps += Stats.summarize(first.samples(), last.samples(), span / 1e9, MetricsScraper.SERVER_SIDE).rps();
             // The same series of two proxies must stay two series: tag each with its pod.
             String pod = m.getKey().namespace() + "/" + m.getKey().pod();
             tag(first.samples(), pod, before);
             tag(last.samples(), pod, after);
         }
-        Stats.Summary s = Stats.summarize(before, after, spanNanos / 1e9, INBOUND);
+        Stats.Summary s = Stats.summarize(before, after, spanNanos / 1e9, MetricsScraper.SERVER_SIDE);
         int slash = key.indexOf('/');
         StatRow.Builder r = StatRow.newBuilder()
                 .setNamespace(key.substring(0, slash))
@@ -133,13 +147,6 @@ public final class MetricsService extends MetricsGrpc.MetricsImplBase {
         }
         return r.build();
     }
-
-    /**
-     * A pod's traffic as a server: its inbound requests, and the connections clients opened to it (not
-     * those its proxy opened to the application, which are inbound too, with peer="dst").
-     */
-    private static final java.util.function.Predicate<Sample> INBOUND = x -> "inbound".equals(x.label("direction"))
-            && !"dst".equals(x.label("peer"));
 
     private static void tag(List<Sample> samples, String pod, List<Sample> into) {
         for (Sample s : samples) {

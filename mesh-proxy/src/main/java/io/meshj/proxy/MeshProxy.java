@@ -95,7 +95,10 @@ public final class MeshProxy implements AutoCloseable {
                 .build();
         // The controller channel runs on the proxy's own event loops: it is one more non-blocking
         // connection, and needs no threads of its own.
-        io.grpc.ChannelCredentials controllerCredentials = controllerCredentials(config);
+        // Read once, for both the controller's TLS and the proxy's own (a ConfigException names the file).
+        java.util.List<java.security.cert.X509Certificate> anchors = config.trustAnchors().map(ProxyTls::readTrustAnchors)
+                .orElse(null);
+        io.grpc.ChannelCredentials controllerCredentials = controllerCredentials(config, anchors);
         this.controllerChannel = config.destination()
                 .map(a -> (ManagedChannel) controllerChannel(a, controllerCredentials)
                         .eventLoopGroup(group)
@@ -126,7 +129,7 @@ public final class MeshProxy implements AutoCloseable {
                 : null;
         this.tls = identityChannel == null ? null : ProxyTls.start(
                 new WorkloadIdentity(config.serviceAccount(), config.namespace(), config.trustDomain()),
-                config.identityTokenFile().orElseThrow(), config.trustAnchors().orElseThrow(), identityChannel, control);
+                config.identityTokenFile().orElseThrow(), anchors, identityChannel, control);
         if (tls != null) {
             metrics.identity(tls.certifier());
         }
@@ -138,9 +141,10 @@ public final class MeshProxy implements AutoCloseable {
     }
 
     /** TLS checked against the controller's identity, when one is configured; else null (plaintext). */
-    private static io.grpc.ChannelCredentials controllerCredentials(ProxyConfig config) {
+    private static io.grpc.ChannelCredentials controllerCredentials(ProxyConfig config,
+            java.util.List<java.security.cert.X509Certificate> anchors) {
         return config.controllerIdentity().map(name -> io.meshj.tls.MeshGrpcCredentials.channel(
-                        (io.meshj.tls.RotatingKeyManager) null, ProxyTls.readTrustAnchors(config.trustAnchors().orElseThrow()),
+                        (io.meshj.tls.RotatingKeyManager) null, anchors,
                         io.meshj.tls.MeshTrustManager.IdentityPolicy.exactly(WorkloadIdentity.parseDnsName(name))))
                 .orElse(null);
     }

@@ -86,10 +86,19 @@ public final class ProxyMetrics {
         if (target == null) {
             return new TrafficLabels(direction.label(), authority, "unknown", TlsStatus.NOT_PROVIDED_BY_DISCOVERY, Map.of());
         }
-        TlsStatus tls = target.identity() == null ? TlsStatus.NOT_PROVIDED_BY_DISCOVERY
+        return new TrafficLabels(direction.label(), authority, target.endpoint().toString(), outboundTls(target, localTls),
+                dstLabels(target));
+    }
+
+    /** What an outbound connection to {@code target} is, TLS-wise. */
+    private static TlsStatus outboundTls(Target target, boolean localTls) {
+        return target.identity() == null ? TlsStatus.NOT_PROVIDED_BY_DISCOVERY
                 : localTls ? TlsStatus.toServer(target.identity()) : NO_LOCAL_IDENTITY;
-        return new TrafficLabels(direction.label(), authority, target.endpoint().toString(), tls,
-                target.pick() == null ? Map.of() : target.pick().endpoint().labels());
+    }
+
+    /** The endpoint's discovery labels, exported as dst_*; none for a target no balancer chose. */
+    private static Map<String, String> dstLabels(Target target) {
+        return target.pick() == null ? Map.of() : target.pick().endpoint().labels();
     }
 
     /**
@@ -100,10 +109,8 @@ public final class ProxyMetrics {
         if (direction == Direction.INBOUND) {
             return mesh.tcp().connected(direction.label(), TlsStatus.LOOPBACK, target.address().toString(), Map.of());
         }
-        TlsStatus tls = target.identity() == null ? TlsStatus.NOT_PROVIDED_BY_DISCOVERY
-                : localTls ? TlsStatus.toServer(target.identity()) : NO_LOCAL_IDENTITY;
-        return mesh.tcp().connected(direction.label(), tls, target.endpoint().toString(),
-                target.pick() == null ? Map.of() : target.pick().endpoint().labels());
+        return mesh.tcp().connected(direction.label(), outboundTls(target, localTls), target.endpoint().toString(),
+                dstLabels(target));
     }
 
     private static final TlsStatus NO_LOCAL_IDENTITY = TlsStatus.none("local_identity_disabled");

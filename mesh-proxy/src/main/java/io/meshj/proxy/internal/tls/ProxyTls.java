@@ -32,13 +32,11 @@ public final class ProxyTls implements AutoCloseable {
     public static final AttributeKey<WorkloadIdentity> PEER_IDENTITY = AttributeKey.valueOf("meshj.peerIdentity");
 
     private final WorkloadCertifier certifier;
-    private final List<X509Certificate> trustAnchors;
     private final SslContext server;
     private final SslContext client;
 
     private ProxyTls(WorkloadCertifier certifier, List<X509Certificate> trustAnchors) {
         this.certifier = certifier;
-        this.trustAnchors = trustAnchors;
         // Clients without a certificate are allowed through the handshake and then treated as
         // plaintext (no identity): refusing them is the business of ports that require identity.
         this.server = MeshTls.server(certifier.keyManager(), trustAnchors, false);
@@ -46,14 +44,11 @@ public final class ProxyTls implements AutoCloseable {
     }
 
     /**
-     * Reads the trust anchors and starts certifying {@code identity} with the identity service on
-     * {@code channel}, proving it with the token in {@code tokenFile} (read at every attempt).
-     *
-     * @throws ConfigException if the trust anchors cannot be read
+     * Starts certifying {@code identity} with the identity service on {@code channel}, proving it with
+     * the token in {@code tokenFile} (read at every attempt); peers must chain to {@code anchors}.
      */
-    public static ProxyTls start(WorkloadIdentity identity, Path tokenFile, Path trustAnchorsFile, Channel channel,
+    public static ProxyTls start(WorkloadIdentity identity, Path tokenFile, List<X509Certificate> anchors, Channel channel,
             ScheduledExecutorService scheduler) {
-        List<X509Certificate> anchors = readTrustAnchors(trustAnchorsFile);
         WorkloadCertifier certifier = WorkloadCertifier.builder(identity,
                         new GrpcCertifier(channel, () -> readToken(tokenFile)))
                 .scheduler(scheduler)
@@ -93,10 +88,6 @@ public final class ProxyTls implements AutoCloseable {
 
     public WorkloadIdentity identity() {
         return certifier.identity();
-    }
-
-    public List<X509Certificate> trustAnchors() {
-        return trustAnchors;
     }
 
     /** The inbound context: for connections whose first bytes are a TLS ClientHello. */

@@ -110,12 +110,12 @@ public final class UpstreamConnector {
                 });
         Promise<Channel> promise = loop.newPromise();
         b.connect(socketAddress(address)).addListener((ChannelFuture f) -> {
-            if (f.isSuccess()) {
-                TcpMeter.install(f.channel(), meter.get());
-            }
             if (!f.isSuccess()) {
                 promise.tryFailure(f.cause());
-            } else if (id == null) {
+                return;
+            }
+            TcpMeter.install(f.channel(), meter.get());
+            if (id == null) {
                 promise.trySuccess(f.channel());
             } else {
                 whenSecured(f.channel(), id).addListener((Future<Channel> secured) -> {

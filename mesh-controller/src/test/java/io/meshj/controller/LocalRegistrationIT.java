@@ -5,12 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -64,9 +62,9 @@ class LocalRegistrationIT {
                 "controller", "--local", "--data-dir", home, "--destination-listen", destination,
                 "--identity-listen", identity, "--tls");
         String anchors = dir.resolve("home/identity/trust-anchor.pem").toString();
-        Path webToken = Files.writeString(dir.resolve("web.token"), meshj("identity", "token", "--sa", "web", "--data-dir", home));
+        Path webToken = Files.writeString(dir.resolve("web.token"), MeshjProcess.run("identity", "token", "--sa", "web", "--data-dir", home));
         Path clientToken = Files.writeString(dir.resolve("client.token"),
-                meshj("identity", "token", "--sa", "client", "--data-dir", home));
+                MeshjProcess.run("identity", "token", "--sa", "client", "--data-dir", home));
         serverProxy = MeshjProcess.start(dir.resolve("server-proxy.log"), Pattern.compile("registered web.default"),
                 "proxy", "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0",
                 "--admin-listen", "127.0.0.1:0", "--app-ports", Integer.toString(appPort), "--shutdown-grace-period", "1s",
@@ -89,7 +87,7 @@ class LocalRegistrationIT {
                 "--trust-anchors", anchors))
                 .contains("web.default.serviceaccount.identity.meshj.cluster.local");
 
-        String shown = meshj("identity", "web-1", "--data-dir", home);
+        String shown = MeshjProcess.run("identity", "web-1", "--data-dir", home);
         assertThat(shown).contains("identity:    web.default.serviceaccount.identity.meshj.cluster.local")
                 .contains("spiffe id:   spiffe://cluster.local/ns/default/sa/web").contains("-----BEGIN CERTIFICATE-----");
 
@@ -107,20 +105,6 @@ class LocalRegistrationIT {
     private static String endpoints(String destination, String name, String... more) throws IOException, InterruptedException {
         List<String> args = new java.util.ArrayList<>(List.of("diagnostics", "endpoints", "--destination", destination, name));
         args.addAll(List.of(more));
-        return meshj(args.toArray(new String[0]));
-    }
-
-    /** Runs {@code bin/meshj args...} and returns its standard output. */
-    private static String meshj(String... args) throws IOException, InterruptedException {
-        List<String> command = new java.util.ArrayList<>(List.of(MeshjProcess.launcher().toString()));
-        command.addAll(List.of(args));
-        Path err = Files.createTempFile("meshj", ".err");
-        Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(30, TimeUnit.SECONDS);
-        String errors = Files.readString(err);
-        Files.delete(err);
-        // A failing command shows why in the assertion that fails next.
-        return p.exitValue() == 0 ? out : out + errors;
+        return MeshjProcess.run(args.toArray(new String[0]));
     }
 }

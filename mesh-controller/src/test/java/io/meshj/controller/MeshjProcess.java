@@ -38,6 +38,27 @@ final class MeshjProcess implements AutoCloseable {
     }
 
     /** Starts {@code meshj args...} and waits (up to 30 s) for {@code ready} in its output; returns its first group. */
+    /**
+     * Runs {@code bin/meshj args...} to its end and returns its standard output; when it fails, its
+     * standard error follows, so that the assertion that fails next shows why.
+     */
+    static String run(String... args) throws IOException, InterruptedException {
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(launcher().toString()));
+        command.addAll(java.util.List.of(args));
+        Path err = java.nio.file.Files.createTempFile("meshj", ".err");
+        try {
+            Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return out + "(meshj did not end within 30 s)";
+            }
+            return p.exitValue() == 0 ? out : out + java.nio.file.Files.readString(err);
+        } finally {
+            java.nio.file.Files.deleteIfExists(err);
+        }
+    }
+
     static MeshjProcess start(Path log, Pattern ready, String... args) throws IOException {
         MeshjProcess p = new MeshjProcess(log, List.of(args));
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {

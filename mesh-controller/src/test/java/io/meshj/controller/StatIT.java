@@ -77,7 +77,7 @@ class StatIT {
         processes.add(MeshjProcess.start(dir.resolve("controller.log"), Pattern.compile("meshj controller ready"),
                 "controller", "--local", "--data-dir", home, "--destination-listen", destination,
                 "--identity-listen", "127.0.0.1:0", "--scrape-interval", "1s"));
-        Path token = Files.writeString(dir.resolve("web.token"), meshj("identity", "token", "--sa", "web", "--data-dir", home));
+        Path token = Files.writeString(dir.resolve("web.token"), MeshjProcess.run("identity", "token", "--sa", "web", "--data-dir", home));
         processes.add(MeshjProcess.start(dir.resolve("server-proxy.log"), Pattern.compile("registered web.default"),
                 "proxy", "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0",
                 "--admin-listen", "127.0.0.1:0", "--app-ports", Integer.toString(appPort), "--destination", destination,
@@ -120,7 +120,7 @@ class StatIT {
 
         // Once 6 s of load are behind, a 5 s window holds only steady load.
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> sent.get() >= 6 * 40);
-        String json = meshj("stat", "-n", "default", "deploy/web", "-t", "5s", "-o", "json", "--destination", destination);
+        String json = MeshjProcess.run("stat", "-n", "default", "deploy/web", "-t", "5s", "-o", "json", "--destination", destination);
         assertThat(json).contains("\"name\": \"web\"").contains("\"meshed\": \"1/1\"");
         double success = number(json, "success");
         double rps = number(json, "rps");
@@ -128,7 +128,7 @@ class StatIT {
         assertThat(rps).as(json).isBetween(36.0, 44.0);
         assertThat(errors.get()).isZero();
 
-        String table = meshj("stat", "-n", "default", "deploy", "--destination", destination);
+        String table = MeshjProcess.run("stat", "-n", "default", "deploy", "--destination", destination);
         assertThat(table.lines().findFirst().orElseThrow())
                 .matches("NAME +MESHED +SUCCESS +RPS +LATENCY_P50 +LATENCY_P95 +LATENCY_P99 +TCP_CONN");
         assertThat(table).containsPattern("(?m)^web +1/1 +\\d+\\.\\d\\d% +\\d+\\.\\drps +\\d+ms +\\d+ms +\\d+ms +\\d+$");
@@ -138,14 +138,5 @@ class StatIT {
         java.util.regex.Matcher m = Pattern.compile("\"" + key + "\": ([0-9.Ee+-]+)").matcher(json);
         assertThat(m.find()).as("%s in %s", key, json).isTrue();
         return Double.parseDouble(m.group(1));
-    }
-
-    private static String meshj(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(MeshjProcess.launcher().toString()));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(30, TimeUnit.SECONDS);
-        return out;
     }
 }

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -46,7 +47,7 @@ class MtlsRotationIT {
             AtomicLong ok = new AtomicLong();
             AtomicLong handshakes = new AtomicLong();
             ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-            ExecutorService load = Executors.newFixedThreadPool(STREAMS + 1);
+            ExecutorService load = Executors.newFixedThreadPool(STREAMS);
             for (int i = 0; i < STREAMS; i++) {
                 load.execute(() -> {
                     // One keep-alive connection per stream; the proxies carry them as streams of HTTP/2.
@@ -64,23 +65,22 @@ class MtlsRotationIT {
                     }
                 });
             }
-            load.execute(() -> {
-                int n = 0;
-                while (running.get()) {
-                    try {
-                        String payload = "\u0001handshake " + (n++) + "\n";
-                        String back = MtlsIT.echoThroughMesh(mesh, payload);
-                        if (back.equals(payload)) {
-                            handshakes.incrementAndGet();
-                        } else {
-                            failures.add("tcp echo returned \"" + back + "\"");
-                        }
-                        Thread.sleep(200); // pacing of new connections, not synchronisation
-                    } catch (Exception e) {
-                        failures.add("tcp: " + e);
+            // A new mTLS connection (a new handshake, with the certificates current then) every 200 ms.
+            ScheduledExecutorService handshaking = Executors.newSingleThreadScheduledExecutor();
+            AtomicLong n = new AtomicLong();
+            handshaking.scheduleWithFixedDelay(() -> {
+                try {
+                    String payload = "\u0001handshake " + n.getAndIncrement() + "\n";
+                    String back = MtlsIT.echoThroughMesh(mesh, payload);
+                    if (back.equals(payload)) {
+                        handshakes.incrementAndGet();
+                    } else {
+                        failures.add("tcp echo returned \"" + back + "\"");
                     }
+                } catch (Exception e) {
+                    failures.add("tcp: " + e);
                 }
-            });
+            }, 0, 200, TimeUnit.MILLISECONDS);
             WorkloadCertifier client = mesh.client().certifier().orElseThrow();
             WorkloadCertifier server = mesh.server().certifier().orElseThrow();
             // Two renewals of each (the third certificate of each) under load.
@@ -88,7 +88,9 @@ class MtlsRotationIT {
                     .until(() -> client.refreshCount() >= 3 && server.refreshCount() >= 3 || !failures.isEmpty());
             running.set(false);
             load.shutdown();
+            handshaking.shutdown();
             assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(handshaking.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
             assertThat(failures).as("failed requests (of %d ok, %d handshakes)", ok.get(), handshakes.get()).isEmpty();
             assertThat(client.refreshCount()).isGreaterThanOrEqualTo(3);
             assertThat(server.refreshCount()).isGreaterThanOrEqualTo(3);

@@ -381,12 +381,17 @@ final class ProxyCall implements UpstreamListener {
                 content.release();
                 return;
             }
+            if (!(msg instanceof HttpResponse) && content.decoderResult().isFailure()) {
+                content.release();
+                upstreamFailed(ProxyError.UPSTREAM_PROTOCOL_ERROR, rootMessage(content.decoderResult().cause()));
+                return;
+            }
+            if (msg instanceof LastHttpContent last) {
+                // Recorded before the end goes out: whoever saw the response may read the metrics next.
+                grpcStatus(last.trailingHeaders());
+                record(null);
+            }
             if (!(msg instanceof HttpResponse)) {
-                if (content.decoderResult().isFailure()) {
-                    content.release();
-                    upstreamFailed(ProxyError.UPSTREAM_PROTOCOL_ERROR, rootMessage(content.decoderResult().cause()));
-                    return;
-                }
                 if (msg instanceof LastHttpContent) {
                     lastWrite = down.writeWithFuture(content);
                 } else {
@@ -395,8 +400,7 @@ final class ProxyCall implements UpstreamListener {
             } else if (msg instanceof LastHttpContent) {
                 lastWrite = down.writeWithFuture(msg); // a whole response (FullHttpResponse) went out as the head
             }
-            if (msg instanceof LastHttpContent last) {
-                grpcStatus(last.trailingHeaders());
+            if (msg instanceof LastHttpContent) {
                 responseComplete = true;
                 down.flush();
                 complete();
@@ -626,6 +630,7 @@ final class ProxyCall implements UpstreamListener {
         responseNanos = System.nanoTime() - startNanos;
         grpcStatus(response.headers());
         failure = null; // answered: the status says what went wrong
+        record(null); // before the answer goes out, as for forwarded responses
         boolean close = error.closesConnection() || !clientKeepAlive || context.isDraining();
         boolean inSync = requestComplete || !expectsBody;
         if (!down.isHttp2() && (close || !inSync)) {

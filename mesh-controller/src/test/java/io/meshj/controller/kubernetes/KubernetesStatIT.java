@@ -7,13 +7,13 @@ import com.sun.net.httpserver.HttpServer;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.grpc.stub.StreamObserver;
 import io.meshj.api.metrics.v1.StatRequest;
 import io.meshj.api.metrics.v1.StatResponse;
 import io.meshj.api.metrics.v1.StatRow;
 import io.meshj.controller.metrics.MetricsScraper;
 import io.meshj.controller.metrics.MetricsService;
 import io.meshj.controller.metrics.ScrapeTargets;
+import io.meshj.controller.testing.RecordingObserver;
 import io.meshj.core.name.AuthorityNormalizer;
 import io.meshj.core.testing.KeepAliveHttpClient;
 import io.meshj.core.time.Ticker;
@@ -24,7 +24,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -121,23 +120,8 @@ class KubernetesStatIT {
     }
 
     private static StatResponse stat(MetricsService service) throws Exception {
-        CompletableFuture<StatResponse> answer = new CompletableFuture<>();
-        service.stat(StatRequest.newBuilder().setNamespace("emojivoto").setResourceType("deploy").build(),
-                new StreamObserver<>() {
-                    @Override
-                    public void onNext(StatResponse value) {
-                        answer.complete(value);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        answer.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                    }
-                });
-        return answer.get(5, TimeUnit.SECONDS);
+        RecordingObserver<StatResponse> answer = new RecordingObserver<>();
+        service.stat(StatRequest.newBuilder().setNamespace("emojivoto").setResourceType("deploy").build(), answer);
+        return answer.next(Duration.ofSeconds(5));
     }
 }

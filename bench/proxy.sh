@@ -92,10 +92,10 @@ services:
       inboundPort: $MESH_IN
 EOF
 bin/meshj proxy --inbound-listen 127.0.0.1:$MESH_IN --outbound-listen 127.0.0.1:$MESH_IN_OUT \
-  --admin-listen 127.0.0.1:$MESH_IN_ADMIN --app-ports $NGINX_H1,$NGINX_H2 > "$work/meshj-in.log" 2>&1 &
+  --admin-listen 127.0.0.1:$MESH_IN_ADMIN --tap-listen 127.0.0.1:14290 --app-ports $NGINX_H1,$NGINX_H2 > "$work/meshj-in.log" 2>&1 &
 mesh_in=$!; pids+=($mesh_in)
 bin/meshj proxy --outbound-listen 127.0.0.1:$MESH_OUT --inbound-listen 127.0.0.1:14243 \
-  --admin-listen 127.0.0.1:$MESH_OUT_ADMIN --discovery-file "$work/endpoints.yml" > "$work/meshj-out.log" 2>&1 &
+  --admin-listen 127.0.0.1:$MESH_OUT_ADMIN --tap-listen 127.0.0.1:14190 --discovery-file "$work/endpoints.yml" > "$work/meshj-out.log" 2>&1 &
 mesh_out=$!; pids+=($mesh_out)
 
 # --- meshj mTLS pair: a local controller's identity service certifies both proxies ---
@@ -125,10 +125,10 @@ identity_flags() { # client|server
     --trust-anchors "$home/identity/trust-anchor.pem" --service-account "bench-$1"
 }
 bin/meshj proxy --inbound-listen 127.0.0.1:$TLS_IN --outbound-listen 127.0.0.1:$TLS_IN_OUT \
-  --admin-listen 127.0.0.1:$TLS_IN_ADMIN --app-ports $NGINX_H1,$NGINX_H2 $(identity_flags server) > "$work/meshj-tls-in.log" 2>&1 &
+  --admin-listen 127.0.0.1:$TLS_IN_ADMIN --tap-listen 127.0.0.1:16290 --app-ports $NGINX_H1,$NGINX_H2 $(identity_flags server) > "$work/meshj-tls-in.log" 2>&1 &
 tls_in=$!; pids+=($tls_in)
 bin/meshj proxy --outbound-listen 127.0.0.1:$TLS_OUT --inbound-listen 127.0.0.1:16243 \
-  --admin-listen 127.0.0.1:$TLS_OUT_ADMIN --discovery-file "$work/endpoints-mtls.yml" $(identity_flags client) \
+  --admin-listen 127.0.0.1:$TLS_OUT_ADMIN --tap-listen 127.0.0.1:16190 --discovery-file "$work/endpoints-mtls.yml" $(identity_flags client) \
   > "$work/meshj-tls-out.log" 2>&1 &
 tls_out=$!; pids+=($tls_out)
 

@@ -38,7 +38,7 @@ class LocalMeshIT {
         int appPort = app.getAddress().getPort();
 
         serverProxy = MeshjProcess.start(dir.resolve("server-proxy.log"), INBOUND, "proxy",
-                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0",
                 "--app-ports", Integer.toString(appPort), "--shutdown-grace-period", "1s");
         int inbound = Integer.parseInt(serverProxy.find(INBOUND));
 
@@ -47,7 +47,7 @@ class LocalMeshIT {
         int destinationPort = LocalMeshes.freePort();
         controller = startController(destinationPort);
         clientProxy = MeshjProcess.start(dir.resolve("client-proxy.log"), OUTBOUND, "proxy",
-                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0",
                 "--destination", "127.0.0.1:" + destinationPort, "--shutdown-grace-period", "1s");
     }
 

@@ -67,13 +67,13 @@ class LocalRegistrationIT {
                 MeshjProcess.run("identity", "token", "--sa", "client", "--data-dir", home));
         serverProxy = MeshjProcess.start(dir.resolve("server-proxy.log"), Pattern.compile("registered web.default"),
                 "proxy", "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0",
-                "--admin-listen", "127.0.0.1:0", "--app-ports", Integer.toString(appPort), "--shutdown-grace-period", "1s",
+                "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0", "--app-ports", Integer.toString(appPort), "--shutdown-grace-period", "1s",
                 "--destination", destination, "--register", "web.default:" + appPort, "--workload-name", "web-1",
                 "--identity", identity, "--identity-token-file", webToken.toString(), "--trust-anchors", anchors,
                 "--service-account", "web", "--require-identity-ports", Integer.toString(appPort),
                 "--controller-identity", CONTROLLER_ID);
         clientProxy = MeshjProcess.start(dir.resolve("client-proxy.log"), OUTBOUND, "proxy",
-                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0",
                 "--destination", destination, "--shutdown-grace-period", "1s",
                 "--identity", identity, "--identity-token-file", clientToken.toString(), "--trust-anchors", anchors,
                 "--service-account", "client", "--controller-identity", CONTROLLER_ID);

@@ -80,11 +80,11 @@ class StatIT {
         Path token = Files.writeString(dir.resolve("web.token"), MeshjProcess.run("identity", "token", "--sa", "web", "--data-dir", home));
         processes.add(MeshjProcess.start(dir.resolve("server-proxy.log"), Pattern.compile("registered web.default"),
                 "proxy", "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0",
-                "--admin-listen", "127.0.0.1:0", "--app-ports", Integer.toString(appPort), "--destination", destination,
+                "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0", "--app-ports", Integer.toString(appPort), "--destination", destination,
                 "--register", "web.default:" + appPort, "--workload-name", "web-1", "--identity-token-file", token.toString(),
                 "--service-account", "web"));
         MeshjProcess client = MeshjProcess.start(dir.resolve("client-proxy.log"), OUTBOUND, "proxy",
-                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0",
                 "--destination", destination);
         processes.add(client);
         int outbound = Integer.parseInt(client.find(OUTBOUND));

@@ -72,6 +72,9 @@ public final class MeshProxy implements AutoCloseable {
     private volatile Registrar registrar;
     private final OutboundRouter outboundRouter;
     private final ProxyMetrics metrics = new ProxyMetrics();
+    private final io.meshj.core.tap.TapBus tapBus = io.meshj.core.tap.TapBus.create();
+    private final java.util.List<java.security.cert.X509Certificate> trustAnchors;
+    private io.meshj.proxy.internal.tap.TapServer tapServer;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ChannelGroup downstreams = new DefaultChannelGroup("downstreams", GlobalEventExecutor.INSTANCE);
     private final ChannelGroup upstreams = new DefaultChannelGroup("upstreams", GlobalEventExecutor.INSTANCE);
@@ -98,6 +101,7 @@ public final class MeshProxy implements AutoCloseable {
         // Read once, for both the controller's TLS and the proxy's own (a ConfigException names the file).
         java.util.List<java.security.cert.X509Certificate> anchors = config.trustAnchors().map(ProxyTls::readTrustAnchors)
                 .orElse(null);
+        this.trustAnchors = anchors;
         io.grpc.ChannelCredentials controllerCredentials = controllerCredentials(config, anchors);
         this.controllerChannel = config.destination()
                 .map(a -> (ManagedChannel) controllerChannel(a, controllerCredentials)
@@ -135,9 +139,35 @@ public final class MeshProxy implements AutoCloseable {
         }
         UpstreamConnector connector = new UpstreamConnector(transport, resolver, config.connectTimeout(),
                 config.maxHeaderBytes(), upstreams, tls);
-        this.outboundContext = new ProxyContext(Direction.OUTBOUND, outboundRouter, connector, config, metrics, inFlight);
+        java.util.Map<String, String> labels = workloadLabels(config);
+        this.outboundContext = new ProxyContext(Direction.OUTBOUND, outboundRouter, connector, config, metrics, inFlight,
+                tapBus, labels);
         this.inboundContext = new ProxyContext(Direction.INBOUND, new InboundRouter(config.appPorts()), connector,
-                config, metrics, inFlight);
+                config, metrics, inFlight, tapBus, labels);
+    }
+
+    /**
+     * What this proxy's workload is, as labels (the tap side that is this workload): namespace and pod,
+     * its service account, and the service it registers as (which the local registry also groups
+     * deployments by).
+     */
+    private static java.util.Map<String, String> workloadLabels(ProxyConfig config) {
+        java.util.Map<String, String> labels = new java.util.LinkedHashMap<>();
+        labels.put("namespace", config.namespace());
+        labels.put("pod", config.workloadName());
+        labels.put("serviceaccount", config.serviceAccount());
+        config.register().ifPresent(service -> {
+            String name = service.host().split("\\.")[0];
+            labels.put("service", name);
+            labels.put("deployment", name);
+        });
+        return labels;
+    }
+
+    /** The controller's identity: the configured one, else the default controller name in the trust domain. */
+    private static WorkloadIdentity controllerIdentity(ProxyConfig config) {
+        return config.controllerIdentity().map(WorkloadIdentity::parseDnsName)
+                .orElseGet(() -> new WorkloadIdentity("controller", "meshj", config.trustDomain()));
     }
 
     /** TLS checked against the controller's identity, when one is configured; else null (plaintext). */
@@ -179,7 +209,10 @@ public final class MeshProxy implements AutoCloseable {
                 new ListenerInitializer(inboundContext, downstreams, inboundOpaque, null, tls));
         adminServer = bind(config.adminListen(), "admin", new AdminServer(this::isReady, metrics::scrape, this::shutdown,
                 () -> tls == null ? null : tls.certifier().current().map(io.meshj.tls.CertifiedKey::describe).orElse(null)));
-        java.util.List<InetSocketAddress> own = java.util.List.of(outboundAddress(), inboundAddress(), adminAddress());
+        tapServer = io.meshj.proxy.internal.tap.TapServer.start(config.tapListen(), tapBus, transport, group, tls,
+                trustAnchors, controllerIdentity(config));
+        java.util.List<InetSocketAddress> own = java.util.List.of(outboundAddress(), inboundAddress(), adminAddress(),
+                tapAddress());
         outboundContext.setListeners(own);
         inboundContext.setListeners(own);
         ready = true;
@@ -193,13 +226,13 @@ public final class MeshProxy implements AutoCloseable {
                     .setAddress(config.registerAddress()).setServiceAccount(config.serviceAccount())
                     .setProtocolHint(ProtocolHint.PROTOCOL_HINT_H2).setInboundPort(inboundAddress().getPort())
                     .setTlsIdentity(tls == null ? "" : tls.identity().dnsName())
-                    .setAdminPort(adminAddress().getPort()).build(),
+                    .setAdminPort(adminAddress().getPort()).setTapPort(tapAddress().getPort()).build(),
                     () -> ProxyTls.readToken(config.identityTokenFile().orElseThrow()),
                     ExponentialBackoff.builder().min(Duration.ofMillis(200)).max(Duration.ofSeconds(10)).build());
             registrar.start();
         });
-        LOG.log(System.Logger.Level.INFO, "meshj proxy ready ({0}): outbound {1}, inbound {2}, admin {3}",
-                transport, outboundAddress(), inboundAddress(), adminAddress());
+        LOG.log(System.Logger.Level.INFO, "meshj proxy ready ({0}): outbound {1}, inbound {2}, admin {3}, tap {4}",
+                transport, outboundAddress(), inboundAddress(), adminAddress(), tapAddress());
     }
 
     private Channel bind(InetSocketAddress address, String name, ChannelInitializer<Channel> initializer) {
@@ -234,6 +267,16 @@ public final class MeshProxy implements AutoCloseable {
 
     public InetSocketAddress adminAddress() {
         return (InetSocketAddress) adminServer.localAddress();
+    }
+
+    /** Where the tap server listens. */
+    public InetSocketAddress tapAddress() {
+        return tapServer.address();
+    }
+
+    /** Where this proxy publishes the requests it handles, for in-process tap subscribers. */
+    public io.meshj.core.tap.TapBus tapBus() {
+        return tapBus;
     }
 
     /**
@@ -304,6 +347,9 @@ public final class MeshProxy implements AutoCloseable {
         closeQuietly(outboundServer);
         closeQuietly(inboundServer);
         closeQuietly(adminServer);
+        if (tapServer != null) {
+            tapServer.close();
+        }
         downstreams.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         upstreams.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         outboundRouter.close();

@@ -30,6 +30,7 @@ public final class ProxyConfig {
     private final InetSocketAddress outboundListen;
     private final InetSocketAddress inboundListen;
     private final InetSocketAddress adminListen;
+    private final InetSocketAddress tapListen;
     private final List<Integer> appPorts;
     private final Path discoveryFile;
     private final Authority destination;
@@ -60,6 +61,7 @@ public final class ProxyConfig {
         this.outboundListen = b.outboundListen;
         this.inboundListen = b.inboundListen;
         this.adminListen = b.adminListen;
+        this.tapListen = b.tapListen;
         this.appPorts = List.copyOf(b.appPorts);
         this.discoveryFile = b.discoveryFile;
         this.destination = b.destination;
@@ -104,6 +106,14 @@ public final class ProxyConfig {
     /** Where the admin server binds ({@code /live}, {@code /ready}, {@code /metrics}). Default 0.0.0.0:4191. */
     public InetSocketAddress adminListen() {
         return adminListen;
+    }
+
+    /**
+     * Where the tap server binds (gRPC {@code io.meshj.api.tap.v1.Tap}): with an identity it serves only
+     * the controller's, over mTLS; without one, only callers on loopback. Default 0.0.0.0:4190.
+     */
+    public InetSocketAddress tapListen() {
+        return tapListen;
     }
 
     /**
@@ -253,6 +263,7 @@ public final class ProxyConfig {
         line(b, "outbound-listen", format(outboundListen));
         line(b, "inbound-listen", format(inboundListen));
         line(b, "admin-listen", format(adminListen));
+        line(b, "tap-listen", format(tapListen));
         line(b, "app-ports", appPorts.isEmpty() ? "(none)" : join(appPorts));
         line(b, "discovery-file", discoveryFile == null ? "(none)" : discoveryFile.toString());
         line(b, "destination", destination == null
@@ -310,6 +321,7 @@ public final class ProxyConfig {
         private InetSocketAddress outboundListen = new InetSocketAddress("127.0.0.1", 4140);
         private InetSocketAddress inboundListen = new InetSocketAddress("0.0.0.0", 4143);
         private InetSocketAddress adminListen = new InetSocketAddress("0.0.0.0", 4191);
+        private InetSocketAddress tapListen = new InetSocketAddress("0.0.0.0", 4190);
         private List<Integer> appPorts = List.of();
         private Path discoveryFile;
         private Authority destination;
@@ -351,6 +363,11 @@ public final class ProxyConfig {
 
         public Builder adminListen(InetSocketAddress address) {
             this.adminListen = requireNonNull(address, "address");
+            return this;
+        }
+
+        public Builder tapListen(InetSocketAddress address) {
+            this.tapListen = requireNonNull(address, "address");
             return this;
         }
 

@@ -74,7 +74,7 @@ class MtlsIT {
 
     private static ProxyConfig.Builder loopback() {
         InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
-        return ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any);
+        return ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any).tapListen(any);
     }
 
     @AfterAll

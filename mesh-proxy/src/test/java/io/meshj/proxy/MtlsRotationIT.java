@@ -126,7 +126,7 @@ class MtlsRotationIT {
             identity.stop();
             java.net.InetSocketAddress any = new java.net.InetSocketAddress("127.0.0.1", 0);
             try (MeshProxy proxy = MeshProxy.start(identity.configure(ProxyConfig.builder()
-                    .outboundListen(any).inboundListen(any).adminListen(any), "web").build())) {
+                    .outboundListen(any).inboundListen(any).adminListen(any).tapListen(any), "web").build())) {
                 String ready = "http://127.0.0.1:" + proxy.adminAddress().getPort() + "/ready";
                 assertThat(Processes.curl("-s", "-o", "/dev/null", "-w", "%{http_code}", ready).stdout()).isEqualTo("503");
                 identity.restart();

@@ -40,15 +40,15 @@ class TcpProxyIT {
         echo = TcpServers.start(null);
         banner = TcpServers.start("220 banner first\r\n");
         InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
-        echoSidecar = MeshProxy.start(ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any)
+        echoSidecar = MeshProxy.start(ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any).tapListen(any)
                 .appPorts(List.of(echo.getLocalPort())).opaquePorts(Set.of(echo.getLocalPort())).build());
         // A long detection timeout: were the opaque port detected, the banner would wait for it.
-        bannerSidecar = MeshProxy.start(ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any)
+        bannerSidecar = MeshProxy.start(ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any).tapListen(any)
                 .appPorts(List.of(banner.getLocalPort())).opaquePorts(Set.of(banner.getLocalPort()))
                 .detectTimeout(Duration.ofSeconds(60)).build());
         Path file = Files.writeString(dir.resolve("endpoints.yml"), "services:\n  redis.default:6379:\n    - 127.0.0.1:"
                 + echoSidecar.inboundAddress().getPort() + "\n");
-        client = MeshProxy.start(ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any)
+        client = MeshProxy.start(ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any).tapListen(any)
                 .discoveryFile(file).outboundTcpTarget(io.meshj.core.name.Authority.parse("redis.default:6379"))
                 .build());
     }

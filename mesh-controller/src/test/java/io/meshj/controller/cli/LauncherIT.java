@@ -58,7 +58,7 @@ class LauncherIT {
     @Test
     void proxyStartsServesAdminAndStopsOnSigterm() throws Exception {
         List<String> command = List.of(ROOT.resolve("bin/meshj").toString(), "proxy",
-                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0",
                 "--shutdown-grace-period", "1s");
         Path log = Files.createTempFile("meshj-proxy", ".log");
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -76,7 +76,7 @@ class KubernetesIdentityIT {
         Path file = Files.writeString(dir.resolve(serviceAccount + "-" + token.hashCode() + ".token"), token);
         InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
         InetSocketAddress id = controller.identityAddress().orElseThrow();
-        return MeshProxy.start(ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any)
+        return MeshProxy.start(ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any).tapListen(any)
                 .identity(Authority.of("127.0.0.1", id.getPort())).identityTokenFile(file)
                 .trustAnchors(dir.resolve("anchors.pem")).serviceAccount(serviceAccount).namespace("emojivoto").build());
     }

@@ -90,7 +90,7 @@ class KubernetesStatIT {
         });
         app.start();
         InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
-        proxy = MeshProxy.start(ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any)
+        proxy = MeshProxy.start(ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any).tapListen(any)
                 .appPorts(List.of(app.getAddress().getPort())).build());
         pod("web-5d4c7b9f8-aaaaa", true, proxy.adminAddress().getPort());
         pod("web-5d4c7b9f8-bbbbb", false, 0);

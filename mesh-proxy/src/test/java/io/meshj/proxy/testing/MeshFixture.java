@@ -94,7 +94,7 @@ public final class MeshFixture implements AutoCloseable {
 
     private static ProxyConfig.Builder base() {
         InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
-        return ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any).eventLoops(2);
+        return ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any).tapListen(any).eventLoops(2);
     }
 
     /** A port with no listener (bound and released). */

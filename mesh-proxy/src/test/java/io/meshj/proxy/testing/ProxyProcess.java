@@ -37,7 +37,7 @@ public final class ProxyProcess implements AutoCloseable {
         command.add("-Dio.netty.leakDetection.level=paranoid");
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.meshj.proxy.ProxyMain",
-                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0",
                 "--shutdown-grace-period", "1s"));
         command.addAll(args);
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();

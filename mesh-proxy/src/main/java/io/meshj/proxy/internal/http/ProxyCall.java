@@ -87,6 +87,11 @@ final class ProxyCall implements UpstreamListener {
     private long responseNanos = -1;
     private String failure;
     private boolean recorded;
+    // Tap: the request's call to its subscribers (NONE unless tapped), and what its end event reports.
+    private io.meshj.core.tap.TapCall tap = io.meshj.core.tap.TapCall.NONE;
+    private io.meshj.core.tap.TapRequest tapRequest;
+    private boolean tapChecked;
+    private long tapResponseBytes;
     private UpstreamLease lease;
     private ArrayDeque<HttpContent> pending;
     private ScheduledFuture<?> timeout;
@@ -249,6 +254,7 @@ final class ProxyCall implements UpstreamListener {
         }
         target = t;
         route().request();
+        startTap();
         boolean http2 = upstreamSpeaksHttp2(t);
         context.connector().acquire(loop, t.address(), t.identity(), http2, this, connectionMeter(context, t))
                 .addListener(this::onLeased);
@@ -386,6 +392,7 @@ final class ProxyCall implements UpstreamListener {
                 upstreamFailed(ProxyError.UPSTREAM_PROTOCOL_ERROR, rootMessage(content.decoderResult().cause()));
                 return;
             }
+            tapResponseBytes += content.content().readableBytes();
             if (msg instanceof LastHttpContent last) {
                 // Recorded before the end goes out: whoever saw the response may read the metrics next.
                 grpcStatus(last.trailingHeaders());
@@ -445,6 +452,10 @@ final class ProxyCall implements UpstreamListener {
                     HttpUtil.setTransferEncodingChunked(response, true);
                 }
             }
+        }
+        if (tap.isTapped()) {
+            tap.responseInit(new io.meshj.core.tap.TapEvent.ResponseInit(tapRequest, responseStatus, rtt,
+                    ProxyTap.headers(h)));
         }
         if (!(response instanceof FullHttpResponse)) {
             down.write(response);
@@ -629,6 +640,12 @@ final class ProxyCall implements UpstreamListener {
         responseStatus = response.status().code();
         responseNanos = System.nanoTime() - startNanos;
         grpcStatus(response.headers());
+        startTap(); // answered before it was routed: still a request to show
+        if (tap.isTapped()) {
+            tap.responseInit(new io.meshj.core.tap.TapEvent.ResponseInit(tapRequest, responseStatus, responseNanos,
+                    ProxyTap.headers(response.headers())));
+            tapResponseBytes = response.content().readableBytes();
+        }
         failure = null; // answered: the status says what went wrong
         record(null); // before the answer goes out, as for forwarded responses
         boolean close = error.closesConnection() || !clientKeepAlive || context.isDraining();
@@ -701,6 +718,29 @@ final class ProxyCall implements UpstreamListener {
         }
         route.response(error != null && responseNanos < 0 ? 0 : responseStatus, grpcStatus, error,
                 responseNanos < 0 ? -1 : responseNanos / 1e6);
+        if (tap.isTapped()) {
+            long sinceStart = System.nanoTime() - startNanos;
+            tap.responseEnd(new io.meshj.core.tap.TapEvent.ResponseEnd(tapRequest, grpcStatus, error,
+                    responseNanos < 0 ? sinceStart : sinceStart - responseNanos, tapResponseBytes));
+        }
+    }
+
+    /**
+     * Offers the request to tap subscribers, once: when it is routed (so its destination is known), or
+     * when the proxy answers it before that. Costs one volatile read while nobody taps.
+     */
+    private void startTap() {
+        if (tapChecked) {
+            return;
+        }
+        tapChecked = true;
+        io.meshj.core.tap.TapBus bus = context.tap();
+        if (bus.hasSubscribers()) {
+            io.meshj.core.tap.TapEvent.RequestInit init = ProxyTap.requestInit(bus, context,
+                    down.connection().remoteAddress(), request, authorityLabel, target, peerIdentity);
+            tapRequest = init.request();
+            tap = bus.requestInit(init);
+        }
     }
 
     private void grpcStatus(HttpHeaders headers) {

@@ -15,17 +15,32 @@ public final class ProxyContext {
     private final ProxyConfig config;
     private final ProxyMetrics metrics;
     private final AtomicInteger inFlight;
+    private final io.meshj.core.tap.TapBus tap;
+    private final java.util.Map<String, String> localLabels;
     private volatile boolean draining;
     private volatile java.util.List<java.net.InetSocketAddress> listeners = java.util.List.of();
 
     public ProxyContext(Direction direction, Router router, UpstreamConnector connector, ProxyConfig config,
-            ProxyMetrics metrics, AtomicInteger inFlight) {
+            ProxyMetrics metrics, AtomicInteger inFlight, io.meshj.core.tap.TapBus tap,
+            java.util.Map<String, String> localLabels) {
         this.direction = direction;
         this.router = router;
         this.connector = connector;
         this.config = config;
         this.metrics = metrics;
         this.inFlight = inFlight;
+        this.tap = tap;
+        this.localLabels = java.util.Map.copyOf(localLabels);
+    }
+
+    /** Where this proxy's requests are published for tap. */
+    public io.meshj.core.tap.TapBus tap() {
+        return tap;
+    }
+
+    /** What the mesh knows of this proxy's own workload (namespace, pod, ...): one side of its tapped requests. */
+    public java.util.Map<String, String> localLabels() {
+        return localLabels;
     }
 
     public Direction direction() {

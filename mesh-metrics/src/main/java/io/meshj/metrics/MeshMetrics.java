@@ -109,6 +109,18 @@ public final class MeshMetrics implements AutoCloseable {
                 .description("Certification attempts that failed.").register(registry);
     }
 
+    /**
+     * Publishes the state of a tap source: {@code meshj_tap_subscribers} (open subscriptions) and
+     * {@code meshj_tap_lost_events_total} (events dropped because a subscriber fell behind).
+     */
+    public <T> void tap(T source, ToDoubleFunction<T> subscribers, ToDoubleFunction<T> lostEvents) {
+        Gauge.builder("meshj_tap_subscribers", source, subscribers)
+                .description("Open tap subscriptions.").register(registry);
+        FunctionCounter.builder("meshj_tap_lost_events", source, lostEvents)
+                .description("Tap events dropped because a subscriber fell behind (tap is lossy; traffic never waits).")
+                .register(registry);
+    }
+
     /** A counter of this registry (for the proxy's own series, such as its error answers). */
     public Counter counter(String name, String description, String... tags) {
         return Counter.builder(name).description(description).tags(tags).register(registry);

@@ -137,6 +137,7 @@ public final class MeshProxy implements AutoCloseable {
         if (tls != null) {
             metrics.identity(tls.certifier());
         }
+        metrics.tap(tapBus);
         UpstreamConnector connector = new UpstreamConnector(transport, resolver, config.connectTimeout(),
                 config.maxHeaderBytes(), upstreams, tls);
         java.util.Map<String, String> labels = workloadLabels(config);

@@ -13,6 +13,8 @@ import io.meshj.controller.identity.LocalTokens;
 import io.meshj.controller.metrics.MetricsScraper;
 import io.meshj.controller.metrics.MetricsService;
 import io.meshj.controller.metrics.ScrapeTargets;
+import io.meshj.controller.tap.TapBroker;
+import io.meshj.controller.tap.TapTargets;
 import io.meshj.tls.CertificateAuthority;
 import io.meshj.tls.WorkloadIdentity;
 import java.time.Clock;
@@ -136,9 +138,13 @@ final class ControllerCommand implements Callable<Integer> {
                 .service(new RegistryService(registry, tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN).bindService())
                 .service(new MetricsService(scraper).bindService())
                 .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService());
+        // The controller's own certificate: its identity is the only one workloads' tap servers serve.
+        ControllerCertificate certificate = ControllerCertificate.start(identity);
+        builder.service(new TapBroker(() -> TapTargets.of(registry),
+                TapBroker.channels(certificate.certifier(), certificate.trustAnchors())).bindService());
         String tlsNote = "";
         if (tls) {
-            builder.tls(ControllerCertificate.credentials(identity));
+            builder.tls(certificate.serverCredentials());
             tlsNote = ", TLS as " + ControllerCertificate.IDENTITY.dnsName();
         }
         Controller controller = builder.start();
@@ -269,11 +275,14 @@ final class ControllerCommand implements Callable<Integer> {
         Controller controller;
         try {
             MetricsScraper scraper = startScraper(() -> ScrapeTargets.of(backend));
+            ControllerCertificate certificate = ControllerCertificate.start(identity);
             Controller.Builder builder = Controller.builder().destinationListen(listen).backend(backend)
                     .normalizer(normalizer).profiles(profiles).service(new MetricsService(scraper).bindService())
+                    .service(new TapBroker(() -> TapTargets.of(backend),
+                            TapBroker.channels(certificate.certifier(), certificate.trustAnchors())).bindService())
                     .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService());
             if (tls) {
-                builder.tls(ControllerCertificate.credentials(identity));
+                builder.tls(certificate.serverCredentials());
             }
             controller = builder.start();
         } catch (RuntimeException e) {

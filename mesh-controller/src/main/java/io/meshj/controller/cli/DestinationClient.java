@@ -87,6 +87,38 @@ final class DestinationClient implements AutoCloseable {
         }
     }
 
+    /**
+     * The controller's tap of {@code request}: events as they come, until its limit or until closed.
+     * The iterator throws {@link IllegalArgumentException} for a resource the controller cannot tap
+     * (unknown type, nothing meshed), and {@link ControllerUnavailableException} otherwise.
+     */
+    Iterator<io.meshj.api.tap.v1.TapEvent> tap(io.meshj.api.tap.v1.ObserveRequest request) {
+        Iterator<io.meshj.api.tap.v1.TapEvent> events = io.meshj.api.tap.v1.TapGrpc.newBlockingStub(channel).observe(request);
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                try {
+                    return events.hasNext();
+                } catch (StatusRuntimeException e) {
+                    Status s = e.getStatus();
+                    if (s.getCode() == Status.Code.NOT_FOUND || s.getCode() == Status.Code.INVALID_ARGUMENT) {
+                        throw new IllegalArgumentException(s.getDescription(), e);
+                    }
+                    if (s.getCode() == Status.Code.UNAVAILABLE && s.getDescription() != null
+                            && s.getDescription().startsWith("cannot tap")) {
+                        throw new ControllerUnavailableException(s.getDescription(), e);
+                    }
+                    throw failure(e);
+                }
+            }
+
+            @Override
+            public io.meshj.api.tap.v1.TapEvent next() {
+                return events.next();
+            }
+        };
+    }
+
     @Override
     public void close() {
         // Ends the stream the blocking call left open, too.

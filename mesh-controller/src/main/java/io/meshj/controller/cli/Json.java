@@ -8,6 +8,11 @@ final class Json {
     private Json() {
     }
 
+    /** One line, for streams of objects (tap's events). */
+    static String line(Object value) {
+        return new GsonBuilder().disableHtmlEscaping().create().toJson(value);
+    }
+
     static String write(Object value) {
         return new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(value);
     }

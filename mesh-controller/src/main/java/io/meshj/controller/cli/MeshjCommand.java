@@ -21,6 +21,8 @@ import picocli.CommandLine.Spec;
             DiagnosticsCommand.class,
             IdentityCommand.class,
             StatCommand.class,
+            TapCommand.class,
+            TopCommand.class,
             picocli.CommandLine.HelpCommand.class
         },
         footer = {

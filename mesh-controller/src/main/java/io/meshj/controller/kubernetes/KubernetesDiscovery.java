@@ -364,8 +364,12 @@ public final class KubernetesDiscovery implements DiscoverySource {
 
     /** A pod as the metrics API sees it: where its proxy's admin port is, and what it belongs to. */
     public record PodView(String namespace, String name, String ip, String deployment, String service, boolean meshed,
-            int adminPort) {
+            int adminPort, int tapPort, String tlsIdentity) {
     }
+
+    /** The pod annotation that moves a proxy's tap port off 4190. */
+    static final String TAP_PORT_ANNOTATION = "config.meshj.io/tap-port";
+    static final int PROXY_TAP_PORT = 4190;
 
     /** The pod annotation that moves a proxy's admin port off 4191 (Linkerd's config.linkerd.io/admin-port). */
     static final String ADMIN_PORT_ANNOTATION = "config.meshj.io/admin-port";
@@ -400,17 +404,34 @@ public final class KubernetesDiscovery implements DiscoverySource {
             owner(pod, owner);
             Map<String, String> annotations = pod.getMetadata().getAnnotations() == null ? Map.of()
                     : pod.getMetadata().getAnnotations();
-            int adminPort = PROXY_ADMIN_PORT;
-            try {
-                adminPort = Integer.parseInt(annotations.getOrDefault(ADMIN_PORT_ANNOTATION, "4191").trim());
-            } catch (NumberFormatException e) {
-                // malformed: the injector's default
-            }
+            int adminPort = port(annotations, ADMIN_PORT_ANNOTATION, PROXY_ADMIN_PORT);
+            int tapPort = port(annotations, TAP_PORT_ANNOTATION, PROXY_TAP_PORT);
             out.add(new PodView(ns, name, pod.getStatus() == null ? null : pod.getStatus().getPodIP(),
                     owner.getOrDefault("deployment", owner.isEmpty() ? name : owner.values().iterator().next()),
-                    serviceOfPod.get(key(ns, name)), "enabled".equals(annotations.get(INJECT_ANNOTATION)), adminPort));
+                    serviceOfPod.get(key(ns, name)), "enabled".equals(annotations.get(INJECT_ANNOTATION)), adminPort,
+                    tapPort, identityOf(pod)));
         }
         return out;
+    }
+
+    /** The identity a meshed pod's proxy is certified for (its service account's), or null. */
+    private String identityOf(Pod pod) {
+        String sa = pod.getSpec() == null || pod.getSpec().getServiceAccountName() == null ? "default"
+                : pod.getSpec().getServiceAccountName();
+        try {
+            return new io.meshj.tls.WorkloadIdentity(sa, pod.getMetadata().getNamespace(), trustDomain).dnsName();
+        } catch (IllegalArgumentException notAnIdentity) {
+            return null;
+        }
+    }
+
+    /** A port from a pod annotation; {@code otherwise} (the injector's default) when absent or malformed. */
+    private static int port(Map<String, String> annotations, String annotation, int otherwise) {
+        try {
+            return Integer.parseInt(annotations.getOrDefault(annotation, Integer.toString(otherwise)).trim());
+        } catch (NumberFormatException e) {
+            return otherwise;
+        }
     }
 
     /** The pod's owner as metric labels: a ReplicaSet made by a Deployment counts as the Deployment. */

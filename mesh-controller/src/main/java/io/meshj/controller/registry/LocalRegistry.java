@@ -85,17 +85,17 @@ public final class LocalRegistry implements DiscoverySource {
     /** What a workload registers: its service's endpoint and who it is. */
     public record Workload(String name, String namespace, String service, int port, String address,
             String serviceAccount, ProtocolHint protocolHint, int inboundPort, Map<String, String> labels,
-            String tlsIdentity, int adminPort) {
+            String tlsIdentity, int adminPort, int tapPort) {
         public Workload {
             labels = labels == null ? Map.of() : Map.copyOf(labels);
             protocolHint = protocolHint == null ? ProtocolHint.UNKNOWN : protocolHint;
             tlsIdentity = tlsIdentity == null || tlsIdentity.isEmpty() ? null : tlsIdentity;
         }
 
-        /** A workload whose proxy (if any) has no identity and no admin port to show. */
+        /** A workload whose proxy (if any) has no identity and no admin or tap port to show. */
         public Workload(String name, String namespace, String service, int port, String address, String serviceAccount,
                 ProtocolHint protocolHint, int inboundPort, Map<String, String> labels) {
-            this(name, namespace, service, port, address, serviceAccount, protocolHint, inboundPort, labels, null, 0);
+            this(name, namespace, service, port, address, serviceAccount, protocolHint, inboundPort, labels, null, 0, 0);
         }
     }
 

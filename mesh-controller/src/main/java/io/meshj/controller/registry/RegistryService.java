@@ -77,7 +77,7 @@ public final class RegistryService extends RegistryGrpc.RegistryImplBase {
         try {
             LocalRegistry.Lease lease = registry.register(new LocalRegistry.Workload(w.getName(), w.getNamespace(),
                     w.getService(), w.getPort(), w.getAddress(), identity.serviceAccount(), hint(w.getProtocolHint()),
-                    w.getInboundPort(), w.getLabelsMap(), w.getTlsIdentity(), w.getAdminPort()), ttl);
+                    w.getInboundPort(), w.getLabelsMap(), w.getTlsIdentity(), w.getAdminPort(), w.getTapPort()), ttl);
             responses.onNext(toProto(lease));
             responses.onCompleted();
         } catch (IllegalArgumentException e) {

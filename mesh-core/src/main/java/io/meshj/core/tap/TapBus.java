@@ -22,6 +22,7 @@ public final class TapBus {
 
     private final Ticker ticker;
     private final AtomicLong sequence = new AtomicLong();
+    private final AtomicLong lostEvents = new AtomicLong();
     private volatile TapSubscription[] subscriptions = NONE;
 
     private TapBus(Ticker ticker) {
@@ -40,6 +41,20 @@ public final class TapBus {
     /** True while anyone subscribes; publishers skip tap entirely when false. */
     public boolean hasSubscribers() {
         return subscriptions.length != 0;
+    }
+
+    /** Open subscriptions now. */
+    public int subscriberCount() {
+        return subscriptions.length;
+    }
+
+    /** Events dropped since the bus was made, over all subscriptions, because a subscriber fell behind. */
+    public long lostEvents() {
+        return lostEvents.get();
+    }
+
+    void lost() {
+        lostEvents.incrementAndGet();
     }
 
     /** Starts a subscription for requests matching {@code filter}; finish with {@code open()}. */

@@ -98,6 +98,7 @@ public final class TapSubscription implements AutoCloseable {
         } else {
             lost.incrementAndGet();
             lostTotal.incrementAndGet();
+            bus.lost();
         }
     }
 

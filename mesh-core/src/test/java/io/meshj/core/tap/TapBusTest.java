@@ -115,6 +115,7 @@ class TapBusTest {
         assertThat(stalled.takeLost()).isEqualTo(30_000 - 4);
         assertThat(stalled.takeLost()).isZero();
         assertThat(stalled.lostTotal()).isEqualTo(30_000 - 4);
+        assertThat(bus.lostEvents()).isEqualTo(30_000 - 4);
         assertThat(drain(stalled)).hasSize(4);
         assertThat(drain(reader)).hasSize(30_000);
         assertThat(reader.lostTotal()).isZero();

@@ -52,6 +52,11 @@ public final class ProxyMetrics {
                 c -> c.failureCount());
     }
 
+    /** Reports {@code bus}'s subscribers and lost events. */
+    public void tap(io.meshj.core.tap.TapBus bus) {
+        mesh.tap(bus, b -> b.subscriberCount(), b -> b.lostEvents());
+    }
+
     /** Drops the series of label sets idle for {@link MeshMetrics#DEFAULT_RETAIN_IDLE} (endpoints gone). */
     public void expireIdle() {
         mesh.expireIdle(MeshMetrics.DEFAULT_RETAIN_IDLE);

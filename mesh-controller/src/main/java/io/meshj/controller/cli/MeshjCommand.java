@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
             DiagnosticsCommand.class,
             IdentityCommand.class,
             StatCommand.class,
+            EdgesCommand.class,
             picocli.CommandLine.HelpCommand.class
         },
         footer = {

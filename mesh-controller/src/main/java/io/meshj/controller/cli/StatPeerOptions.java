@@ -17,7 +17,7 @@ final class StatPeerOptions {
     String to;
 
     @Option(names = "--to-namespace", paramLabel = "NS",
-            description = "The namespace of --to (default: the rows' namespace).")
+            description = "The namespace of --to (default: the rows' namespace; with -A, any).")
     String toNamespace;
 
     @Option(names = "--from", paramLabel = "RESOURCE",
@@ -25,7 +25,7 @@ final class StatPeerOptions {
     String from;
 
     @Option(names = "--from-namespace", paramLabel = "NS",
-            description = "The namespace of --from (default: the rows' namespace).")
+            description = "The namespace of --from (default: the rows' namespace; with -A, any).")
     String fromNamespace;
 
     /** Sets the request's from or to; usage errors for both at once, or a namespace without its resource. */

@@ -58,7 +58,7 @@ public final class MetricsScraper implements AutoCloseable {
             "tcp_open_connections", "tcp_open_total", "tcp_read_bytes_total", "tcp_write_bytes_total");
 
     /**
-     * A pod's traffic as a server, all stat reads: its inbound requests, and the connections clients
+     * A pod's traffic as a server, what a plain stat reads: its inbound requests, and the connections clients
      * opened to it (not those its proxy opened to the application, inbound too, with peer="dst").
      */
     public static final java.util.function.Predicate<Sample> SERVER_SIDE = s -> "inbound".equals(s.label("direction"))

@@ -87,6 +87,27 @@ public final class Stats {
                 quantile(0.99, buckets), tcp);
     }
 
+    /**
+     * How much the counters that {@code filter} accepts grew between the scrapes, summed (Prometheus's
+     * {@code increase()} of each series, a reset counting from zero), e.g. the bytes of
+     * {@code tcp_read_bytes_total}.
+     */
+    public static double increase(List<Sample> before, List<Sample> after, Predicate<Sample> filter) {
+        Map<Series, Double> earlier = new HashMap<>();
+        for (Sample s : before) {
+            if (filter.test(s)) {
+                earlier.put(new Series(s), s.value());
+            }
+        }
+        double sum = 0;
+        for (Sample s : after) {
+            if (filter.test(s)) {
+                sum += delta(earlier, s);
+            }
+        }
+        return sum;
+    }
+
     private static double delta(Map<Series, Double> earlier, Sample s) {
         Double b = earlier.get(new Series(s));
         if (b == null || s.value() < b) {

@@ -55,6 +55,18 @@ class StatsTest {
     }
 
     @Test
+    void increaseSumsTheAcceptedCountersGrowthWithResetsFromZero() {
+        List<Sample> before = PrometheusText.parse("tcp_read_bytes_total{peer=\"src\",a=\"1\"} 100\n"
+                + "tcp_read_bytes_total{peer=\"src\",a=\"2\"} 900\n"
+                + "tcp_read_bytes_total{peer=\"dst\"} 5\n");
+        List<Sample> after = PrometheusText.parse("tcp_read_bytes_total{peer=\"src\",a=\"1\"} 350\n"
+                + "tcp_read_bytes_total{peer=\"src\",a=\"2\"} 40\n" // reset: 40 since
+                + "tcp_read_bytes_total{peer=\"src\",a=\"3\"} 7\n" // new: 7 since
+                + "tcp_read_bytes_total{peer=\"dst\"} 500\n");
+        assertThat(Stats.increase(before, after, s -> "src".equals(s.label("peer")))).isEqualTo(250 + 40 + 7);
+    }
+
+    @Test
     void withoutResponsesThereIsNoRateOrLatency() {
         Stats.Summary s = Stats.summarize(List.of(), List.of(), 10, x -> true);
         assertThat(s.successRate()).isNaN();

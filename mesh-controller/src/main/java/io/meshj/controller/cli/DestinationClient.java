@@ -119,6 +119,16 @@ final class DestinationClient implements AutoCloseable {
         };
     }
 
+    /** The controller's edges; errors as {@link #firstAnswer}. */
+    io.meshj.api.metrics.v1.EdgesResponse edges(io.meshj.api.metrics.v1.EdgesRequest request) {
+        try {
+            return io.meshj.api.metrics.v1.MetricsGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).edges(request);
+        } catch (StatusRuntimeException e) {
+            throw failure(e);
+        }
+    }
+
     @Override
     public void close() {
         // Ends the stream the blocking call left open, too.

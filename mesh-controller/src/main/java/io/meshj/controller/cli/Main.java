@@ -1,7 +1,9 @@
 package io.meshj.controller.cli;
 
 import io.meshj.core.ConfigException;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 
 /** Entry point of {@code bin/meshj}. */
@@ -11,7 +13,10 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+        // UTF-8 whatever the locale (as JDK 18+ does by default, JEP 400): edges prints Linkerd's √ and ×,
+        // which JDK 17 in a POSIX locale would turn into '?'.
+        System.exit(run(new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true),
+                new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true), args));
     }
 
     /**

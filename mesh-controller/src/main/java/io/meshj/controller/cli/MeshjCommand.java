@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
             StatCommand.class,
             TapCommand.class,
             TopCommand.class,
+            EdgesCommand.class,
             picocli.CommandLine.HelpCommand.class
         },
         footer = {

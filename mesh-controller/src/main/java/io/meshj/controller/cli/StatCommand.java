@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "stat", mixinStandardHelpOptions = true,
         description = "Success rate, requests per second, latency percentiles and TCP connections of meshed"
-                + " resources, from their proxies' inbound traffic over a time window.")
+                + " resources, from their proxies' inbound traffic over a time window (with --to or --from, from"
+                + " the clients' outbound traffic).")
 final class StatCommand implements Callable<Integer> {
 
     @Spec
@@ -55,6 +56,9 @@ final class StatCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ControllerTlsOptions tls;
 
+    @CommandLine.Mixin
+    StatPeerOptions peer;
+
     @Override
     public Integer call() {
         String format = output.toLowerCase(Locale.ROOT);
@@ -70,11 +74,12 @@ final class StatCommand implements Callable<Integer> {
         int slash = resource.indexOf('/');
         String type = slash < 0 ? resource : resource.substring(0, slash);
         String name = slash < 0 ? "" : resource.substring(slash + 1);
-        StatRequest request = StatRequest.newBuilder()
+        StatRequest.Builder builder = StatRequest.newBuilder()
                 .setNamespace(allNamespaces || type.startsWith("ns") || type.startsWith("namespace") ? "" : namespace)
                 .setResourceType(type).setResourceName(name)
-                .setWindow(com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()))
-                .build();
+                .setWindow(com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()));
+        peer.apply(spec.commandLine(), builder);
+        StatRequest request = builder.build();
         StatResponse response;
         try (DestinationClient client = DestinationClient.connect(spec.commandLine(), destination, tls)) {
             response = client.stat(request);
@@ -87,18 +92,22 @@ final class StatCommand implements Callable<Integer> {
         } else if (response.getRowsCount() == 0) {
             out.println("No traffic found.");
         } else {
-            print(out, response, format.equals("wide") || allNamespaces);
+            print(out, response, format.equals("wide") || allNamespaces, format.equals("wide"));
         }
         out.flush();
         return 0;
     }
 
-    static void print(PrintWriter out, StatResponse response, boolean withNamespace) {
+    /** The table; {@code wide} adds Linkerd's READ_BYTES/SEC and WRITE_BYTES/SEC. */
+    static void print(PrintWriter out, StatResponse response, boolean withNamespace, boolean wide) {
         List<String[]> rows = new ArrayList<>();
         List<String> head = new ArrayList<>(List.of("NAME", "MESHED", "SUCCESS", "RPS", "LATENCY_P50", "LATENCY_P95",
                 "LATENCY_P99", "TCP_CONN"));
         if (withNamespace) {
             head.add(0, "NAMESPACE");
+        }
+        if (wide) {
+            head.addAll(List.of("READ_BYTES/SEC", "WRITE_BYTES/SEC"));
         }
         rows.add(head.toArray(new String[0]));
         for (StatRow r : response.getRowsList()) {
@@ -109,6 +118,10 @@ final class StatCommand implements Callable<Integer> {
                     Long.toString(r.getTcpConnections())));
             if (withNamespace) {
                 row.add(0, r.getNamespace());
+            }
+            if (wide) {
+                row.add(byteRate(r.getReadBytesPerSecond()));
+                row.add(byteRate(r.getWriteBytesPerSecond()));
             }
             rows.add(row.toArray(new String[0]));
         }
@@ -122,6 +135,11 @@ final class StatCommand implements Callable<Integer> {
     /** Whole milliseconds, as Linkerd prints them; "-" without traffic. */
     private static String latency(StatRow r, double ms) {
         return r.getHasTraffic() && !Double.isNaN(ms) ? Math.round(ms) + "ms" : "-";
+    }
+
+    /** One decimal and B/s, as Linkerd prints byte rates. */
+    private static String byteRate(double bytesPerSecond) {
+        return String.format(Locale.ROOT, "%.1fB/s", bytesPerSecond);
     }
 
     private static void putIfNumber(Map<String, Object> m, String key, double value) {
@@ -146,6 +164,9 @@ final class StatCommand implements Callable<Integer> {
                 putIfNumber(m, "latency_ms_p99", r.getLatencyP99Ms());
             }
             m.put("tcp_conn", r.getTcpConnections());
+            // Linkerd's names for the byte rates in its stat -o json.
+            putIfNumber(m, "tcp_read_bytes_rate", r.getReadBytesPerSecond());
+            putIfNumber(m, "tcp_write_bytes_rate", r.getWriteBytesPerSecond());
             m.put("window_seconds", r.getWindow().getSeconds());
             out.add(m);
         }

@@ -39,7 +39,8 @@ final class Table {
                     line.append("   ");
                 }
             }
-            out.println(line);
+            // An empty last cell (edges' MSG when secured) must not leave the separator behind.
+            out.println(line.toString().stripTrailing());
         }
     }
 }

@@ -34,9 +34,16 @@ public final class MetricsScraper implements AutoCloseable {
 
     /**
      * A pod, and what it stands for; {@code metricsUrl} is its proxy's admin /metrics, or null for a
-     * pod without a proxy (counted by stat's MESHED column, never scraped).
+     * pod without a proxy (counted by stat's MESHED column, never scraped); {@code identity} is its
+     * proxy's TLS identity when the backend knows it (edges' CLIENT_ID), else null.
      */
-    public record Target(String namespace, String pod, String service, String deployment, String metricsUrl) {
+    public record Target(String namespace, String pod, String service, String deployment, String metricsUrl,
+            String identity) {
+
+        public Target(String namespace, String pod, String service, String deployment, String metricsUrl) {
+            this(namespace, pod, service, deployment, metricsUrl, null);
+        }
+
         public boolean meshed() {
             return metricsUrl != null;
         }
@@ -46,16 +53,23 @@ public final class MetricsScraper implements AutoCloseable {
     public record Scrape(long nanos, List<Sample> samples) {
     }
 
-    /** The series stat reads; the rest of a scrape (JVM, identity, ...) is not kept. */
+    /** The series stat and edges read; the rest of a scrape (JVM, identity, ...) is not kept. */
     private static final java.util.Set<String> KEPT = java.util.Set.of("response_total", "response_latency_ms_bucket",
-            "tcp_open_connections");
+            "tcp_open_connections", "tcp_open_total", "tcp_read_bytes_total", "tcp_write_bytes_total");
 
     /**
-     * A pod's traffic as a server, all stat reads: its inbound requests, and the connections clients
+     * A pod's traffic as a server, what a plain stat reads: its inbound requests, and the connections clients
      * opened to it (not those its proxy opened to the application, inbound too, with peer="dst").
      */
     public static final java.util.function.Predicate<Sample> SERVER_SIDE = s -> "inbound".equals(s.label("direction"))
             && !"dst".equals(s.label("peer"));
+
+    /**
+     * A pod's traffic as a client: the requests its proxy forwarded out and the connections it opened to
+     * their destinations (peer="dst"), which carry the destination's dst_* labels (stat --to/--from, edges).
+     */
+    public static final java.util.function.Predicate<Sample> CLIENT_SIDE = s -> "outbound".equals(s.label("direction"))
+            && !"src".equals(s.label("peer"));
 
     /** The largest /metrics body read from one proxy. */
     static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -126,8 +140,8 @@ public final class MetricsScraper implements AutoCloseable {
                 }
                 List<Sample> kept = new ArrayList<>();
                 for (Sample s : PrometheusText.parse(body)) {
-                    // Only what stat reads: the pod's traffic as a server.
-                    if (KEPT.contains(s.name()) && SERVER_SIDE.test(s)) {
+                    // Only what stat and edges read: the pod's traffic as a server and as a client.
+                    if (KEPT.contains(s.name()) && (SERVER_SIDE.test(s) || CLIENT_SIDE.test(s))) {
                         kept.add(s);
                     }
                 }
@@ -140,7 +154,8 @@ public final class MetricsScraper implements AutoCloseable {
         return CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0]));
     }
 
-    private void record(Target t, Scrape s) {
+    /** Keeps {@code s} as {@code t}'s latest scrape (package-private: tests hand-build scrapes). */
+    void record(Target t, Scrape s) {
         Deque<Scrape> d = history.computeIfAbsent(t, k -> new ArrayDeque<>());
         synchronized (d) {
             d.addLast(s);

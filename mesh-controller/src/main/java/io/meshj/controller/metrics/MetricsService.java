@@ -5,7 +5,10 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.Duration;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.meshj.api.metrics.v1.EdgesRequest;
+import io.meshj.api.metrics.v1.EdgesResponse;
 import io.meshj.api.metrics.v1.MetricsGrpc;
+import io.meshj.api.metrics.v1.Resource;
 import io.meshj.api.metrics.v1.StatRequest;
 import io.meshj.api.metrics.v1.StatResponse;
 import io.meshj.api.metrics.v1.StatRow;
@@ -14,15 +17,17 @@ import io.meshj.metrics.Stats;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * {@code Stat}: groups the scraped proxies by the asked resource (pod, deployment, service, namespace),
  * and for each group summarizes its inbound traffic between the scrape nearest the window's start and
- * the latest one of each proxy ({@link Stats}).
+ * the latest one of each proxy ({@link Stats}). With {@code to} or {@code from} a row's numbers come
+ * from outbound series instead, as Linkerd's {@code stat --to/--from} read them: a server's inbound
+ * series do not say which client sent the traffic, a client's outbound ones name the destination.
+ * {@code Edges}: see {@link EdgeFinder}.
  */
 public final class MetricsService extends MetricsGrpc.MetricsImplBase {
 
@@ -32,79 +37,137 @@ public final class MetricsService extends MetricsGrpc.MetricsImplBase {
         this.scraper = requireNonNull(scraper, "scraper");
     }
 
-    /** The resource types stat groups proxies by. */
-    enum Grouping {
-        POD(MetricsScraper.Target::pod),
-        DEPLOYMENT(MetricsScraper.Target::deployment),
-        SERVICE(MetricsScraper.Target::service),
-        NAMESPACE(MetricsScraper.Target::namespace);
-
-        final Function<MetricsScraper.Target, String> name;
-
-        Grouping(Function<MetricsScraper.Target, String> name) {
-            this.name = name;
-        }
-
-        /** The grouping a resource type names (kubectl's short and long forms), or null. */
-        static Grouping of(String type) {
-            return switch (type.toLowerCase(Locale.ROOT)) {
-                case "po", "pod", "pods" -> POD;
-                case "deploy", "deployment", "deployments" -> DEPLOYMENT;
-                case "svc", "service", "services" -> SERVICE;
-                case "ns", "namespace", "namespaces" -> NAMESPACE;
-                default -> null;
-            };
-        }
-    }
+    private static final String TYPES = ": use pod, deploy, svc or ns";
 
     @Override
     public void stat(StatRequest request, StreamObserver<StatResponse> responses) {
         Grouping grouping = Grouping.of(request.getResourceType());
         if (grouping == null) {
-            responses.onError(Status.INVALID_ARGUMENT.withDescription("unknown resource type \"" + request.getResourceType()
-                    + "\": use pod, deploy, svc or ns").asRuntimeException());
+            responses.onError(invalid("unknown resource type \"" + request.getResourceType() + "\"" + TYPES));
             return;
         }
         java.time.Duration asked = request.hasWindow()
                 ? java.time.Duration.ofSeconds(request.getWindow().getSeconds(), request.getWindow().getNanos())
                 : java.time.Duration.ofMinutes(1);
         if (asked.isNegative() || asked.isZero()) {
-            responses.onError(Status.INVALID_ARGUMENT.withDescription("the window must be positive").asRuntimeException());
+            responses.onError(invalid("the window must be positive"));
             return;
         }
         if (asked.compareTo(scraper.window()) > 0) {
-            responses.onError(Status.INVALID_ARGUMENT.withDescription("the window may be at most "
-                    + scraper.window().toSeconds() + " s: the controller keeps no more").asRuntimeException());
+            responses.onError(invalid("the window may be at most " + scraper.window().toSeconds()
+                    + " s: the controller keeps no more"));
             return;
         }
+        if (request.hasFrom() && request.hasTo()) {
+            responses.onError(invalid("from and to cannot be used together"));
+            return;
+        }
+        Resource peer = request.hasFrom() ? request.getFrom() : request.hasTo() ? request.getTo() : null;
+        Grouping peerGrouping = peer == null ? null : Grouping.of(peer.getType());
+        if (peer != null && peerGrouping == null) {
+            responses.onError(invalid("unknown resource type \"" + peer.getType() + "\" in "
+                    + (request.hasFrom() ? "from" : "to") + TYPES));
+            return;
+        }
+        Map<MetricsScraper.Target, List<MetricsScraper.Scrape>> history = scraper.history();
+        Map<String, MetricsScraper.Target> pods = Grouping.index(history.keySet());
         Map<String, List<Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>>>> groups = new TreeMap<>();
-        for (Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>> e : scraper.history().entrySet()) {
+        for (Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>> e : history.entrySet()) {
             MetricsScraper.Target t = e.getKey();
             if (!request.getNamespace().isEmpty() && !request.getNamespace().equals(t.namespace())) {
                 continue;
             }
-            String name = grouping.name.apply(t);
+            String name = grouping.name(t);
             if (name == null || !request.getResourceName().isEmpty() && !request.getResourceName().equals(name)) {
                 continue;
             }
-            groups.computeIfAbsent((grouping == Grouping.NAMESPACE ? "" : t.namespace()) + "/" + name,
-                    k -> new ArrayList<>()).add(e);
+            groups.computeIfAbsent(grouping.namespaceOf(t.namespace()) + "/" + name, k -> new ArrayList<>()).add(e);
         }
+        // The peer's namespace defaults to the rows' one, as Linkerd's --to-namespace/--from-namespace do.
+        String peerNamespace = peer == null ? "" : peer.getNamespace().isEmpty() ? request.getNamespace() : peer.getNamespace();
         StatResponse.Builder out = StatResponse.newBuilder();
         long now = scraper.nowNanos();
         long stale = 3 * scraper.interval().toNanos();
-        groups.forEach((key, members) -> out.addRows(row(key, members, asked.toNanos(), now, stale)));
+        groups.forEach((key, members) -> {
+            int slash = key.indexOf('/');
+            String ns = key.substring(0, slash);
+            String name = key.substring(slash + 1);
+            List<Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>>> sources = members;
+            Predicate<Sample> traffic = MetricsScraper.SERVER_SIDE;
+            if (request.hasTo()) {
+                // The row's pods as clients, of the named destination only.
+                traffic = MetricsScraper.CLIENT_SIDE.and(goesTo(peerGrouping, peerNamespace, peer.getName(), pods));
+            } else if (request.hasFrom()) {
+                // The named source's pods as clients, of this row only.
+                sources = new ArrayList<>();
+                for (Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>> e : history.entrySet()) {
+                    if (is(peerGrouping, peerNamespace, peer.getName(), e.getKey())) {
+                        sources.add(e);
+                    }
+                }
+                traffic = MetricsScraper.CLIENT_SIDE.and(goesTo(grouping, ns, name, pods));
+            }
+            // From or to a peer, a resource it never exchanged anything with is no row (as in edges).
+            StatRow row = row(ns, name, members, sources, traffic, asked.toNanos(), now, stale, peer == null);
+            if (row != null) {
+                out.addRows(row);
+            }
+        });
         responses.onNext(out.build());
         responses.onCompleted();
     }
 
-    private static StatRow row(String key, List<Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>>> members,
-            long windowNanos, long nowNanos, long staleNanos) {
+    @Override
+    public void edges(EdgesRequest request, StreamObserver<EdgesResponse> responses) {
+        Grouping grouping = Grouping.of(request.getResourceType());
+        if (grouping == null) {
+            responses.onError(invalid("unknown resource type \"" + request.getResourceType() + "\"" + TYPES));
+            return;
+        }
+        EdgesResponse answer = EdgesResponse.newBuilder().addAllEdges(EdgeFinder.edges(scraper.history(), grouping,
+                request.getNamespace(), request.getResourceName(), scraper.nowNanos() - 3 * scraper.interval().toNanos()))
+                .build();
+        responses.onNext(answer);
+        responses.onCompleted();
+    }
+
+    private static io.grpc.StatusRuntimeException invalid(String message) {
+        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    }
+
+    /** Whether pod {@code t} belongs to the resource (an empty name or namespace: any). */
+    private static boolean is(Grouping g, String namespace, String name, MetricsScraper.Target t) {
+        String n = g.name(t);
+        return n != null && (name.isEmpty() || name.equals(n))
+                && (g == Grouping.NAMESPACE || namespace.isEmpty() || namespace.equals(t.namespace()));
+    }
+
+    /** Outbound series whose destination is the resource (an empty name or namespace: any). */
+    private static Predicate<Sample> goesTo(Grouping g, String namespace, String name,
+            Map<String, MetricsScraper.Target> pods) {
+        return s -> {
+            String dst = g.destination(s, pods);
+            return dst != null && (name.isEmpty() || name.equals(dst))
+                    && (g == Grouping.NAMESPACE || namespace.isEmpty() || namespace.equals(s.label("dst_namespace")));
+        };
+    }
+
+    /**
+     * The row of resource {@code ns/name} whose pods are {@code members}, with the numbers of the
+     * {@code traffic} series of the {@code sources}' proxies; unless {@code always}, null when no source
+     * has two scrapes in the window holding such a series.
+     */
+    private static StatRow row(String ns, String name, List<Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>>> members,
+            List<Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>>> sources, Predicate<Sample> traffic,
+            long windowNanos, long nowNanos, long staleNanos, boolean always) {
         List<Sample> before = new ArrayList<>();
         List<Sample> after = new ArrayList<>();
         long spanNanos = 0;
         double rps = 0; // each pod's own rate over its own span, summed: pods are scraped at different times
-        for (Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>> m : members) {
+        double readBps = 0;
+        double writeBps = 0;
+        boolean seen = false;
+        for (Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>> m : sources) {
             List<MetricsScraper.Scrape> scrapes = m.getValue();
             if (scrapes.size() < 2) {
                 continue;
@@ -124,28 +187,39 @@ public final class MetricsService extends MetricsGrpc.MetricsImplBase {
             }
             long span = last.nanos() - first.nanos();
             spanNanos = Math.max(spanNanos, span);
-            rps += Stats.summarize(first.samples(), last.samples(), span / 1e9, MetricsScraper.SERVER_SIDE).rps();
+            rps += Stats.summarize(first.samples(), last.samples(), span / 1e9, traffic).rps();
+            readBps += Stats.increase(first.samples(), last.samples(), traffic.and(named("tcp_read_bytes_total"))) / (span / 1e9);
+            writeBps += Stats.increase(first.samples(), last.samples(), traffic.and(named("tcp_write_bytes_total"))) / (span / 1e9);
+            seen |= last.samples().stream().anyMatch(traffic);
             // The same series of two proxies must stay two series: tag each with its pod.
             String pod = m.getKey().namespace() + "/" + m.getKey().pod();
             tag(first.samples(), pod, before);
             tag(last.samples(), pod, after);
         }
-        Stats.Summary s = Stats.summarize(before, after, spanNanos / 1e9, MetricsScraper.SERVER_SIDE);
-        int slash = key.indexOf('/');
+        if (!seen && !always) {
+            return null;
+        }
+        Stats.Summary s = Stats.summarize(before, after, spanNanos / 1e9, traffic);
         StatRow.Builder r = StatRow.newBuilder()
-                .setNamespace(key.substring(0, slash))
-                .setName(key.substring(slash + 1))
+                .setNamespace(ns)
+                .setName(name)
                 .setMeshedPods((int) members.stream().filter(m -> m.getKey().meshed()).count())
                 .setPods(members.size())
                 .setTcpConnections((long) s.tcpConnections())
+                .setReadBytesPerSecond(readBps)
+                .setWriteBytesPerSecond(writeBps)
                 .setWindow(Duration.newBuilder().setSeconds(spanNanos / 1_000_000_000L).setNanos((int) (spanNanos % 1_000_000_000L)));
-        boolean traffic = s.successes() + s.failures() > 0;
-        r.setHasTraffic(traffic);
-        if (traffic) {
+        boolean hasTraffic = s.successes() + s.failures() > 0;
+        r.setHasTraffic(hasTraffic);
+        if (hasTraffic) {
             r.setSuccessRate(s.successRate()).setRequestsPerSecond(rps)
                     .setLatencyP50Ms(s.p50()).setLatencyP95Ms(s.p95()).setLatencyP99Ms(s.p99());
         }
         return r.build();
+    }
+
+    private static Predicate<Sample> named(String name) {
+        return s -> name.equals(s.name());
     }
 
     private static void tag(List<Sample> samples, String pod, List<Sample> into) {

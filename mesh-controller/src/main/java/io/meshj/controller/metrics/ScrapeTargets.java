@@ -17,7 +17,7 @@ public final class ScrapeTargets {
         for (LocalRegistry.Workload w : registry.workloads()) {
             if (w.adminPort() > 0) {
                 out.add(new MetricsScraper.Target(w.namespace(), w.name(), w.service(),
-                        w.labels().getOrDefault("deployment", w.service()), url(w.address(), w.adminPort())));
+                        w.labels().getOrDefault("deployment", w.service()), url(w.address(), w.adminPort()), w.tlsIdentity()));
             }
         }
         return out;

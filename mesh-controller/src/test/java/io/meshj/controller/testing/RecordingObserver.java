@@ -21,6 +21,11 @@ public final class RecordingObserver<T> implements StreamObserver<T> {
         return m;
     }
 
+    /** The error the call ended with, or null. */
+    public Throwable error() {
+        return error;
+    }
+
     @Override
     public void onNext(T value) {
         messages.add(value);

@@ -102,7 +102,7 @@ final class PrometheusStats {
                 ? Duration.ofSeconds(request.getWindow().getSeconds(), request.getWindow().getNanos())
                 : Duration.ofMinutes(1);
         String w = promDuration(window);
-        String selector = selector(request, label);
+        String selector = selector(request, label, "");
         String group = label.equals("namespace") ? "namespace" : "namespace, " + label;
 
         Map<String, double[]> responses = new HashMap<>(); // key -> {successes, failures}
@@ -113,7 +113,7 @@ final class PrometheusStats {
         Map<String, Double> p95 = latency("0.95", selector, w, group, label);
         Map<String, Double> p99 = latency("0.99", selector, w, group, label);
         Map<String, Double> tcp = new HashMap<>();
-        String tcpSelector = selector.replace("direction=\"inbound\"", "direction=\"inbound\",peer=\"src\"");
+        String tcpSelector = selector(request, label, ",peer=\"src\"");
         for (Result r : query("sum(tcp_open_connections" + tcpSelector + ") by (" + group + ")", label)) {
             tcp.put(r.key, r.value);
         }
@@ -163,9 +163,12 @@ final class PrometheusStats {
         };
     }
 
-    /** {@code {direction="inbound",namespace="…",<label>="…"}}: the asked namespace and name, if any. */
-    static String selector(StatRequest request, String label) {
-        StringBuilder s = new StringBuilder("{direction=\"inbound\"");
+    /**
+     * {@code {direction="inbound"<more>,namespace="…",<label>="…"}}: the asked namespace and name, if
+     * any; {@code more} is further matchers of our own, each with a leading comma.
+     */
+    static String selector(StatRequest request, String label, String more) {
+        StringBuilder s = new StringBuilder("{direction=\"inbound\"").append(more);
         if (!request.getNamespace().isEmpty()) {
             s.append(",namespace=\"").append(escape(request.getNamespace())).append('"');
         }
@@ -210,19 +213,28 @@ final class PrometheusStats {
         } catch (JsonParseException e) {
             body = null;
         }
-        if (body == null || !body.has("status")) {
+        if (body == null || !body.has("status") || !body.get("status").isJsonPrimitive()) {
             throw new PrometheusException(url + " is not a Prometheus server: " + uri.getPath() + " answered HTTP "
                     + response.statusCode() + " without Prometheus's JSON");
         }
         if (!"success".equals(body.get("status").getAsString())) {
             // Prometheus's own words, e.g. "bad_data: 1:20: parse error: ..." or a timeout.
-            String type = body.has("errorType") ? body.get("errorType").getAsString() + ": " : "";
-            String error = body.has("error") ? body.get("error").getAsString() : "HTTP " + response.statusCode();
+            String type = body.has("errorType") ? text(body.get("errorType")) + ": " : "";
+            String error = body.has("error") ? text(body.get("error")) : "HTTP " + response.statusCode();
             throw new PrometheusException("Prometheus at " + url + " rejected the query " + promql + ": " + type + error);
         }
-        JsonObject data = body.getAsJsonObject("data");
-        if (data == null || !"vector".equals(data.get("resultType").getAsString())) {
-            throw new PrometheusException("Prometheus at " + url + " answered " + promql + " with no instant vector");
+        try {
+            return results(body.getAsJsonObject("data"), label);
+        } catch (RuntimeException e) { // ClassCastException, IllegalStateException, NullPointerException, NumberFormatException
+            throw new PrometheusException("Prometheus at " + url + " answered " + promql + " with no instant vector ("
+                    + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    /** The series of a successful answer's {@code data}; any surprise in its shape throws. */
+    private static java.util.List<Result> results(JsonObject data, String label) {
+        if (!"vector".equals(data.get("resultType").getAsString())) {
+            throw new IllegalStateException("resultType " + data.get("resultType"));
         }
         java.util.List<Result> out = new java.util.ArrayList<>();
         for (JsonElement e : data.getAsJsonArray("result")) {
@@ -238,6 +250,11 @@ final class PrometheusStats {
             out.add(new Result(key, string(metric, "classification"), number(value.get(1).getAsString())));
         }
         return out;
+    }
+
+    /** A string as itself, anything else as JSON: an error message must not fail on its own shape. */
+    private static String text(JsonElement e) {
+        return e.isJsonPrimitive() ? e.getAsString() : e.toString();
     }
 
     private static String string(JsonObject o, String key) {

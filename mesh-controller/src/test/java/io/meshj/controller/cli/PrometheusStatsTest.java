@@ -150,6 +150,16 @@ class PrometheusStatsTest {
     }
 
     @Test
+    void anAnswerOfAnotherShapeIsAnErrorNotAStackTrace() {
+        answers = Map.of("sum(increase(response_total", "[{\"metric\":{\"pod\":\"web-1\"},\"value\":\"12\"}]");
+        assertThatThrownBy(() -> PrometheusStats.of(new CommandLine(new StatCommand()), url)
+                .stat(req -> StatResponse.getDefaultInstance(), StatRequest.newBuilder().setResourceType("po").build()))
+                .isInstanceOf(PrometheusStats.PrometheusException.class)
+                .hasMessageStartingWith("Prometheus at " + url + " answered sum(increase(response_total")
+                .hasMessageContaining("with no instant vector");
+    }
+
+    @Test
     void aServerThatIsNotPrometheusIsNamed() {
         String elsewhere = "http://127.0.0.1:" + prometheus.getAddress().getPort();
         StringWriter err = new StringWriter();

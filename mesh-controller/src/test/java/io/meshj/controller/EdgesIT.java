@@ -107,7 +107,7 @@ class EdgesIT {
                 MeshjProcess.run("identity", "token", "--sa", sa, "--data-dir", home));
         return MeshjProcess.start(dir.resolve(sa + "-proxy.log"), ready,
                 "proxy", "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0",
-                "--admin-listen", "127.0.0.1:0", "--app-ports", Integer.toString(appPort), "--shutdown-grace-period", "1s",
+                "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0", "--app-ports", Integer.toString(appPort), "--shutdown-grace-period", "1s",
                 "--destination", destination, "--register", sa + ".default:" + appPort, "--workload-name", pod,
                 "--identity", identity, "--identity-token-file", token.toString(), "--trust-anchors", anchors,
                 "--service-account", sa, "--require-identity-ports", Integer.toString(appPort),

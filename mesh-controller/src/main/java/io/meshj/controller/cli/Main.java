@@ -36,7 +36,8 @@ public final class Main {
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (e instanceof ConfigException || e instanceof IllegalArgumentException
-                    || e instanceof DestinationClient.ControllerUnavailableException) {
+                    || e instanceof DestinationClient.ControllerUnavailableException
+                    || e instanceof PrometheusStats.PrometheusException) {
                 // User error: the message already names the file, line and field.
                 commandLine.getErr().println("meshj: " + e.getMessage());
                 return 1;

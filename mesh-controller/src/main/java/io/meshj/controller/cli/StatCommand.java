@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code meshj stat}: golden metrics per resource, in Linkerd's columns, from the controller's scrapes
- * of the proxies (no Prometheus server needed).
+ * of the proxies (no Prometheus server needed), or with {@code --prometheus} from a Prometheus server
+ * that scrapes them ({@link PrometheusStats}).
  */
 @Command(name = "stat", mixinStandardHelpOptions = true,
         description = "Success rate, requests per second, latency percentiles and TCP connections of meshed"
@@ -53,6 +54,12 @@ final class StatCommand implements Callable<Integer> {
             description = "The controller (default: ${DEFAULT-VALUE}).")
     String destination;
 
+    @Option(names = "--prometheus", paramLabel = "URL",
+            description = "Take the traffic numbers from this Prometheus server (e.g. http://127.0.0.1:9090) instead of"
+                    + " the controller's scrapes; it must scrape the proxies' admin /metrics with the target labels"
+                    + " namespace, pod, deployment and service. Resources and MESHED still come from the controller.")
+    String prometheus;
+
     @CommandLine.Mixin
     ControllerTlsOptions tls;
 
@@ -80,9 +87,14 @@ final class StatCommand implements Callable<Integer> {
                 .setWindow(com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()));
         peer.apply(spec.commandLine(), builder);
         StatRequest request = builder.build();
+        if (prometheus != null && (peer.to != null || peer.from != null)) {
+            throw new ParameterException(spec.commandLine(), "--to and --from are answered from the controller's"
+                    + " scrapes only: leave out --prometheus");
+        }
+        PrometheusStats fromPrometheus = prometheus == null ? null : PrometheusStats.of(spec.commandLine(), prometheus);
         StatResponse response;
         try (DestinationClient client = DestinationClient.connect(spec.commandLine(), destination, tls)) {
-            response = client.stat(request);
+            response = fromPrometheus == null ? client.stat(request) : fromPrometheus.stat(client::stat, request);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -1,8 +1,8 @@
 package io.meshj.controller.metrics;
 
+import io.meshj.controller.ResourceType;
 import io.meshj.metrics.Sample;
 import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -24,14 +24,14 @@ enum Grouping {
         this.dstLabel = dstLabel;
     }
 
-    /** The grouping a resource type names (kubectl's short and long forms), or null. */
+    /** The grouping a resource type names (kubectl's short and long forms, as {@link ResourceType#parse}), or null. */
     static Grouping of(String type) {
-        return switch (type.toLowerCase(Locale.ROOT)) {
-            case "po", "pod", "pods" -> POD;
-            case "deploy", "deployment", "deployments" -> DEPLOYMENT;
-            case "svc", "service", "services" -> SERVICE;
-            case "ns", "namespace", "namespaces" -> NAMESPACE;
-            default -> null;
+        ResourceType t = ResourceType.parse(type);
+        return t == null ? null : switch (t) {
+            case POD -> POD;
+            case DEPLOYMENT -> DEPLOYMENT;
+            case SERVICE -> SERVICE;
+            case NAMESPACE -> NAMESPACE;
         };
     }
 

@@ -28,7 +28,8 @@ public final class ScrapeTargets {
         List<MetricsScraper.Target> out = new ArrayList<>();
         for (KubernetesDiscovery.PodView p : cluster.podViews()) {
             String url = p.meshed() && p.ip() != null && !p.ip().isEmpty() ? url(p.ip(), p.adminPort()) : null;
-            out.add(new MetricsScraper.Target(p.namespace(), p.name(), p.service(), p.deployment(), url));
+            out.add(new MetricsScraper.Target(p.namespace(), p.name(), p.service(), p.deployment(), url,
+                    p.meshed() ? p.tlsIdentity() : null));
         }
         return out;
     }

@@ -100,7 +100,8 @@ public final class MeshProxy implements AutoCloseable {
         // connection, and needs no threads of its own.
         // Read once, for both the controller's TLS and the proxy's own (a ConfigException names the file).
         java.util.List<java.security.cert.X509Certificate> anchors = config.trustAnchors().map(ProxyTls::readTrustAnchors)
-                .orElse(null);
+                .orElseGet(() -> config.trustAnchorsPem().map(pem -> ProxyTls.parseTrustAnchors(pem, "trust-anchors-pem"))
+                        .orElse(null));
         this.trustAnchors = anchors;
         io.grpc.ChannelCredentials controllerCredentials = controllerCredentials(config, anchors);
         this.controllerChannel = config.destination()

@@ -44,6 +44,7 @@ public final class ProxyConfig {
     private final Authority identity;
     private final Path identityTokenFile;
     private final Path trustAnchors;
+    private final String trustAnchorsPem;
     private final String controllerIdentity;
     private final String trustDomain;
     private final Set<Integer> requireIdentityPorts;
@@ -75,6 +76,7 @@ public final class ProxyConfig {
         this.identity = b.identity;
         this.identityTokenFile = b.identityTokenFile;
         this.trustAnchors = b.trustAnchors;
+        this.trustAnchorsPem = b.trustAnchorsPem;
         this.controllerIdentity = b.controllerIdentity;
         this.trustDomain = b.trustDomain;
         this.requireIdentityPorts = Collections.unmodifiableSet(new TreeSet<>(b.requireIdentityPorts));
@@ -239,6 +241,14 @@ public final class ProxyConfig {
     }
 
     /**
+     * The trust anchors as PEM text, instead of a file: what an injected sidecar gets in its environment
+     * (a pod cannot mount the control plane's ConfigMap from another namespace), as Linkerd's does.
+     */
+    public Optional<String> trustAnchorsPem() {
+        return Optional.ofNullable(trustAnchorsPem);
+    }
+
+    /**
      * The identity the controller presents: when set, the destination and identity channels are TLS
      * 1.3, checked against {@link #trustAnchors()} and this identity, so tokens never cross in clear and
      * endpoints' identities come from the real controller. Null: plaintext (a controller on loopback).
@@ -274,7 +284,7 @@ public final class ProxyConfig {
         line(b, "cluster-domain", clusterDomain);
         line(b, "opaque-ports", join(new ArrayList<>(opaquePorts)));
         line(b, "identity", identity == null ? "(none: no mTLS)" : identity + " as " + serviceAccount + "."
-                + namespace + " in " + trustDomain + ", token " + identityTokenFile + ", trust anchors " + trustAnchors);
+                + namespace + " in " + trustDomain + ", token " + identityTokenFile + ", trust anchors " + (trustAnchors != null ? trustAnchors : "(PEM from trust-anchors-pem)"));
         line(b, "controller-identity", controllerIdentity == null ? "(none: plaintext to the controller)" : controllerIdentity);
         line(b, "require-identity-ports", requireIdentityPorts.isEmpty() ? "(none)" : join(new ArrayList<>(requireIdentityPorts)));
         line(b, "outbound-tcp-target", outboundTcpTarget == null ? "(none)" : outboundTcpTarget.toString());
@@ -329,6 +339,7 @@ public final class ProxyConfig {
         private Authority identity;
         private Path identityTokenFile;
         private Path trustAnchors;
+        private String trustAnchorsPem;
         private String controllerIdentity;
         private String trustDomain = "cluster.local";
         private Set<Integer> requireIdentityPorts = Set.of();
@@ -514,6 +525,11 @@ public final class ProxyConfig {
             return this;
         }
 
+        public Builder trustAnchorsPem(String pem) {
+            this.trustAnchorsPem = requireNonNull(pem, "trustAnchorsPem");
+            return this;
+        }
+
         /** The identity name the controller must present; see {@link ProxyConfig#controllerIdentity()}. */
         public Builder controllerIdentity(String name) {
             io.meshj.tls.WorkloadIdentity.parseDnsName(requireNonNull(name, "controllerIdentity"));
@@ -560,11 +576,15 @@ public final class ProxyConfig {
                 throw new IllegalArgumentException("register " + register + " is in another namespace than the proxy's"
                         + " identity (namespace " + namespace + "): set namespace to match");
             }
-            if (identity != null && (identityTokenFile == null || trustAnchors == null)) {
+            if (trustAnchors != null && trustAnchorsPem != null) {
+                throw new IllegalArgumentException("trust-anchors and trust-anchors-pem both name the trust anchors: give one");
+            }
+            boolean hasAnchors = trustAnchors != null || trustAnchorsPem != null;
+            if (identity != null && (identityTokenFile == null || !hasAnchors)) {
                 throw new IllegalArgumentException("identity needs identity-token-file (the proof of identity) and"
                         + " trust-anchors (the roots peers chain to)");
             }
-            if (controllerIdentity != null && trustAnchors == null) {
+            if (controllerIdentity != null && !hasAnchors) {
                 throw new IllegalArgumentException("controller-identity needs trust-anchors: the roots the controller's"
                         + " certificate must chain to");
             }

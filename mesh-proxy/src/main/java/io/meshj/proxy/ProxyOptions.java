@@ -69,6 +69,8 @@ public final class ProxyOptions {
                 (b, v) -> b.identityTokenFile(Path.of(v)));
         add("trust-anchors", "PEM file of the mesh's trust anchors",
                 (b, v) -> b.trustAnchors(Path.of(v)));
+        add("trust-anchors-pem", "the mesh's trust anchors as PEM text (instead of trust-anchors; for injected sidecars)",
+                ProxyConfig.Builder::trustAnchorsPem);
         add("controller-identity", "the identity the controller presents; TLS to the controller (needs trust-anchors),"
                 + " e.g. controller.meshj.serviceaccount.identity.meshj.cluster.local", ProxyConfig.Builder::controllerIdentity);
         add("trust-domain", "the trust domain of identities (default cluster.local)",

@@ -76,6 +76,21 @@ class ProxyOptionsTest {
     }
 
     @Test
+    void trustAnchorsComeFromAFileOrFromPemTextButNotBoth() {
+        String pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        ProxyConfig c = ProxyOptions.parse(List.of("--identity", "127.0.0.1:8080", "--identity-token-file", "t"),
+                Map.of("MESHJ_PROXY_TRUST_ANCHORS_PEM", pem));
+        assertThat(c.trustAnchorsPem()).hasValue(pem.strip());
+        assertThat(c.trustAnchors()).isEmpty();
+        assertThat(c.describe()).contains("trust anchors (PEM from trust-anchors-pem)");
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--identity", "127.0.0.1:8080", "--identity-token-file", "t",
+                "--trust-anchors", "a.pem"), Map.of("MESHJ_PROXY_TRUST_ANCHORS_PEM", pem)))
+                .hasMessageContaining("give one");
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--identity", "127.0.0.1:8080", "--identity-token-file", "t"),
+                Map.of())).hasMessageContaining("trust-anchors");
+    }
+
+    @Test
     void portZeroIsAllowedForListenersAndDescribed() {
         ProxyConfig c = ProxyOptions.parse(List.of("--admin-listen", "127.0.0.1:0"), Map.of());
         assertThat(c.adminListen().getPort()).isZero();

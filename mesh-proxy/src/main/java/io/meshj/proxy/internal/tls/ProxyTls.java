@@ -73,6 +73,19 @@ public final class ProxyTls implements AutoCloseable {
         }
     }
 
+    /**
+     * The certificates in {@code pem}, given by {@code source} (a flag or variable).
+     *
+     * @throws ConfigException naming the source if it holds no certificate
+     */
+    public static List<X509Certificate> parseTrustAnchors(String pem, String source) {
+        try {
+            return Pem.certificates(pem, source);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(source, 0, "", e.getMessage(), e);
+        }
+    }
+
     /** The token in {@code file}, read now (it may have been replaced since the last read). */
     public static byte[] readToken(Path file) {
         try {

@@ -24,6 +24,8 @@ import picocli.CommandLine.Spec;
             TapCommand.class,
             TopCommand.class,
             EdgesCommand.class,
+            InjectCommand.class,
+            UninjectCommand.class,
             picocli.CommandLine.HelpCommand.class
         },
         footer = {

@@ -342,7 +342,7 @@ public final class KubernetesDiscovery implements DiscoverySource {
             owner(pod, labels);
             Map<String, String> annotations = pod.getMetadata().getAnnotations() == null ? Map.of()
                     : pod.getMetadata().getAnnotations();
-            if ("enabled".equals(annotations.get(INJECT_ANNOTATION))) {
+            if (meshed(annotations)) {
                 if (opaquePorts(annotations.get(OPAQUE_PORTS_ANNOTATION)).contains(port)) {
                     b.protocolHint(ProtocolHint.OPAQUE);
                 } else {
@@ -408,10 +408,19 @@ public final class KubernetesDiscovery implements DiscoverySource {
             int tapPort = port(annotations, TAP_PORT_ANNOTATION, PROXY_TAP_PORT);
             out.add(new PodView(ns, name, pod.getStatus() == null ? null : pod.getStatus().getPodIP(),
                     owner.getOrDefault("deployment", owner.isEmpty() ? name : owner.values().iterator().next()),
-                    serviceOfPod.get(key(ns, name)), "enabled".equals(annotations.get(INJECT_ANNOTATION)), adminPort,
+                    serviceOfPod.get(key(ns, name)), meshed(annotations), adminPort,
                     tapPort, identityOf(pod)));
         }
         return out;
+    }
+
+    /**
+     * True for a pod with a meshj proxy: injected by the webhook (the {@code meshj.io/inject: enabled}
+     * annotation it was created with) or by {@code meshj inject --manual} (which marks the proxy's version).
+     */
+    static boolean meshed(Map<String, String> annotations) {
+        return "enabled".equals(annotations.get(INJECT_ANNOTATION))
+                || annotations.containsKey(io.meshj.controller.inject.Injector.PROXY_VERSION_ANNOTATION);
     }
 
     /** The identity a meshed pod's proxy is certified for (its service account's), or null. */

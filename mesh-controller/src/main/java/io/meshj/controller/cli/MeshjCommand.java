@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
             EdgesCommand.class,
             InjectCommand.class,
             UninjectCommand.class,
+            ProxyAwaitCommand.class,
             picocli.CommandLine.HelpCommand.class
         },
         footer = {

@@ -121,12 +121,31 @@ public final class Injector {
 
     private Outcome injectOne(Map<String, Object> resource, Map<String, Object> template, boolean manual) {
         String kind = String.valueOf(resource.get("kind"));
-        String name = name(resource);
+        Object namespace = map(resource.getOrDefault("metadata", Map.of())).get("namespace");
+        return injectTemplate(template, kind, name(resource), namespace == null ? null : String.valueOf(namespace),
+                annotations(resource, template), manual);
+    }
+
+    /**
+     * Injects a pod being created (the admission webhook's case): {@code ownerKind}/{@code ownerName} is
+     * the workload it belongs to (Pod and its own name for a bare pod), {@code namespaceAnnotations} the
+     * config annotations of its namespace (the pod's own win). The pod is injected fully, as
+     * {@code inject --manual} injects its workload's template.
+     */
+    public Outcome injectPod(Map<String, Object> pod, String namespace, String ownerKind, String ownerName,
+            Map<String, String> namespaceAnnotations) {
+        Map<String, String> annotations = new LinkedHashMap<>(namespaceAnnotations);
+        annotations.remove(INJECT_ANNOTATION); // the namespace's opt-in is the webhook's business, not an opt-out
+        annotations.putAll(annotations(Map.of(), pod));
+        return injectTemplate(pod, ownerKind, ownerName, namespace, annotations, true);
+    }
+
+    private Outcome injectTemplate(Map<String, Object> template, String kind, String name, String namespace,
+            Map<String, String> annotations, boolean manual) {
         Map<String, Object> spec = child(template, "spec");
         if (spec == null) {
             return new Outcome(kind, name, "skipped: no pod spec");
         }
-        Map<String, String> annotations = annotations(resource, template);
         if ("disabled".equals(annotations.get(INJECT_ANNOTATION))) {
             return new Outcome(kind, name, "skipped: injection disabled by annotation " + INJECT_ANNOTATION);
         }
@@ -149,9 +168,8 @@ public final class Injector {
         if (!kind.equals("Pod")) {
             labels.put(PROXY_KIND_LABEL_PREFIX + kind.toLowerCase(Locale.ROOT), name);
         }
-        Object namespace = map(resource.getOrDefault("metadata", Map.of())).get("namespace");
         if (namespace != null) {
-            labels.put(WORKLOAD_NS_LABEL, String.valueOf(namespace));
+            labels.put(WORKLOAD_NS_LABEL, namespace);
         }
         Map<String, Object> added = childOrNew(metadata, "annotations");
         added.put("meshj.io/created-by", "meshj/cli " + options.version());

@@ -107,6 +107,29 @@ public final class CertificateAuthority {
                 requireNonNull(clock), requireNonNull(leafLifetime));
     }
 
+    /**
+     * A certificate for a TLS server known by {@code dnsNames}, and the self-signed CA that signed it (to
+     * give its clients as their only root). What a cluster's API server needs to call an admission
+     * webhook: {@code meshj install} makes one for the injector, apart from the mesh's identities.
+     */
+    public record ServerCertificate(X509Certificate ca, X509Certificate certificate, PrivateKey key) {
+    }
+
+    /** A new {@link ServerCertificate} for {@code dnsNames}, valid from now for {@code lifetime}. */
+    public static ServerCertificate serverCertificate(List<String> dnsNames, Clock clock, Duration lifetime) {
+        KeyPair caKeys = WorkloadKeys.generate();
+        KeyPair keys = WorkloadKeys.generate();
+        Instant now = clock.instant();
+        X500Name caName = new X500Name("CN=" + dnsNames.get(0) + " CA");
+        X509Certificate ca = sign(caName, caKeys.getPublic(), caName, caKeys.getPrivate(), null, now.minus(CLOCK_SKEW_ALLOWANCE),
+                now.plus(lifetime), true, null);
+        GeneralNames sans = new GeneralNames(dnsNames.stream().map(n -> new GeneralName(GeneralName.dNSName, n))
+                .toArray(GeneralName[]::new));
+        X509Certificate leaf = sign(new X500Name("CN=" + dnsNames.get(0)), keys.getPublic(), caName, caKeys.getPrivate(), ca,
+                now.minus(CLOCK_SKEW_ALLOWANCE), now.plus(lifetime), false, sans);
+        return new ServerCertificate(ca, leaf, keys.getPrivate());
+    }
+
     public X509Certificate trustAnchor() {
         return trustAnchor;
     }

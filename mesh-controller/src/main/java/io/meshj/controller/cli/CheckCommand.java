@@ -145,8 +145,66 @@ final class CheckCommand implements Callable<Integer> {
             String problem = pods.isEmpty() ? "no control plane pods in " + CONTROL_PLANE_NAMESPACE
                     : notReady.isEmpty() ? null : "control plane pods not ready: " + String.join(", ", notReady);
             ok &= report(out, problem, "control plane pods are ready (" + pods.size() + ")");
+            ok &= report(out, issuerProblem(client), "identity issuer is valid and does not expire within "
+                    + ISSUER_MIN_DAYS + " days");
+            ok &= report(out, webhookProblem(client), "injector webhook " + WEBHOOK + " is registered with a valid certificate");
         }
         return ok;
+    }
+
+    static final int ISSUER_MIN_DAYS = 60;
+    static final String WEBHOOK = "meshj-proxy-injector";
+
+    /** What is wrong with the identity issuer install put in the control plane's Secret, or null. */
+    private static String issuerProblem(KubernetesClient client) {
+        io.fabric8.kubernetes.api.model.Secret secret = client.secrets().inNamespace(CONTROL_PLANE_NAMESPACE)
+                .withName("meshj-identity-issuer").get();
+        if (secret == null) {
+            return "identity issuer secret " + CONTROL_PLANE_NAMESPACE + "/meshj-identity-issuer does not exist (run meshj install)";
+        }
+        try {
+            java.security.cert.X509Certificate anchor = io.meshj.tls.Pem.certificate(secretValue(secret, "trust-anchor.pem"),
+                    "meshj-identity-issuer/trust-anchor.pem");
+            java.security.cert.X509Certificate issuer = io.meshj.tls.Pem.certificate(secretValue(secret, "issuer.pem"),
+                    "meshj-identity-issuer/issuer.pem");
+            issuer.verify(anchor.getPublicKey());
+            java.time.Instant end = issuer.getNotAfter().toInstant();
+            if (end.isBefore(java.time.Instant.now().plus(java.time.Duration.ofDays(ISSUER_MIN_DAYS)))) {
+                return "identity issuer expires " + end + ", within " + ISSUER_MIN_DAYS + " days: rotate it";
+            }
+            return null;
+        } catch (IllegalArgumentException | java.security.GeneralSecurityException e) {
+            return "identity issuer is not usable: " + e.getMessage();
+        }
+    }
+
+    /** What is wrong with the injector's webhook registration, or null. */
+    private static String webhookProblem(KubernetesClient client) {
+        io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration config = client
+                .admissionRegistration().v1().mutatingWebhookConfigurations().withName(WEBHOOK).get();
+        if (config == null || config.getWebhooks() == null || config.getWebhooks().isEmpty()) {
+            return "injector webhook " + WEBHOOK + " is not registered (run meshj install)";
+        }
+        String bundle = config.getWebhooks().get(0).getClientConfig().getCaBundle();
+        try {
+            java.security.cert.X509Certificate ca = io.meshj.tls.Pem.certificate(new String(
+                    java.util.Base64.getDecoder().decode(bundle), java.nio.charset.StandardCharsets.US_ASCII), WEBHOOK + " caBundle");
+            ca.checkValidity();
+            return null;
+        } catch (IllegalArgumentException | NullPointerException | java.security.GeneralSecurityException e) {
+            return "injector webhook " + WEBHOOK + " has no valid CA bundle: " + e.getMessage();
+        }
+    }
+
+    /** A Secret's value, from data (base64) or stringData (as applied by the mock server or kubectl). */
+    private static String secretValue(io.fabric8.kubernetes.api.model.Secret secret, String key) {
+        if (secret.getData() != null && secret.getData().get(key) != null) {
+            return new String(java.util.Base64.getDecoder().decode(secret.getData().get(key)), java.nio.charset.StandardCharsets.US_ASCII);
+        }
+        if (secret.getStringData() != null && secret.getStringData().get(key) != null) {
+            return secret.getStringData().get(key);
+        }
+        throw new IllegalArgumentException("no " + key + " in the secret");
     }
 
     private static String dataDirProblem(Path dir) {

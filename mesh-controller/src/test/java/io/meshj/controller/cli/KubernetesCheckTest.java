@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.io.PrintWriter;
@@ -27,10 +26,8 @@ class KubernetesCheckTest {
 
     @Test
     void aHealthyControlPlanePassesEveryCheck() {
-        client.apiextensions().v1().customResourceDefinitions().resource(client.getKubernetesSerialization().unmarshal(
-                KubernetesCheckTest.class.getResourceAsStream("/io/meshj/controller/kubernetes/serviceprofiles.crd.yaml"),
-                CustomResourceDefinition.class)).create();
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("meshj").endMetadata().build()).create();
+        InstallCommandTest.apply(client, "install", "--crds");
+        InstallCommandTest.apply(client, "install", "--prometheus=false");
         pod("meshj-controller-1", "True");
 
         assertThat(CheckCommand.kubernetesChecks(client, new PrintWriter(out, true))).isTrue();
@@ -47,6 +44,8 @@ class KubernetesCheckTest {
 
         assertThat(CheckCommand.kubernetesChecks(client, new PrintWriter(out, true))).isFalse();
         assertThat(out.toString()).contains("✘ CRD serviceprofiles.meshj.io is not installed (run meshj install)")
-                .contains("✘ control plane pods not ready: meshj-controller-1");
+                .contains("✘ control plane pods not ready: meshj-controller-1")
+                .contains("✘ identity issuer secret meshj/meshj-identity-issuer does not exist (run meshj install)")
+                .contains("✘ injector webhook meshj-proxy-injector is not registered (run meshj install)");
     }
 }

@@ -33,6 +33,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -65,6 +66,23 @@ final class ControllerCommand implements Callable<Integer> {
 
     @Option(names = "--context", description = "The kubeconfig context to use (default: its current context).")
     String context;
+
+    @Option(names = "--in-cluster", description = "Serve the cluster this controller runs in, with its pod's service"
+            + " account (what meshj install runs).")
+    boolean inCluster;
+
+    @Option(names = "--webhook-listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:8443",
+            description = "Address of the injector webhook, on Kubernetes with --webhook-tls-dir (default: ${DEFAULT-VALUE}).")
+    String webhookListen;
+
+    @Option(names = "--webhook-tls-dir", paramLabel = "DIR",
+            description = "tls.crt and tls.key of the injector webhook (a mounted kubernetes.io/tls Secret); serves"
+                    + " the webhook on Kubernetes.")
+    Path webhookTlsDir;
+
+    @Option(names = "--proxy-image", paramLabel = "IMAGE", defaultValue = io.meshj.controller.inject.InjectOptions.DEFAULT_IMAGE,
+            description = "The proxy image the webhook injects, without tag (default: ${DEFAULT-VALUE}).")
+    String proxyImage;
 
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "State directory (default: $MESHJ_HOME, else ~/.meshj).")
@@ -113,9 +131,16 @@ final class ControllerCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--static " + staticFile + ": no such file");
         }
         AuthorityNormalizer normalizer = AuthorityNormalizer.defaults();
+        if (inCluster) {
+            if (local || kubeconfig != null) {
+                throw new ParameterException(spec.commandLine(), "--in-cluster is a backend of its own: leave out --local and --kubeconfig");
+            }
+            return runOnKubernetes(Config.autoConfigure(null), "in-cluster", listen, normalizer, dir);
+        }
         Path cluster = kubeconfig();
         if (cluster != null) {
-            return runOnKubernetes(cluster, listen, normalizer, dir);
+            return runOnKubernetes(Config.fromKubeconfig(context, cluster.toFile()), "kubeconfig " + cluster
+                    + (context == null ? "" : ", context " + context), listen, normalizer, dir);
         }
         LocalRegistry registry = LocalRegistry.open(dir.resolve("registry.json"), Ticker.system(), normalizer);
         boolean hasStatic = Files.isRegularFile(entries);
@@ -242,17 +267,15 @@ final class ControllerCommand implements Callable<Integer> {
         return Files.isRegularFile(found) ? found : null;
     }
 
-    private Integer runOnKubernetes(Path file, InetSocketAddress listen, AuthorityNormalizer normalizer, Path dir)
-            throws InterruptedException {
-        Config config = Config.fromKubeconfig(context, file.toFile());
+    private Integer runOnKubernetes(Config config, String where, InetSocketAddress listen, AuthorityNormalizer normalizer,
+            Path dir) throws InterruptedException {
         KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
         KubernetesDiscovery backend;
         try {
             backend = KubernetesDiscovery.start(client, normalizer);
         } catch (KubernetesClientException e) {
             client.close();
-            throw new IllegalArgumentException("cannot watch the cluster of " + file
-                    + (context == null ? "" : " (context " + context + ")") + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException("cannot watch the cluster (" + where + "): " + e.getMessage(), e);
         }
         ProfileSource profiles;
         try {
@@ -291,17 +314,54 @@ final class ControllerCommand implements Callable<Integer> {
             client.close();
             throw e;
         }
+        io.meshj.controller.inject.WebhookServer webhook = webhookTlsDir == null ? null : startWebhook(client, identity);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (webhook != null) {
+                webhook.close();
+            }
             controller.close();
             client.close();
         }, "meshj-controller-shutdown"));
-        spec.commandLine().getOut().printf("meshj controller ready: destination %s, identity %s%s, Kubernetes %s (kubeconfig %s)%n",
+        spec.commandLine().getOut().printf("meshj controller ready: destination %s, identity %s%s%s, Kubernetes %s (%s)%n",
                 controller.destinationAddress(), controller.identityAddress().orElseThrow(),
                 tls ? ", TLS as " + ControllerCertificate.IDENTITY.dnsName() : "",
-                config.getMasterUrl(), file);
+                webhook == null ? "" : ", injector webhook " + webhook.address(),
+                config.getMasterUrl(), where);
         spec.commandLine().getOut().flush();
         controller.awaitTermination();
         return 0;
+    }
+
+    /**
+     * The injector webhook: it injects proxies configured for this control plane (its trust anchor),
+     * reading namespaces' opt-in annotations through a short cache (a burst of pods asks once).
+     */
+    private io.meshj.controller.inject.WebhookServer startWebhook(KubernetesClient client, LocalIdentityStore identity) {
+        String anchors;
+        try {
+            anchors = Files.readString(identity.dir().resolve(LocalIdentityStore.ANCHOR));
+        } catch (IOException e) {
+            throw new IllegalArgumentException(identity.dir().resolve(LocalIdentityStore.ANCHOR) + ": cannot read it: "
+                    + e.getMessage(), e);
+        }
+        com.github.benmanes.caffeine.cache.LoadingCache<String, Map<String, String>> namespaces =
+                com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
+                        .expireAfterWrite(java.time.Duration.ofSeconds(10)).maximumSize(10_000)
+                        .build(ns -> {
+                            io.fabric8.kubernetes.api.model.Namespace n = client.namespaces().withName(ns).get();
+                            return n == null || n.getMetadata().getAnnotations() == null ? Map.of()
+                                    : Map.copyOf(n.getMetadata().getAnnotations());
+                        });
+        io.meshj.controller.inject.Injector injector = new io.meshj.controller.inject.Injector(
+                io.meshj.controller.inject.InjectOptions.defaults(io.meshj.core.MeshVersion.current(), anchors).withImage(proxyImage));
+        return io.meshj.controller.inject.WebhookServer.start(listenAddress(webhookListen, "--webhook-listen"),
+                webhookTlsDir, new io.meshj.controller.inject.InjectionWebhook(injector, ns -> {
+                    try {
+                        return namespaces.get(ns);
+                    } catch (RuntimeException e) {
+                        return Map.of(); // the API cannot be asked: only pods that opt in themselves are injected
+                    }
+                }));
     }
 
     private InetSocketAddress listenAddress(String value, String option) {

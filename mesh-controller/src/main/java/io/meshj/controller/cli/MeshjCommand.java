@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
             InjectCommand.class,
             UninjectCommand.class,
             ProxyAwaitCommand.class,
+            ProxyInitCommand.class,
             picocli.CommandLine.HelpCommand.class
         },
         footer = {

@@ -58,6 +58,12 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--context", description = "The kubeconfig context to use (default: its current context).")
     String context;
 
+    @Option(names = "--proxy", description = "On Kubernetes, also check that injected pods' proxies are ready.")
+    boolean proxy;
+
+    @Option(names = {"-n", "--namespace"}, description = "With --proxy: only this namespace (default: all).")
+    String namespace;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -67,6 +73,12 @@ final class CheckCommand implements Callable<Integer> {
             try (KubernetesClient client = new KubernetesClientBuilder()
                     .withConfig(Config.fromKubeconfig(context, cluster.toFile())).build()) {
                 ok = kubernetesChecks(client, out);
+                if (proxy) {
+                    out.println();
+                    out.println("meshj-data-plane");
+                    out.println("----------------");
+                    ok &= proxyChecks(client, namespace, out);
+                }
             }
             out.println();
             out.println(ok ? "Status check results are ✔" : "Status check results are ✘");
@@ -106,6 +118,7 @@ final class CheckCommand implements Callable<Integer> {
         }
         boolean ok = report(out, null, "can query the Kubernetes API at " + client.getMasterUrl()
                 + (version == null ? "" : " (" + version + ")"));
+        ok &= report(out, versionProblem(version), "Kubernetes is " + MIN_KUBERNETES + " or newer");
         out.println();
         out.println("meshj-config");
         out.println("------------");
@@ -150,6 +163,55 @@ final class CheckCommand implements Callable<Integer> {
             ok &= report(out, webhookProblem(client), "injector webhook " + WEBHOOK + " is registered with a valid certificate");
         }
         return ok;
+    }
+
+    /** The oldest Kubernetes meshj supports: EndpointSlices v1 and projected token volumes are GA, and admission v1. */
+    static final String MIN_KUBERNETES = "1.25";
+
+    /** Why {@code version} (e.g. v1.29.3, or 1.29) is too old or unknown, or null. */
+    static String versionProblem(String version) {
+        if (version == null) {
+            return "the API server did not say its version";
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("v?(\\d+)\\.(\\d+)").matcher(version);
+        if (!m.lookingAt()) {
+            return "cannot read the Kubernetes version \"" + version + "\"";
+        }
+        int major = Integer.parseInt(m.group(1));
+        int minor = Integer.parseInt(m.group(2));
+        return major > 1 || major == 1 && minor >= 25 ? null
+                : "Kubernetes " + version + " is older than " + MIN_KUBERNETES + ", the oldest meshj supports";
+    }
+
+    /** Every injected pod's meshj-proxy container (or native sidecar) is ready. */
+    static boolean proxyChecks(KubernetesClient client, String namespace, PrintWriter out) {
+        List<Pod> pods = namespace == null ? client.pods().inAnyNamespace().list().getItems()
+                : client.pods().inNamespace(namespace).list().getItems();
+        List<String> notReady = new ArrayList<>();
+        int injected = 0;
+        for (Pod pod : pods) {
+            boolean hasProxy = pod.getSpec() != null && java.util.stream.Stream.concat(
+                    pod.getSpec().getContainers() == null ? java.util.stream.Stream.empty() : pod.getSpec().getContainers().stream(),
+                    pod.getSpec().getInitContainers() == null ? java.util.stream.Stream.empty() : pod.getSpec().getInitContainers().stream())
+                    .anyMatch(c -> io.meshj.controller.inject.Injector.PROXY_CONTAINER.equals(c.getName()));
+            if (!hasProxy) {
+                continue;
+            }
+            injected++;
+            boolean ready = pod.getStatus() != null && java.util.stream.Stream.concat(
+                    pod.getStatus().getContainerStatuses() == null ? java.util.stream.Stream.empty()
+                            : pod.getStatus().getContainerStatuses().stream(),
+                    pod.getStatus().getInitContainerStatuses() == null ? java.util.stream.Stream.empty()
+                            : pod.getStatus().getInitContainerStatuses().stream())
+                    .anyMatch(st -> io.meshj.controller.inject.Injector.PROXY_CONTAINER.equals(st.getName())
+                            && Boolean.TRUE.equals(st.getReady()));
+            if (!ready) {
+                notReady.add(pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName());
+            }
+        }
+        String where = namespace == null ? "" : " in " + namespace;
+        return report(out, notReady.isEmpty() ? null : "proxies not ready: " + String.join(", ", notReady),
+                injected == 0 ? "no injected pods" + where : "proxies of " + injected + " injected pods" + where + " are ready");
     }
 
     static final int ISSUER_MIN_DAYS = 60;

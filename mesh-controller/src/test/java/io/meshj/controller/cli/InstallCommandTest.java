@@ -28,6 +28,14 @@ import org.junit.jupiter.api.io.TempDir;
 class InstallCommandTest {
 
     KubernetesClient client;
+    io.fabric8.kubernetes.client.server.mock.KubernetesMockServer server;
+
+    /** The mock says version 0.0 unless told: answer as a supported cluster does. */
+    @org.junit.jupiter.api.BeforeEach
+    void version() {
+        server.setVersionInfo(new io.fabric8.kubernetes.client.VersionInfo.Builder().withMajor("1").withMinor("29")
+                .withGitVersion("v1.29.3").build());
+    }
 
     @TempDir
     Path dir;

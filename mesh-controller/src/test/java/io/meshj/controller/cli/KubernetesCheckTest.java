@@ -15,6 +15,14 @@ import org.junit.jupiter.api.Test;
 class KubernetesCheckTest {
 
     KubernetesClient client;
+    io.fabric8.kubernetes.client.server.mock.KubernetesMockServer server;
+
+    /** The mock says version 0.0 unless told: answer as a supported cluster does. */
+    @org.junit.jupiter.api.BeforeEach
+    void version() {
+        server.setVersionInfo(new io.fabric8.kubernetes.client.VersionInfo.Builder().withMajor("1").withMinor("29")
+                .withGitVersion("v1.29.3").build());
+    }
 
     private final StringWriter out = new StringWriter();
 
@@ -47,5 +55,37 @@ class KubernetesCheckTest {
                 .contains("✘ control plane pods not ready: meshj-controller-1")
                 .contains("✘ identity issuer secret meshj/meshj-identity-issuer does not exist (run meshj install)")
                 .contains("✘ injector webhook meshj-proxy-injector is not registered (run meshj install)");
+    }
+
+    @Test
+    void versionsOlderThanSupportedAreNamed() {
+        assertThat(CheckCommand.versionProblem("v1.29.3")).isNull();
+        assertThat(CheckCommand.versionProblem("1.25")).isNull();
+        assertThat(CheckCommand.versionProblem("v1.24.9-gke.1")).isEqualTo(
+                "Kubernetes v1.24.9-gke.1 is older than 1.25, the oldest meshj supports");
+        assertThat(CheckCommand.versionProblem(null)).isEqualTo("the API server did not say its version");
+    }
+
+    @Test
+    void proxiesOfInjectedPodsMustBeReady() {
+        injectedPod("shop", "web-1", true);
+        injectedPod("shop", "web-2", false);
+        client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName("plain").withNamespace("shop")
+                .endMetadata().withNewSpec().addNewContainer().withName("app").withImage("i").endContainer().endSpec().build()).create();
+        StringWriter report = new StringWriter();
+        assertThat(CheckCommand.proxyChecks(client, null, new PrintWriter(report, true))).isFalse();
+        assertThat(report.toString()).isEqualTo("✘ proxies not ready: shop/web-2\n");
+        client.pods().inNamespace("shop").withName("web-2").delete();
+        report = new StringWriter();
+        assertThat(CheckCommand.proxyChecks(client, "shop", new PrintWriter(report, true))).isTrue();
+        assertThat(report.toString()).isEqualTo("✔ proxies of 1 injected pods in shop are ready\n");
+    }
+
+    private void injectedPod(String ns, String name, boolean ready) {
+        client.pods().inNamespace(ns).resource(new PodBuilder().withNewMetadata().withName(name).withNamespace(ns).endMetadata()
+                .withNewSpec().addNewContainer().withName("meshj-proxy").withImage("p").endContainer()
+                .addNewContainer().withName("app").withImage("i").endContainer().endSpec()
+                .withNewStatus().addNewContainerStatus().withName("meshj-proxy").withReady(ready).endContainerStatus()
+                .endStatus().build()).create();
     }
 }

@@ -80,17 +80,37 @@ class TapBrokerTest {
 
     @Test
     void aDeploymentsWorkloadsAreMergedWithUniqueIdsUpToTheLimit() throws Exception {
-        CompletableFuture<List<TapEvent>> events = observe(ObserveRequest.newBuilder().setNamespace("emojivoto")
-                .setResourceType("deploy").setResourceName("web").setLimit(3).build());
+        List<TapEvent> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        TapGrpc.newStub(channel).observe(ObserveRequest.newBuilder().setNamespace("emojivoto")
+                .setResourceType("deploy").setResourceName("web").setLimit(3).build(), new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(TapEvent e) {
+                        got.add(e);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        done.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        done.complete(null);
+                    }
+                });
         await().atMost(Duration.ofSeconds(10)).until(() -> web1.hasSubscribers() && web2.hasSubscribers());
         assertThat(vote.hasSubscribers()).isFalse();
 
-        request(web1, "/a");
-        request(web2, "/b");
-        request(web1, "/c");
-        request(web2, "/d"); // past the limit
-
-        List<TapEvent> got = events.get(10, TimeUnit.SECONDS);
+        // One request at a time: the workloads' streams race each other, and the limit counts arrivals.
+        String[][] requests = {{"1", "/a"}, {"2", "/b"}, {"1", "/c"}};
+        for (int i = 0; i < requests.length; i++) {
+            request(requests[i][0].equals("1") ? web1 : web2, requests[i][1]);
+            int expected = 3 * (i + 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> got.size() >= expected);
+        }
+        done.get(10, TimeUnit.SECONDS);
+        request(web2, "/d"); // past the limit: the stream has ended
         assertThat(got).hasSize(9);
         List<TapEvent> inits = got.stream().filter(TapEvent::hasRequestInit).toList();
         assertThat(inits).extracting(e -> e.getRequestInit().getPath()).containsExactly("/a", "/b", "/c");

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.meshj.controller.Controller;
+import io.meshj.controller.destination.ProfileDirectory;
 import io.meshj.controller.destination.ProfileSource;
 import io.meshj.controller.identity.IdentityService;
 import io.meshj.controller.identity.LocalIdentityStore;
@@ -75,6 +76,12 @@ final class ControllerCommand implements Callable<Integer> {
                     + " (default: <data-dir>/static.yml if present).")
     Path staticFile;
 
+    @Option(names = "--profiles", paramLabel = "DIR",
+            description = "Service profiles (ServiceProfile documents, one per *.yml, *.yaml or *.json file), re-read"
+                    + " when they change (default: <data-dir>/profiles). Local registry only; on Kubernetes they are"
+                    + " ServiceProfile resources.")
+    Path profilesDir;
+
     @Option(names = "--destination-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8086",
             description = "Address of the destination service (default: ${DEFAULT-VALUE}).")
     String destinationListen;
@@ -115,6 +122,10 @@ final class ControllerCommand implements Callable<Integer> {
         AuthorityNormalizer normalizer = AuthorityNormalizer.defaults();
         Path cluster = kubeconfig();
         if (cluster != null) {
+            if (profilesDir != null) {
+                throw new ParameterException(spec.commandLine(), "--profiles " + profilesDir
+                        + ": on Kubernetes, profiles are ServiceProfile resources; use --local for a directory");
+            }
             return runOnKubernetes(cluster, listen, normalizer, dir);
         }
         LocalRegistry registry = LocalRegistry.open(dir.resolve("registry.json"), Ticker.system(), normalizer);
@@ -133,8 +144,13 @@ final class ControllerCommand implements Callable<Integer> {
                 identity.ca(Clock.systemUTC(), leafLifetime()),
                 tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
         // meshj stat without Prometheus: every registered proxy's admin /metrics, scraped for a window.
+        if (profilesDir != null && Files.exists(profilesDir) && !Files.isDirectory(profilesDir)) {
+            throw new ParameterException(spec.commandLine(), "--profiles " + profilesDir + ": not a directory");
+        }
+        ProfileDirectory profiles = ProfileDirectory.open(profilesDir != null ? profilesDir : dir.resolve("profiles"));
         MetricsScraper scraper = startScraper(() -> ScrapeTargets.of(registry));
         Controller.Builder builder = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
+                .profiles(profiles)
                 .service(new RegistryService(registry, tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN).bindService())
                 .service(new MetricsService(scraper).bindService())
                 .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService());
@@ -156,6 +172,7 @@ final class ControllerCommand implements Callable<Integer> {
         });
         sweeper.scheduleWithFixedDelay(() -> {
             try {
+                profiles.poll();
                 registry.expire();
                 registry.flush();
             } catch (RuntimeException e) {
@@ -168,8 +185,9 @@ final class ControllerCommand implements Callable<Integer> {
             controller.close();
         }, "meshj-controller-shutdown"));
         spec.commandLine().getOut().printf("meshj controller ready: destination and registry %s, identity %s,"
-                + " local registry in %s (%d workloads)%s%n", controller.destinationAddress(),
-                controller.identityAddress().orElseThrow() + tlsNote, dir, registry.size(),
+                + " local registry in %s (%d workloads), profiles from %s (%d)%s%n", controller.destinationAddress(),
+                controller.identityAddress().orElseThrow() + tlsNote, dir, registry.size(), profiles.directory(),
+                profiles.size(),
                 hasStatic ? ", static entries from " + entries : "");
         spec.commandLine().getOut().flush();
         controller.awaitTermination();

@@ -152,7 +152,7 @@ final class ControllerCommand implements Callable<Integer> {
         Controller.Builder builder = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
                 .profiles(profiles)
                 .service(new RegistryService(registry, tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN).bindService())
-                .service(new MetricsService(scraper).bindService())
+                .service(new MetricsService(scraper, profiles::current, normalizer.clusterDomain()).bindService())
                 .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService());
         // The controller's own certificate: its identity is the only one workloads' tap servers serve.
         ControllerCertificate certificate = ControllerCertificate.start(identity);
@@ -295,7 +295,8 @@ final class ControllerCommand implements Callable<Integer> {
             MetricsScraper scraper = startScraper(() -> ScrapeTargets.of(backend));
             ControllerCertificate certificate = ControllerCertificate.start(identity);
             Controller.Builder builder = Controller.builder().destinationListen(listen).backend(backend)
-                    .normalizer(normalizer).profiles(profiles).service(new MetricsService(scraper).bindService())
+                    .normalizer(normalizer).profiles(profiles)
+                    .service(new MetricsService(scraper, profiles::current, normalizer.clusterDomain()).bindService())
                     .service(new TapBroker(() -> TapTargets.of(backend),
                             TapBroker.channels(certificate.certifier(), certificate.trustAnchors())).bindService())
                     .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService());

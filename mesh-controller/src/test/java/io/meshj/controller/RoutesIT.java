@@ -50,6 +50,7 @@ class RoutesIT {
     Path dir;
 
     private HttpServer app;
+    private final java.util.concurrent.CountDownLatch slowRequests = new java.util.concurrent.CountDownLatch(1);
     private final List<MeshjProcess> processes = new ArrayList<>();
 
     @AfterEach
@@ -57,8 +58,10 @@ class RoutesIT {
         for (int i = processes.size() - 1; i >= 0; i--) {
             processes.get(i).close();
         }
+        slowRequests.countDown();
         if (app != null) {
             app.stop(0);
+            ((java.util.concurrent.ExecutorService) app.getExecutor()).shutdownNow();
         }
     }
 
@@ -66,6 +69,16 @@ class RoutesIT {
     void routesShowsEachRouteOfTheProfileAndTheDefault() throws Exception {
         // ?status=N answers N, else 200.
         app = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        app.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4)); // /slow must not hold up the others
+        app.createContext("/slow", exchange -> {
+            try {
+                slowRequests.await(); // answered when the test ends: the proxies must not wait for it
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
         app.createContext("/", exchange -> {
             String q = exchange.getRequestURI().getQuery();
             int status = q != null && q.startsWith("status=") ? Integer.parseInt(q.substring(7)) : 200;
@@ -131,6 +144,27 @@ class RoutesIT {
         String json = MeshjProcess.run("routes", "deploy/web", "-o", "json", "--destination", destination);
         assertThat(json).contains("\"route\": \"GET /books\"").contains("\"authority\": \"web.default.svc.cluster.local\"")
                 .contains("\"success\": 0.75");
+
+        // A changed file reaches the proxies through their profile streams: a route with a timeout. A
+        // request that gets no response head in time is answered 504 by the proxy, naming the route.
+        Files.writeString(home.resolve("profiles/web.yml"), PROFILE + """
+                  - name: GET /slow
+                    condition: {method: GET, pathRegex: /slow}
+                    timeout: 300ms
+                """);
+        // The controller re-reads it within a second, and pushes it to the proxies' streams as it does.
+        awaitOutput(() -> MeshjProcess.run("routes", "deploy/web", "--destination", destination),
+                Pattern.compile("(?m)^GET /slow +web +- "));
+        AtomicReference<String> slow = new AtomicReference<>("");
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            try (KeepAliveHttpClient c = new KeepAliveHttpClient(outbound)) {
+                slow.set(c.get(web, "/slow"));
+            } catch (java.net.SocketTimeoutException e) {
+                slow.set("(no answer in 10 s: the route's timeout is not applied yet)");
+            }
+            return slow.get().startsWith("504");
+        });
+        assertThat(slow.get()).contains("(the timeout of route GET /slow)");
 
         // vote-bot serves no profile: Linkerd's message, one line, exit 1.
         String none = MeshjProcess.run("routes", "deploy/vote-bot", "--destination", destination);

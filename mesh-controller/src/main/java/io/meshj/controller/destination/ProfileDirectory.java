@@ -45,6 +45,8 @@ public final class ProfileDirectory implements ProfileSource {
     /** The profiles served now, by the host of their name. */
     private final Map<String, ServiceProfile> byService = new HashMap<>();
     private final Map<String, List<Consumer<ServiceProfile>>> watchers = new HashMap<>();
+    /** Files reported as duplicates, with the content reported, so each is logged once. */
+    private final Map<Path, String> reported = new HashMap<>();
 
     private record FileState(String content, ServiceProfile profile) {
     }
@@ -123,9 +125,6 @@ public final class ProfileDirectory implements ProfileSource {
             }
         }
     }
-
-    /** Files reported as duplicates, with the content reported, so each is logged once. */
-    private final Map<Path, String> reported = new HashMap<>();
 
     /** The profile files' contents; an unreadable file is logged and left out (its profile goes). */
     private Map<Path, String> read() {

@@ -67,6 +67,9 @@ final class ProxyCall implements UpstreamListener {
     /** How many refused streams a request is retried after (each retry goes to a newer stream). */
     private static final int MAX_REFUSALS = 3;
 
+    /** How long a request waits for its destination's first profile before it goes on without routes. */
+    private static final long PROFILE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final ProxyContext context;
     private final Downstream down;
     private final HttpRequest request;
@@ -97,6 +100,7 @@ final class ProxyCall implements UpstreamListener {
     private RouteMetrics.Series rtSeries;
     /** What the running timeout allows, for its message. */
     private long timeoutNanos;
+    private boolean profileWaited;
     // Tap: the request's call to its subscribers (NONE unless tapped), and what its end event reports.
     private io.meshj.core.tap.TapCall tap = io.meshj.core.tap.TapCall.NONE;
     private io.meshj.core.tap.TapRequest tapRequest;
@@ -265,10 +269,21 @@ final class ProxyCall implements UpstreamListener {
             respond(ProxyError.IDENTITY_REQUIRED, "port " + t.address().port() + " accepts only mTLS from meshed workloads");
             return;
         }
-        if (profile != null && !profile.isReady()) {
-            // The first request to a destination waits for its profile (the default one if the controller
-            // fails), as Linkerd's does, so that its route is known; the request timeout still runs.
-            profile.ready().whenComplete((v, e) -> loop.execute(() -> onRouted(f)));
+        if (profile != null && profile.shouldWait() && !profileWaited) {
+            // The first requests to a destination wait for its profile (the default one if the controller
+            // fails), as Linkerd's do, so that their route is known; but not for long, since no request
+            // timeout need be configured: past PROFILE_WAIT they, and later ones, take the default route.
+            profileWaited = true;
+            RouteProfiles.Profile p = profile;
+            ScheduledFuture<?> giveUp = loop.schedule(() -> {
+                p.stopWaiting();
+                onRouted(f);
+            }, PROFILE_WAIT_NANOS, TimeUnit.NANOSECONDS);
+            profile.ready().whenComplete((v, e) -> loop.execute(() -> {
+                if (giveUp.cancel(false)) {
+                    onRouted(f);
+                }
+            }));
             return;
         }
         target = t;

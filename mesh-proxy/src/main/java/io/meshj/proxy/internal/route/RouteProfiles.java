@@ -150,9 +150,26 @@ public final class RouteProfiles implements AutoCloseable {
             return dst;
         }
 
-        /** Completes once the first profile (or the default one, the controller failing) is known. */
+        /**
+         * Completes once the first profile (or the default one, the controller failing) is known, or
+         * when a request gave up waiting for it ({@link #stopWaiting}).
+         */
         public CompletableFuture<Void> ready() {
             return ready;
+        }
+
+        /** True while requests should wait for the first profile. */
+        public boolean shouldWait() {
+            return !ready.isDone();
+        }
+
+        /**
+         * A request waited long enough: it and every later one go on with the default route until the
+         * profile comes (a controller that accepted the stream but does not answer must not slow every
+         * request down).
+         */
+        public void stopWaiting() {
+            ready.complete(null);
         }
 
         public boolean isReady() {

@@ -61,8 +61,10 @@ class RouteProfilesTest {
         assertThat(p.isReady()).isFalse();
         assertThat(p.route("GET", "/books").name()).isEqualTo(ServiceProfile.DEFAULT_ROUTE_NAME);
 
+        assertThat(p.shouldWait()).isTrue();
         watches.get(Authority.parse("web.default.svc.cluster.local:8080")).accept(webProfile());
         assertThat(p.ready()).isDone();
+        assertThat(p.shouldWait()).isFalse();
         assertThat(p.route("GET", "/books")).isSameAs(BOOKS);
         assertThat(p.route("GET", "/books?page=2")).isSameAs(BOOKS);
         assertThat(p.route("GET", "http://web:8080/books?x")).isSameAs(BOOKS);
@@ -116,6 +118,17 @@ class RouteProfilesTest {
         // A new profile: new Route objects, new lookups, the same series for the same names.
         watches.get(Authority.parse("web.default.svc.cluster.local:8080")).accept(webProfile());
         assertThat(p.series(p.route("GET", "/books"))).isSameAs(books);
+    }
+
+    @Test
+    void aRequestThatGaveUpWaitingLetsTheOthersGoOnWithTheDefaultRouteUntilTheProfileComes() {
+        RouteProfiles.Profile p = profiles.lookup(false, "web:8080");
+        p.stopWaiting();
+        assertThat(p.shouldWait()).isFalse();
+        assertThat(p.isReady()).isFalse();
+        assertThat(p.route("GET", "/books")).isSameAs(ServiceProfile.defaultRoute());
+        watches.get(Authority.parse("web.default.svc.cluster.local:8080")).accept(webProfile());
+        assertThat(p.route("GET", "/books")).isSameAs(BOOKS);
     }
 
     @Test

@@ -119,6 +119,10 @@ final class ControllerCommand implements Callable<Integer> {
         if (staticFile != null && !Files.isRegularFile(staticFile)) {
             throw new ParameterException(spec.commandLine(), "--static " + staticFile + ": no such file");
         }
+        if (profilesDir != null && !Files.isDirectory(profilesDir)) {
+            throw new ParameterException(spec.commandLine(), "--profiles " + profilesDir + ": "
+                    + (Files.exists(profilesDir) ? "not a directory" : "no such directory"));
+        }
         AuthorityNormalizer normalizer = AuthorityNormalizer.defaults();
         Path cluster = kubeconfig();
         if (cluster != null) {
@@ -144,9 +148,6 @@ final class ControllerCommand implements Callable<Integer> {
                 identity.ca(Clock.systemUTC(), leafLifetime()),
                 tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
         // meshj stat without Prometheus: every registered proxy's admin /metrics, scraped for a window.
-        if (profilesDir != null && Files.exists(profilesDir) && !Files.isDirectory(profilesDir)) {
-            throw new ParameterException(spec.commandLine(), "--profiles " + profilesDir + ": not a directory");
-        }
         ProfileDirectory profiles = ProfileDirectory.open(profilesDir != null ? profilesDir : dir.resolve("profiles"));
         MetricsScraper scraper = startScraper(() -> ScrapeTargets.of(registry));
         Controller.Builder builder = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)

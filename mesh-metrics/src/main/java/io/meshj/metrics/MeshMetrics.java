@@ -34,12 +34,14 @@ public final class MeshMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final HttpMetrics http;
     private final TcpMetrics tcp;
+    private final RouteMetrics routes;
     private final JvmGcMetrics gc = new JvmGcMetrics();
 
     private MeshMetrics(int labelValueLimit, io.meshj.core.time.Ticker ticker) {
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         this.http = new HttpMetrics(registry, labelValueLimit, ticker);
         this.tcp = new TcpMetrics(registry, labelValueLimit, ticker);
+        this.routes = new RouteMetrics(registry, labelValueLimit, ticker);
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -77,10 +79,16 @@ public final class MeshMetrics implements AutoCloseable {
     public void expireIdle(java.time.Duration retain) {
         http.expire(retain.toNanos());
         tcp.expire(retain.toNanos());
+        routes.expire(retain.toNanos());
     }
 
     public HttpMetrics http() {
         return http;
+    }
+
+    /** The per-route series of service profiles ({@code route_*}). */
+    public RouteMetrics routes() {
+        return routes;
     }
 
     public TcpMetrics tcp() {

@@ -71,6 +71,8 @@ public final class MeshProxy implements AutoCloseable {
     private final io.netty.util.concurrent.EventExecutor control;
     private volatile Registrar registrar;
     private final OutboundRouter outboundRouter;
+    private final io.meshj.core.discovery.ProfileDiscovery profileDiscovery;
+    private final io.meshj.proxy.internal.route.RouteProfiles profiles;
     private final ProxyMetrics metrics = new ProxyMetrics();
     private final io.meshj.core.tap.TapBus tapBus = io.meshj.core.tap.TapBus.create();
     private final java.util.List<java.security.cert.X509Certificate> trustAnchors;
@@ -123,6 +125,13 @@ public final class MeshProxy implements AutoCloseable {
                     .orElse(null);
         }
         this.outboundRouter = new OutboundRouter(discovery, normalizer);
+        // Service profiles come from the controller only (a discovery file has none): outbound per
+        // destination, inbound the profile of the service this workload registers as.
+        this.profileDiscovery = controllerChannel == null ? null
+                : io.meshj.core.discovery.ProfileDiscovery.builder(controllerChannel).normalizer(normalizer).build();
+        this.profiles = profileDiscovery == null ? io.meshj.proxy.internal.route.RouteProfiles.NONE
+                : new io.meshj.proxy.internal.route.RouteProfiles(profileDiscovery::watch, profileDiscovery::normalize,
+                        metrics.routes(), config.register().orElse(null));
         this.identityChannel = config.identity()
                 .map(a -> (ManagedChannel) controllerChannel(a, controllerCredentials)
                         .eventLoopGroup(group)
@@ -143,9 +152,9 @@ public final class MeshProxy implements AutoCloseable {
                 config.maxHeaderBytes(), upstreams, tls);
         java.util.Map<String, String> labels = workloadLabels(config);
         this.outboundContext = new ProxyContext(Direction.OUTBOUND, outboundRouter, connector, config, metrics, inFlight,
-                tapBus, labels);
+                tapBus, labels, profiles);
         this.inboundContext = new ProxyContext(Direction.INBOUND, new InboundRouter(config.appPorts()), connector,
-                config, metrics, inFlight, tapBus, labels);
+                config, metrics, inFlight, tapBus, labels, profiles);
     }
 
     /**
@@ -355,6 +364,10 @@ public final class MeshProxy implements AutoCloseable {
         downstreams.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         upstreams.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         outboundRouter.close();
+        profiles.close();
+        if (profileDiscovery != null) {
+            profileDiscovery.close();
+        }
         if (tls != null) {
             tls.close();
         }

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.meshj.controller.Controller;
+import io.meshj.controller.destination.ProfileDirectory;
 import io.meshj.controller.destination.ProfileSource;
 import io.meshj.controller.identity.IdentityService;
 import io.meshj.controller.identity.LocalIdentityStore;
@@ -93,6 +94,12 @@ final class ControllerCommand implements Callable<Integer> {
                     + " (default: <data-dir>/static.yml if present).")
     Path staticFile;
 
+    @Option(names = "--profiles", paramLabel = "DIR",
+            description = "Service profiles (ServiceProfile documents, one per *.yml, *.yaml or *.json file), re-read"
+                    + " when they change (default: <data-dir>/profiles). Local registry only; on Kubernetes they are"
+                    + " ServiceProfile resources.")
+    Path profilesDir;
+
     @Option(names = "--destination-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8086",
             description = "Address of the destination service (default: ${DEFAULT-VALUE}).")
     String destinationListen;
@@ -130,15 +137,27 @@ final class ControllerCommand implements Callable<Integer> {
         if (staticFile != null && !Files.isRegularFile(staticFile)) {
             throw new ParameterException(spec.commandLine(), "--static " + staticFile + ": no such file");
         }
+        if (profilesDir != null && !Files.isDirectory(profilesDir)) {
+            throw new ParameterException(spec.commandLine(), "--profiles " + profilesDir + ": "
+                    + (Files.exists(profilesDir) ? "not a directory" : "no such directory"));
+        }
         AuthorityNormalizer normalizer = AuthorityNormalizer.defaults();
         if (inCluster) {
             if (local || kubeconfig != null) {
                 throw new ParameterException(spec.commandLine(), "--in-cluster is a backend of its own: leave out --local and --kubeconfig");
             }
+            if (profilesDir != null) {
+                throw new ParameterException(spec.commandLine(), "--profiles " + profilesDir
+                        + ": on Kubernetes, profiles are ServiceProfile resources; use --local for a directory");
+            }
             return runOnKubernetes(Config.autoConfigure(null), "in-cluster", listen, normalizer, dir);
         }
         Path cluster = kubeconfig();
         if (cluster != null) {
+            if (profilesDir != null) {
+                throw new ParameterException(spec.commandLine(), "--profiles " + profilesDir
+                        + ": on Kubernetes, profiles are ServiceProfile resources; use --local for a directory");
+            }
             return runOnKubernetes(Config.fromKubeconfig(context, cluster.toFile()), "kubeconfig " + cluster
                     + (context == null ? "" : ", context " + context), listen, normalizer, dir);
         }
@@ -158,10 +177,12 @@ final class ControllerCommand implements Callable<Integer> {
                 identity.ca(Clock.systemUTC(), leafLifetime()),
                 tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN);
         // meshj stat without Prometheus: every registered proxy's admin /metrics, scraped for a window.
+        ProfileDirectory profiles = ProfileDirectory.open(profilesDir != null ? profilesDir : dir.resolve("profiles"));
         MetricsScraper scraper = startScraper(() -> ScrapeTargets.of(registry));
         Controller.Builder builder = Controller.builder().destinationListen(listen).backend(backend).normalizer(normalizer)
+                .profiles(profiles)
                 .service(new RegistryService(registry, tokens, WorkloadIdentity.DEFAULT_TRUST_DOMAIN).bindService())
-                .service(new MetricsService(scraper).bindService())
+                .service(new MetricsService(scraper, profiles::current, normalizer.clusterDomain()).bindService())
                 .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService());
         // The controller's own certificate: its identity is the only one workloads' tap servers serve.
         ControllerCertificate certificate = ControllerCertificate.start(identity);
@@ -181,6 +202,7 @@ final class ControllerCommand implements Callable<Integer> {
         });
         sweeper.scheduleWithFixedDelay(() -> {
             try {
+                profiles.poll();
                 registry.expire();
                 registry.flush();
             } catch (RuntimeException e) {
@@ -193,8 +215,9 @@ final class ControllerCommand implements Callable<Integer> {
             controller.close();
         }, "meshj-controller-shutdown"));
         spec.commandLine().getOut().printf("meshj controller ready: destination and registry %s, identity %s,"
-                + " local registry in %s (%d workloads)%s%n", controller.destinationAddress(),
-                controller.identityAddress().orElseThrow() + tlsNote, dir, registry.size(),
+                + " local registry in %s (%d workloads), profiles from %s (%d)%s%n", controller.destinationAddress(),
+                controller.identityAddress().orElseThrow() + tlsNote, dir, registry.size(), profiles.directory(),
+                profiles.size(),
                 hasStatic ? ", static entries from " + entries : "");
         spec.commandLine().getOut().flush();
         controller.awaitTermination();
@@ -300,7 +323,8 @@ final class ControllerCommand implements Callable<Integer> {
             MetricsScraper scraper = startScraper(() -> ScrapeTargets.of(backend));
             ControllerCertificate certificate = ControllerCertificate.start(identity);
             Controller.Builder builder = Controller.builder().destinationListen(listen).backend(backend)
-                    .normalizer(normalizer).profiles(profiles).service(new MetricsService(scraper).bindService())
+                    .normalizer(normalizer).profiles(profiles)
+                    .service(new MetricsService(scraper, profiles::current, normalizer.clusterDomain()).bindService())
                     .service(new TapBroker(() -> TapTargets.of(backend),
                             TapBroker.channels(certificate.certifier(), certificate.trustAnchors())).bindService())
                     .identity(listenAddress(identityListen, "--identity-listen"), identityService.bindService());

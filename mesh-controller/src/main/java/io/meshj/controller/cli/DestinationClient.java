@@ -119,6 +119,19 @@ final class DestinationClient implements AutoCloseable {
         };
     }
 
+    /** The controller's routes; a resource it does not know is the user's error too. */
+    io.meshj.api.metrics.v1.RoutesResponse routes(io.meshj.api.metrics.v1.RoutesRequest request) {
+        try {
+            return io.meshj.api.metrics.v1.MetricsGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).routes(request);
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+                throw new IllegalArgumentException(e.getStatus().getDescription(), e);
+            }
+            throw failure(e);
+        }
+    }
+
     /** The controller's edges; errors as {@link #firstAnswer}. */
     io.meshj.api.metrics.v1.EdgesResponse edges(io.meshj.api.metrics.v1.EdgesRequest request) {
         try {

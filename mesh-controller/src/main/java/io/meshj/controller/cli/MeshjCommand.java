@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
             TapCommand.class,
             TopCommand.class,
             EdgesCommand.class,
+            RoutesCommand.class,
             InstallCommand.class,
             InjectCommand.class,
             UninjectCommand.class,

@@ -28,6 +28,16 @@ public interface ProfileSource extends AutoCloseable {
     /** Watches the profile of {@code name} (a fully qualified service name and port). */
     Watch watch(Authority name, Consumer<ServiceProfile> listener);
 
+    /**
+     * The current profile of the service {@code fqdn} (its fully qualified name): a watch opened and
+     * closed, which delivers the current profile before it returns in every source here.
+     */
+    default ServiceProfile current(String fqdn) {
+        ServiceProfile[] now = new ServiceProfile[1];
+        watch(Authority.of(fqdn, 80), p -> now[0] = p).close();
+        return now[0] == null ? ServiceProfile.empty(fqdn) : now[0];
+    }
+
     @Override
     void close();
 }

@@ -32,9 +32,23 @@ import java.util.function.Predicate;
 public final class MetricsService extends MetricsGrpc.MetricsImplBase {
 
     private final MetricsScraper scraper;
+    private final java.util.function.Function<String, io.meshj.core.profile.ServiceProfile> profiles;
+    private final String clusterDomain;
 
+    /** A metrics API whose Routes finds no profiles. */
     public MetricsService(MetricsScraper scraper) {
+        this(scraper, io.meshj.core.profile.ServiceProfile::empty, "cluster.local");
+    }
+
+    /**
+     * @param profiles the current profile of a fully qualified service name (Routes lists its routes)
+     * @param clusterDomain completes a service's name to the one profiles are named by
+     */
+    public MetricsService(MetricsScraper scraper, java.util.function.Function<String, io.meshj.core.profile.ServiceProfile> profiles,
+            String clusterDomain) {
         this.scraper = requireNonNull(scraper, "scraper");
+        this.profiles = requireNonNull(profiles, "profiles");
+        this.clusterDomain = requireNonNull(clusterDomain, "clusterDomain");
     }
 
     private static final String TYPES = ": use pod, deploy, svc or ns";
@@ -115,6 +129,78 @@ public final class MetricsService extends MetricsGrpc.MetricsImplBase {
         });
         responses.onNext(out.build());
         responses.onCompleted();
+    }
+
+    @Override
+    public void routes(io.meshj.api.metrics.v1.RoutesRequest request,
+            StreamObserver<io.meshj.api.metrics.v1.RoutesResponse> responses) {
+        Resource res = request.getResource();
+        Grouping grouping = Grouping.of(res.getType());
+        if (grouping == null) {
+            responses.onError(invalid("unknown resource type \"" + res.getType() + "\"" + TYPES));
+            return;
+        }
+        if (res.getName().isEmpty()) {
+            responses.onError(invalid("routes needs a resource name (TYPE/NAME, e.g. deploy/web)"));
+            return;
+        }
+        Grouping toGrouping = request.hasTo() ? Grouping.of(request.getTo().getType()) : null;
+        if (request.hasTo() && toGrouping == null) {
+            responses.onError(invalid("unknown resource type \"" + request.getTo().getType() + "\" in to" + TYPES));
+            return;
+        }
+        java.time.Duration asked = request.hasWindow()
+                ? java.time.Duration.ofSeconds(request.getWindow().getSeconds(), request.getWindow().getNanos())
+                : java.time.Duration.ofMinutes(1);
+        if (asked.isNegative() || asked.isZero() || asked.compareTo(scraper.window()) > 0) {
+            responses.onError(invalid("the window must be positive and at most " + scraper.window().toSeconds()
+                    + " s: the controller keeps no more"));
+            return;
+        }
+        String ns = res.getNamespace().isEmpty() ? "default" : res.getNamespace();
+        Map<MetricsScraper.Target, List<MetricsScraper.Scrape>> history = scraper.history();
+        List<Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>>> members = select(history, grouping, ns, res.getName());
+        if (members.isEmpty()) {
+            responses.onError(Status.NOT_FOUND.withDescription("no meshed pods of " + res.getType() + "/" + res.getName()
+                    + " in namespace " + ns).asRuntimeException());
+            return;
+        }
+        List<Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>>> servers = members;
+        if (request.hasTo()) {
+            Resource to = request.getTo();
+            String toNs = to.getNamespace().isEmpty() ? ns : to.getNamespace();
+            servers = select(history, toGrouping, toNs, to.getName());
+            if (servers.isEmpty()) {
+                responses.onError(Status.NOT_FOUND.withDescription("no pods of " + to.getType() + "/" + to.getName()
+                        + " in namespace " + toNs + " (--to)").asRuntimeException());
+                return;
+            }
+        }
+        java.util.TreeSet<RouteTable.Service> services = new java.util.TreeSet<>();
+        for (Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>> e : servers) {
+            MetricsScraper.Target t = e.getKey();
+            if (t.service() != null && !t.service().isEmpty()) {
+                services.add(new RouteTable.Service(t.namespace(), t.service(),
+                        t.service() + "." + t.namespace() + ".svc." + clusterDomain));
+            }
+        }
+        responses.onNext(RouteTable.rows(members, services, !request.hasTo(), profiles, asked.toNanos(),
+                scraper.nowNanos(), 3 * scraper.interval().toNanos()));
+        responses.onCompleted();
+    }
+
+    /** The pods (with their scrapes) of resource {@code name} of {@code g} in namespace {@code ns}. */
+    private static List<Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>>> select(
+            Map<MetricsScraper.Target, List<MetricsScraper.Scrape>> history, Grouping g, String ns, String name) {
+        List<Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>>> out = new ArrayList<>();
+        for (Map.Entry<MetricsScraper.Target, List<MetricsScraper.Scrape>> e : history.entrySet()) {
+            MetricsScraper.Target t = e.getKey();
+            if (name.equals(g.name(t)) && (g == Grouping.NAMESPACE || ns.equals(t.namespace()))) {
+                out.add(e);
+            }
+        }
+        out.sort(java.util.Comparator.comparing(e -> e.getKey().pod()));
+        return out;
     }
 
     @Override

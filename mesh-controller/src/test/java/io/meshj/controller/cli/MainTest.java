@@ -67,6 +67,17 @@ class MainTest {
     }
 
     @Test
+    void controllerRejectsAMissingProfilesDirectoryWithExitCode2(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        String missing = dir.resolve("nope").toString();
+        assertThat(run("controller", "--local", "--data-dir", dir.toString(), "--profiles", missing)).isEqualTo(2);
+        assertThat(err.toString()).contains("--profiles " + missing + ": no such directory").doesNotContain("\tat ");
+        String file = java.nio.file.Files.writeString(dir.resolve("web.yml"), "").toString();
+        assertThat(run("controller", "--local", "--data-dir", dir.toString(), "--profiles", file)).isEqualTo(2);
+        assertThat(err.toString()).contains("--profiles " + file + ": not a directory");
+    }
+
+    @Test
     void controllerRejectsTwoBackendsOrAMissingKubeconfig(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
         String missing = dir.resolve("kubeconfig").toString();
         assertThat(run("controller", "--local", "--kubeconfig", missing)).isEqualTo(2);

@@ -57,6 +57,11 @@ public final class Route {
         return Optional.ofNullable(timeout);
     }
 
+    /** The timeout in nanoseconds, 0 for none: for the request path, which should not allocate an Optional. */
+    public long timeoutNanos() {
+        return timeout == null ? 0 : timeout.toNanos();
+    }
+
     /** True when the request matches this route's condition. */
     public boolean matches(String method, String path) {
         return condition.matches(method, path);

@@ -39,6 +39,11 @@ public final class ProxyMetrics {
         return mesh.http();
     }
 
+    /** The per-route series of service profiles. */
+    public io.meshj.metrics.RouteMetrics routes() {
+        return mesh.routes();
+    }
+
     public TcpMetrics tcp() {
         return mesh.tcp();
     }

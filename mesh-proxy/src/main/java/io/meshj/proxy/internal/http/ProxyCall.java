@@ -4,7 +4,10 @@ import io.meshj.core.endpoint.ProtocolHint;
 import io.meshj.core.name.Authority;
 import io.meshj.core.name.InvalidAuthorityException;
 import io.meshj.core.time.Durations;
+import io.meshj.core.profile.Route;
+import io.meshj.metrics.RouteMetrics;
 import io.meshj.proxy.internal.route.RouteException;
+import io.meshj.proxy.internal.route.RouteProfiles;
 import io.meshj.proxy.internal.route.Target;
 import io.meshj.proxy.internal.tls.ProxyTls;
 import io.meshj.metrics.HttpMetrics;
@@ -64,6 +67,9 @@ final class ProxyCall implements UpstreamListener {
     /** How many refused streams a request is retried after (each retry goes to a newer stream). */
     private static final int MAX_REFUSALS = 3;
 
+    /** How long a request waits for its destination's first profile before it goes on without routes. */
+    private static final long PROFILE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final ProxyContext context;
     private final Downstream down;
     private final HttpRequest request;
@@ -87,6 +93,14 @@ final class ProxyCall implements UpstreamListener {
     private long responseNanos = -1;
     private String failure;
     private boolean recorded;
+    // Service profile: the profile followed for this request's destination, the route it matched (once
+    // routed) and that route's series.
+    private RouteProfiles.Profile profile;
+    private Route rt;
+    private RouteMetrics.Series rtSeries;
+    /** What the running timeout allows, for its message. */
+    private long timeoutNanos;
+    private boolean profileWaited;
     // Tap: the request's call to its subscribers (NONE unless tapped), and what its end event reports.
     private io.meshj.core.tap.TapCall tap = io.meshj.core.tap.TapCall.NONE;
     private io.meshj.core.tap.TapRequest tapRequest;
@@ -169,7 +183,10 @@ final class ProxyCall implements UpstreamListener {
                 }
             }
         }
-        context.config().requestTimeout().ifPresent(t -> timeout = loop.schedule(this::onTimeout, t.toNanos(), TimeUnit.NANOSECONDS));
+        context.config().requestTimeout().ifPresent(t -> scheduleTimeout(t.toNanos()));
+        // Follow the destination's profile from now, alongside endpoint discovery: both are usually
+        // known by the time a target is picked.
+        profile = context.profiles().lookup(context.direction() == Direction.INBOUND, authorityLabel);
         context.router().route(authority, endpointHint, loop).addListener(this::onRouted);
     }
 
@@ -252,12 +269,52 @@ final class ProxyCall implements UpstreamListener {
             respond(ProxyError.IDENTITY_REQUIRED, "port " + t.address().port() + " accepts only mTLS from meshed workloads");
             return;
         }
+        if (profile != null && profile.shouldWait() && !profileWaited) {
+            // The first requests to a destination wait for its profile (the default one if the controller
+            // fails), as Linkerd's do, so that their route is known; but not for long, since no request
+            // timeout need be configured: past PROFILE_WAIT they, and later ones, take the default route.
+            profileWaited = true;
+            RouteProfiles.Profile p = profile;
+            ScheduledFuture<?> giveUp = loop.schedule(() -> {
+                p.stopWaiting();
+                onRouted(f);
+            }, PROFILE_WAIT_NANOS, TimeUnit.NANOSECONDS);
+            profile.ready().whenComplete((v, e) -> loop.execute(() -> {
+                if (giveUp.cancel(false)) {
+                    onRouted(f);
+                }
+            }));
+            return;
+        }
         target = t;
         route().request();
+        matchRoute();
         startTap();
         boolean http2 = upstreamSpeaksHttp2(t);
         context.connector().acquire(loop, t.address(), t.identity(), http2, this, connectionMeter(context, t))
                 .addListener(this::onLeased);
+    }
+
+    /** Matches the request to a route of its profile: counts it there and applies the route's timeout. */
+    private void matchRoute() {
+        if (profile == null) {
+            return;
+        }
+        rt = profile.route(request.method().name(), request.uri());
+        rtSeries = profile.series(rt);
+        rtSeries.request();
+        long t = rt.timeoutNanos();
+        if (t > 0 && (timeout == null || t < timeoutNanos)) {
+            // Counted from the request's head, as the listener's own timeout: the shorter one wins.
+            cancelTimeout();
+            timeoutNanos = t;
+            timeout = loop.schedule(this::onTimeout, Math.max(0, t - (System.nanoTime() - startNanos)), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void scheduleTimeout(long nanos) {
+        timeoutNanos = nanos;
+        timeout = loop.schedule(this::onTimeout, nanos, TimeUnit.NANOSECONDS);
     }
 
     private boolean upstreamSpeaksHttp2(Target t) {
@@ -615,7 +672,9 @@ final class ProxyCall implements UpstreamListener {
         if (target != null) {
             target.onFailure(System.nanoTime() - startNanos);
         }
-        respond(ProxyError.TIMEOUT, "no response within " + context.config().requestTimeout().map(Durations::format).orElse("?"));
+        respond(ProxyError.TIMEOUT, "no response within " + Durations.format(java.time.Duration.ofNanos(timeoutNanos))
+                + (rt != null && rt.timeoutNanos() == timeoutNanos
+                        ? " (the timeout of route " + rt.name() + ")" : ""));
     }
 
     // ---- endings ----
@@ -718,6 +777,14 @@ final class ProxyCall implements UpstreamListener {
         }
         route.response(error != null && responseNanos < 0 ? 0 : responseStatus, grpcStatus, error,
                 responseNanos < 0 ? -1 : responseNanos / 1e6);
+        if (rtSeries != null) {
+            if (responseNanos < 0) {
+                rtSeries.error(error != null ? error : "aborted");
+            } else {
+                rtSeries.response(responseStatus, RouteProfiles.isFailure(rt, responseStatus, grpcStatus, error),
+                        responseNanos / 1e6);
+            }
+        }
         if (tap.isTapped()) {
             long sinceStart = System.nanoTime() - startNanos;
             tap.responseEnd(new io.meshj.core.tap.TapEvent.ResponseEnd(tapRequest, grpcStatus, error,

@@ -17,12 +17,21 @@ public final class ProxyContext {
     private final AtomicInteger inFlight;
     private final io.meshj.core.tap.TapBus tap;
     private final java.util.Map<String, String> localLabels;
+    private final io.meshj.proxy.internal.route.RouteProfiles profiles;
     private volatile boolean draining;
     private volatile java.util.List<java.net.InetSocketAddress> listeners = java.util.List.of();
 
     public ProxyContext(Direction direction, Router router, UpstreamConnector connector, ProxyConfig config,
             ProxyMetrics metrics, AtomicInteger inFlight, io.meshj.core.tap.TapBus tap,
             java.util.Map<String, String> localLabels) {
+        this(direction, router, connector, config, metrics, inFlight, tap, localLabels,
+                io.meshj.proxy.internal.route.RouteProfiles.NONE);
+    }
+
+    public ProxyContext(Direction direction, Router router, UpstreamConnector connector, ProxyConfig config,
+            ProxyMetrics metrics, AtomicInteger inFlight, io.meshj.core.tap.TapBus tap,
+            java.util.Map<String, String> localLabels, io.meshj.proxy.internal.route.RouteProfiles profiles) {
+        this.profiles = java.util.Objects.requireNonNull(profiles, "profiles");
         this.direction = direction;
         this.router = router;
         this.connector = connector;
@@ -41,6 +50,11 @@ public final class ProxyContext {
     /** What the mesh knows of this proxy's own workload (namespace, pod, ...): one side of its tapped requests. */
     public java.util.Map<String, String> localLabels() {
         return localLabels;
+    }
+
+    /** The service profiles requests are matched to routes by (route metrics, route timeouts). */
+    public io.meshj.proxy.internal.route.RouteProfiles profiles() {
+        return profiles;
     }
 
     public Direction direction() {

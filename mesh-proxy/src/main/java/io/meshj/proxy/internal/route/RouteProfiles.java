@@ -1,0 +1,216 @@
+package io.meshj.proxy.internal.route;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import io.meshj.core.discovery.Watch;
+import io.meshj.core.name.Authority;
+import io.meshj.core.name.InvalidAuthorityException;
+import io.meshj.core.profile.Route;
+import io.meshj.core.profile.ServiceProfile;
+import io.meshj.metrics.RouteMetrics;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+
+/**
+ * The service profiles a proxy routes by, as Linkerd's proxy resolves one per destination: outbound,
+ * the profile of each authority requests name (watched from its first request, cached per authority,
+ * dropped after ten idle minutes); inbound, the profile of the service this proxy's workload registered
+ * as — Linkerd's inbound proxy likewise reads the profile of its own service, so a server sees its
+ * routes whether or not its clients are meshed.
+ *
+ * <p>Each {@link Profile} follows its stream, matches requests to a route (the first declared route
+ * that matches, else the default route) and keeps each route's {@link RouteMetrics.Series}, so the
+ * request path does a cache lookup, a route match and no allocation once warm.
+ */
+public final class RouteProfiles implements AutoCloseable {
+
+    /** A proxy without a controller: no profiles, no route metrics. */
+    public static final RouteProfiles NONE = new RouteProfiles(null, null, null, null);
+
+    private final BiFunction<Authority, Consumer<ServiceProfile>, Watch> source;
+    private final UnaryOperator<Authority> normalizer;
+    private final RouteMetrics metrics;
+    private final Cache<String, Profile> outbound;
+    private final Profile inbound;
+
+    /**
+     * @param source opens a profile watch (e.g. {@code ProfileDiscovery::watch}); null: no profiles
+     * @param normalizer completes a name as the source will ({@code web:8080} to the service's FQDN)
+     * @param metrics where route series go
+     * @param inboundService the service the proxy's workload serves, or null (no inbound routes)
+     */
+    public RouteProfiles(BiFunction<Authority, Consumer<ServiceProfile>, Watch> source, UnaryOperator<Authority> normalizer,
+            RouteMetrics metrics, Authority inboundService) {
+        this.source = source;
+        this.normalizer = normalizer;
+        this.metrics = metrics;
+        this.outbound = source == null ? null : Caffeine.newBuilder()
+                .maximumSize(10_000)
+                .expireAfterAccess(Duration.ofMinutes(10))
+                .removalListener((String k, Profile p, RemovalCause c) -> {
+                    if (p != null) {
+                        p.close();
+                    }
+                })
+                .build();
+        this.inbound = source == null || inboundService == null ? null
+                : new Profile("inbound", normalizer.apply(inboundService));
+    }
+
+    /**
+     * The profile of requests to {@code authority} (as the request wrote it) outbound, or of this
+     * proxy's service inbound; null when there is none to follow.
+     */
+    public Profile lookup(boolean inboundDirection, String authority) {
+        if (inboundDirection) {
+            return inbound;
+        }
+        if (outbound == null || authority == null) {
+            return null;
+        }
+        Profile p = outbound.getIfPresent(authority);
+        if (p == null) {
+            Authority name;
+            try {
+                name = normalizer.apply(Authority.parse(authority));
+            } catch (InvalidAuthorityException e) {
+                return null;
+            }
+            if (name.isIpAddress()) {
+                return null; // no service to have a profile (Linkerd asks by IP for pod profiles; not yet)
+            }
+            p = outbound.get(authority, k -> new Profile("outbound", name));
+        }
+        return p;
+    }
+
+    @Override
+    public void close() {
+        if (outbound != null) {
+            outbound.invalidateAll();
+            outbound.cleanUp();
+        }
+        if (inbound != null) {
+            inbound.close();
+        }
+    }
+
+    /**
+     * The path a route is matched on: the request target without its query, and the path of an
+     * absolute-form target ({@code http://host/path}, sent to HTTP/1 proxies).
+     */
+    public static String path(String uri) {
+        int start = 0;
+        if (!uri.startsWith("/")) {
+            int scheme = uri.indexOf("://");
+            if (scheme < 0) {
+                return uri; // "*" (OPTIONS), or something no pathRegex is written for
+            }
+            start = uri.indexOf('/', scheme + 3);
+            if (start < 0) {
+                return "/";
+            }
+        }
+        int end = uri.indexOf('?', start);
+        if (end < 0) {
+            end = uri.indexOf('#', start);
+        }
+        return start == 0 && end < 0 ? uri : uri.substring(start, end < 0 ? uri.length() : end);
+    }
+
+    /** One followed profile, in one direction, for one destination. */
+    public final class Profile {
+        private final String direction;
+        private final String dst;
+        private final CompletableFuture<Void> ready = new CompletableFuture<>();
+        private final Map<Route, RouteMetrics.Series> series = new ConcurrentHashMap<>();
+        private final Watch watch;
+        private volatile ServiceProfile current;
+
+        Profile(String direction, Authority name) {
+            this.direction = direction;
+            this.dst = name.toString();
+            this.watch = source.apply(name, this::update);
+        }
+
+        private void update(ServiceProfile p) {
+            current = p;
+            series.clear(); // the old profile's Route objects are no keys any more
+            ready.complete(null);
+        }
+
+        /** The {@code dst} label: the authority whose profile this is. */
+        public String dst() {
+            return dst;
+        }
+
+        /**
+         * Completes once the first profile (or the default one, the controller failing) is known, or
+         * when a request gave up waiting for it ({@link #stopWaiting}).
+         */
+        public CompletableFuture<Void> ready() {
+            return ready;
+        }
+
+        /** True while requests should wait for the first profile. */
+        public boolean shouldWait() {
+            return !ready.isDone();
+        }
+
+        /**
+         * A request waited long enough: it and every later one go on with the default route until the
+         * profile comes (a controller that accepted the stream but does not answer must not slow every
+         * request down).
+         */
+        public void stopWaiting() {
+            ready.complete(null);
+        }
+
+        public boolean isReady() {
+            return current != null;
+        }
+
+        /** The route of a request; the default route before the profile is known. */
+        public Route route(String method, String uri) {
+            ServiceProfile p = current;
+            return p == null ? ServiceProfile.defaultRoute() : p.route(method, path(uri));
+        }
+
+        /** The series of {@code route}, looked up once per route of the current profile. */
+        public RouteMetrics.Series series(Route route) {
+            RouteMetrics.Series s = series.get(route);
+            if (s == null || s.isRemoved()) {
+                // The default route's requests carry no rt_route, as Linkerd's unmatched ones.
+                s = metrics.series(direction, dst, route == ServiceProfile.defaultRoute() ? null : route.name());
+                series.put(route, s);
+            }
+            return s;
+        }
+
+        void close() {
+            watch.close();
+        }
+    }
+
+    /**
+     * Whether a response failed on {@code route}: its response classes decide a status they match;
+     * otherwise, as Linkerd's default classification, a 5xx, a gRPC status other than OK, or no response.
+     */
+    public static boolean isFailure(Route route, int status, int grpcStatus, String error) {
+        if (error != null) {
+            return true;
+        }
+        for (io.meshj.core.profile.ResponseClass c : route.responseClasses()) {
+            if (c.condition().matches(status)) {
+                return c.isFailure();
+            }
+        }
+        return status >= 500 || grpcStatus > 0;
+    }
+}

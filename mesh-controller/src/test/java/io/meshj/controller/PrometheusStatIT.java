@@ -10,8 +10,6 @@ import com.google.gson.JsonParser;
 import com.sun.net.httpserver.HttpServer;
 import io.meshj.core.testing.KeepAliveHttpClient;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -49,7 +47,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PrometheusStatIT {
 
-    private static final Pattern OUTBOUND = Pattern.compile("ready \\(\\w+\\): outbound /127\\.0\\.0\\.1:(\\d+)");
     private static final Pattern ADMIN = Pattern.compile("ready \\(\\w+\\): .* admin /127\\.0\\.0\\.1:(\\d+)");
     /** The stat window of the comparison; the load runs this long plus two scrape intervals before it. */
     private static final int WINDOW_SECONDS = 8;
@@ -93,36 +90,21 @@ class PrometheusStatIT {
 
     @Test
     void prometheusNumbersAgreeWithTheControllersScrapes() throws Exception {
-        app = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        app.createContext("/", exchange -> {
-            int status = exchange.getRequestURI().getPath().equals("/fail") ? 500 : 200;
-            byte[] body = "ok\n".getBytes(StandardCharsets.US_ASCII);
-            exchange.sendResponseHeaders(status, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        app.start();
+        app = LocalMeshes.failingApp();
         int appPort = app.getAddress().getPort();
         String destination = "127.0.0.1:" + LocalMeshes.freePort();
         String home = dir.resolve("home").toString();
         processes.add(MeshjProcess.start(dir.resolve("controller.log"), Pattern.compile("meshj controller ready"),
                 "controller", "--local", "--data-dir", home, "--destination-listen", destination,
                 "--identity-listen", "127.0.0.1:0", "--scrape-interval", "1s"));
-        Path token = Files.writeString(dir.resolve("web.token"), MeshjProcess.run("identity", "token", "--sa", "web", "--data-dir", home));
-        MeshjProcess server = MeshjProcess.start(dir.resolve("server-proxy.log"), Pattern.compile("registered web.default"),
-                "proxy", "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0",
-                "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0", "--app-ports", Integer.toString(appPort), "--destination", destination,
-                "--register", "web.default:" + appPort, "--workload-name", "web-1", "--identity-token-file", token.toString(),
-                "--service-account", "web");
-        processes.add(server);
+        MeshjProcess[] pair = LocalMeshes.webAndClient(dir, destination, home, appPort);
+        processes.addAll(List.of(pair));
+        MeshjProcess server = pair[0];
+        MeshjProcess client = pair[1];
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
                 .until(() -> ADMIN.matcher(server.output()).find());
         String prometheusUrl = startPrometheus(Integer.parseInt(server.find(ADMIN)));
-        MeshjProcess client = MeshjProcess.start(dir.resolve("client-proxy.log"), OUTBOUND, "proxy",
-                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0",
-                "--destination", destination);
-        processes.add(client);
-        int outbound = Integer.parseInt(client.find(OUTBOUND));
+        int outbound = Integer.parseInt(client.find(LocalMeshes.OUTBOUND));
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
                 .until(() -> LocalMeshes.curl(outbound, "web:" + appPort).startsWith("200"));
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))

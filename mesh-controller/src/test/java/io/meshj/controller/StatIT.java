@@ -6,10 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.sun.net.httpserver.HttpServer;
 import io.meshj.core.testing.KeepAliveHttpClient;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StatIT {
 
-    private static final Pattern OUTBOUND = Pattern.compile("ready \\(\\w+\\): outbound /127\\.0\\.0\\.1:(\\d+)");
 
     @TempDir
     Path dir;
@@ -62,32 +57,17 @@ class StatIT {
 
     @Test
     void statShowsTheScriptedSuccessRateAndRate() throws Exception {
-        app = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        app.createContext("/", exchange -> {
-            int status = exchange.getRequestURI().getPath().equals("/fail") ? 500 : 200;
-            byte[] body = "ok\n".getBytes(StandardCharsets.US_ASCII);
-            exchange.sendResponseHeaders(status, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        app.start();
+        app = LocalMeshes.failingApp();
         int appPort = app.getAddress().getPort();
         String destination = "127.0.0.1:" + LocalMeshes.freePort();
         String home = dir.resolve("home").toString();
         processes.add(MeshjProcess.start(dir.resolve("controller.log"), Pattern.compile("meshj controller ready"),
                 "controller", "--local", "--data-dir", home, "--destination-listen", destination,
                 "--identity-listen", "127.0.0.1:0", "--scrape-interval", "1s"));
-        Path token = Files.writeString(dir.resolve("web.token"), MeshjProcess.run("identity", "token", "--sa", "web", "--data-dir", home));
-        processes.add(MeshjProcess.start(dir.resolve("server-proxy.log"), Pattern.compile("registered web.default"),
-                "proxy", "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0",
-                "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0", "--app-ports", Integer.toString(appPort), "--destination", destination,
-                "--register", "web.default:" + appPort, "--workload-name", "web-1", "--identity-token-file", token.toString(),
-                "--service-account", "web"));
-        MeshjProcess client = MeshjProcess.start(dir.resolve("client-proxy.log"), OUTBOUND, "proxy",
-                "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0",
-                "--destination", destination);
-        processes.add(client);
-        int outbound = Integer.parseInt(client.find(OUTBOUND));
+        MeshjProcess[] pair = LocalMeshes.webAndClient(dir, destination, home, appPort);
+        processes.addAll(List.of(pair));
+        MeshjProcess client = pair[1];
+        int outbound = Integer.parseInt(client.find(LocalMeshes.OUTBOUND));
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
                 .until(() -> LocalMeshes.curl(outbound, "web:" + appPort).startsWith("200"));
 

@@ -57,12 +57,14 @@ public final class ProxyConfig {
     private final int maxHeaderBytes;
     private final Duration shutdownGracePeriod;
     private final int eventLoops;
+    private final String logLevel;
 
     private ProxyConfig(Builder b) {
         this.outboundListen = b.outboundListen;
         this.inboundListen = b.inboundListen;
         this.adminListen = b.adminListen;
         this.tapListen = b.tapListen;
+        this.logLevel = b.logLevel;
         this.appPorts = List.copyOf(b.appPorts);
         this.discoveryFile = b.discoveryFile;
         this.destination = b.destination;
@@ -108,6 +110,22 @@ public final class ProxyConfig {
     /** Where the admin server binds ({@code /live}, {@code /ready}, {@code /metrics}). Default 0.0.0.0:4191. */
     public InetSocketAddress adminListen() {
         return adminListen;
+    }
+
+    /** How much the proxy logs: error, warn, info (the default), debug or trace. */
+    public String logLevel() {
+        return logLevel;
+    }
+
+    /** {@link #logLevel()} as a java.util.logging level (what the proxy's System.Logger writes through). */
+    public java.util.logging.Level julLevel() {
+        return switch (logLevel) {
+            case "error" -> java.util.logging.Level.SEVERE;
+            case "warn" -> java.util.logging.Level.WARNING;
+            case "debug" -> java.util.logging.Level.FINE;
+            case "trace" -> java.util.logging.Level.FINEST;
+            default -> java.util.logging.Level.INFO;
+        };
     }
 
     /**
@@ -274,6 +292,7 @@ public final class ProxyConfig {
         line(b, "inbound-listen", format(inboundListen));
         line(b, "admin-listen", format(adminListen));
         line(b, "tap-listen", format(tapListen));
+        line(b, "log-level", logLevel);
         line(b, "app-ports", appPorts.isEmpty() ? "(none)" : join(appPorts));
         line(b, "discovery-file", discoveryFile == null ? "(none)" : discoveryFile.toString());
         line(b, "destination", destination == null
@@ -332,6 +351,7 @@ public final class ProxyConfig {
         private InetSocketAddress inboundListen = new InetSocketAddress("0.0.0.0", 4143);
         private InetSocketAddress adminListen = new InetSocketAddress("0.0.0.0", 4191);
         private InetSocketAddress tapListen = new InetSocketAddress("0.0.0.0", 4190);
+        private String logLevel = "info";
         private List<Integer> appPorts = List.of();
         private Path discoveryFile;
         private Authority destination;
@@ -374,6 +394,16 @@ public final class ProxyConfig {
 
         public Builder adminListen(InetSocketAddress address) {
             this.adminListen = requireNonNull(address, "address");
+            return this;
+        }
+
+        /** error, warn, info, debug or trace (any case). */
+        public Builder logLevel(String level) {
+            String l = requireNonNull(level, "level").strip().toLowerCase(java.util.Locale.ROOT);
+            if (!java.util.List.of("error", "warn", "info", "debug", "trace").contains(l)) {
+                throw new IllegalArgumentException("\"" + level + "\" is not a log level (error, warn, info, debug, trace)");
+            }
+            this.logLevel = l;
             return this;
         }
 

@@ -19,6 +19,15 @@ public final class ProxyMain {
         System.exit(run(Arrays.asList(args)));
     }
 
+    /** The level of the root java.util.logging logger and its handlers (System.Logger writes through them). */
+    static void setLogLevel(java.util.logging.Level level) {
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        root.setLevel(level);
+        for (java.util.logging.Handler h : root.getHandlers()) {
+            h.setLevel(level);
+        }
+    }
+
     /** Runs the proxy until it is shut down; returns the process exit code. */
     public static int run(List<String> args) {
         if (ProxyOptions.isHelp(args)) {
@@ -32,6 +41,7 @@ public final class ProxyMain {
             System.err.println("meshj proxy: " + e.getMessage());
             return 2;
         }
+        setLogLevel(config.julLevel());
         System.out.println("meshj proxy " + MeshVersion.current() + " starting with:\n" + config.describe());
         MeshProxy proxy;
         try {

@@ -43,6 +43,7 @@ public final class ProxyOptions {
                 (b, v) -> b.inboundListen(socketAddress(v)));
         add("admin-listen", "address of the admin server (default 0.0.0.0:4191)",
                 (b, v) -> b.adminListen(socketAddress(v)));
+        add("log-level", "error, warn, info, debug or trace (default info)", ProxyConfig.Builder::logLevel);
         add("tap-listen", "address of the tap server, for the controller only (default 0.0.0.0:4190)",
                 (b, v) -> b.tapListen(socketAddress(v)));
         add("app-ports", "the application's ports on 127.0.0.1 for inbound traffic, e.g. 8080,9090",

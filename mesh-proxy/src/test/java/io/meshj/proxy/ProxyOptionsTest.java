@@ -76,6 +76,17 @@ class ProxyOptionsTest {
     }
 
     @Test
+    void theLogLevelIsOneOfFiveAndMapsToJavaLogging() {
+        ProxyConfig c = ProxyOptions.parse(List.of(), Map.of("MESHJ_PROXY_LOG_LEVEL", "DEBUG"));
+        assertThat(c.logLevel()).isEqualTo("debug");
+        assertThat(c.julLevel()).isEqualTo(java.util.logging.Level.FINE);
+        assertThat(c.describe()).contains("log-level = debug");
+        assertThat(ProxyOptions.parse(List.of(), Map.of()).julLevel()).isEqualTo(java.util.logging.Level.INFO);
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--log-level", "verbose"), Map.of()))
+                .hasMessageContaining("--log-level").hasMessageContaining("\"verbose\" is not a log level");
+    }
+
+    @Test
     void trustAnchorsComeFromAFileOrFromPemTextButNotBoth() {
         String pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
         ProxyConfig c = ProxyOptions.parse(List.of("--identity", "127.0.0.1:8080", "--identity-token-file", "t"),

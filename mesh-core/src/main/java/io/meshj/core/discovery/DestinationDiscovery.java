@@ -4,8 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import io.grpc.Channel;
 import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import io.meshj.api.destination.v1.AddressSet;
 import io.meshj.api.destination.v1.DestinationGrpc;
 import io.meshj.api.destination.v1.GetDestination;
@@ -97,7 +95,7 @@ public final class DestinationDiscovery implements DiscoverySource {
         private final DiscoveryListener listener;
         /** What the listener has been told; null before the first update. */
         private EndpointSet delivered;
-        private Attempt attempt;
+        private StreamAttempt<GetDestination, Update> attempt;
         private int failures;
         private boolean closed;
 
@@ -110,14 +108,24 @@ public final class DestinationDiscovery implements DiscoverySource {
             if (closed) {
                 return;
             }
-            attempt = new Attempt(this);
+            // Each attempt's view of the service starts from nothing and is built from its own updates.
+            EndpointSet[] state = {null};
+            attempt = new StreamAttempt<>((from, update) -> {
+                EndpointUpdate u = toEndpointUpdate(update);
+                if (u == null) {
+                    return; // a kind of update this client does not know: nothing it can apply
+                }
+                boolean first = state[0] == null;
+                state[0] = (first ? EndpointSet.empty() : state[0]).apply(u);
+                onState(from, state[0], first);
+            }, this::onEnded);
             GetDestination request = GetDestination.newBuilder().setPath(authority.toString())
                     .setContextToken(contextToken).build();
             stub.get(request, attempt);
         }
 
         /** The attempt's view of the service changed to {@code state}: tell the listener the difference. */
-        synchronized void onState(Attempt from, EndpointSet state, boolean first) {
+        synchronized void onState(StreamAttempt<GetDestination, Update> from, EndpointSet state, boolean first) {
             if (closed || from != attempt) {
                 return;
             }
@@ -136,7 +144,7 @@ public final class DestinationDiscovery implements DiscoverySource {
             }
         }
 
-        synchronized void onEnded(Attempt from, Status status) {
+        synchronized void onEnded(StreamAttempt<GetDestination, Update> from, Status status) {
             if (closed || from != attempt) {
                 return;
             }
@@ -161,7 +169,7 @@ public final class DestinationDiscovery implements DiscoverySource {
 
         @Override
         public void close() {
-            Attempt a;
+            StreamAttempt<GetDestination, Update> a;
             synchronized (this) {
                 if (closed) {
                     return;
@@ -174,51 +182,6 @@ public final class DestinationDiscovery implements DiscoverySource {
             if (a != null) {
                 a.cancel();
             }
-        }
-    }
-
-    /** One Get stream of a watch; its state starts from nothing. */
-    private static final class Attempt implements ClientResponseObserver<GetDestination, Update> {
-        private final StreamWatch watch;
-        private ClientCallStreamObserver<GetDestination> call;
-        private EndpointSet state;
-        private boolean cancelled;
-
-        Attempt(StreamWatch watch) {
-            this.watch = watch;
-        }
-
-        @Override
-        public synchronized void beforeStart(ClientCallStreamObserver<GetDestination> requestStream) {
-            this.call = requestStream;
-        }
-
-        synchronized void cancel() {
-            if (!cancelled && call != null) {
-                cancelled = true;
-                call.cancel("watch closed", null);
-            }
-        }
-
-        @Override
-        public void onNext(Update update) {
-            EndpointUpdate u = toEndpointUpdate(update);
-            if (u == null) {
-                return; // a kind of update this client does not know: nothing it can apply
-            }
-            boolean first = state == null;
-            state = (first ? EndpointSet.empty() : state).apply(u);
-            watch.onState(this, state, first);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            watch.onEnded(this, Status.fromThrowable(t));
-        }
-
-        @Override
-        public void onCompleted() {
-            watch.onEnded(this, Status.UNAVAILABLE.withDescription("the controller ended the stream"));
         }
     }
 

@@ -4,8 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import io.grpc.Channel;
 import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import io.meshj.api.destination.v1.DestinationGrpc;
 import io.meshj.api.destination.v1.DestinationProfile;
 import io.meshj.api.destination.v1.GetDestination;
@@ -90,7 +88,7 @@ public final class ProfileDiscovery implements AutoCloseable {
     private final class StreamWatch implements Watch {
         private final Authority authority;
         private final Consumer<ServiceProfile> listener;
-        private Attempt attempt;
+        private StreamAttempt<GetDestination, DestinationProfile> attempt;
         private int failures;
         private boolean delivered;
         private boolean closed;
@@ -104,12 +102,12 @@ public final class ProfileDiscovery implements AutoCloseable {
             if (closed) {
                 return;
             }
-            attempt = new Attempt(this);
+            attempt = new StreamAttempt<>(this::onProfile, this::onEnded);
             stub.getProfile(GetDestination.newBuilder().setPath(authority.toString()).setContextToken(contextToken).build(),
                     attempt);
         }
 
-        synchronized void onProfile(Attempt from, DestinationProfile p) {
+        synchronized void onProfile(StreamAttempt<GetDestination, DestinationProfile> from, DestinationProfile p) {
             if (closed || from != attempt) {
                 return;
             }
@@ -127,7 +125,7 @@ public final class ProfileDiscovery implements AutoCloseable {
             listener.accept(profile);
         }
 
-        synchronized void onEnded(Attempt from, Status status) {
+        synchronized void onEnded(StreamAttempt<GetDestination, DestinationProfile> from, Status status) {
             if (closed || from != attempt) {
                 return;
             }
@@ -154,7 +152,7 @@ public final class ProfileDiscovery implements AutoCloseable {
 
         @Override
         public void close() {
-            Attempt a;
+            StreamAttempt<GetDestination, DestinationProfile> a;
             synchronized (this) {
                 closed = true;
                 a = attempt;
@@ -163,43 +161,6 @@ public final class ProfileDiscovery implements AutoCloseable {
             if (a != null) {
                 a.cancel();
             }
-        }
-    }
-
-    private static final class Attempt implements ClientResponseObserver<GetDestination, DestinationProfile> {
-        private final StreamWatch watch;
-        private ClientCallStreamObserver<GetDestination> call;
-        private boolean cancelled;
-
-        Attempt(StreamWatch watch) {
-            this.watch = watch;
-        }
-
-        @Override
-        public synchronized void beforeStart(ClientCallStreamObserver<GetDestination> requestStream) {
-            this.call = requestStream;
-        }
-
-        synchronized void cancel() {
-            if (!cancelled && call != null) {
-                cancelled = true;
-                call.cancel("watch closed", null);
-            }
-        }
-
-        @Override
-        public void onNext(DestinationProfile p) {
-            watch.onProfile(this, p);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            watch.onEnded(this, Status.fromThrowable(t));
-        }
-
-        @Override
-        public void onCompleted() {
-            watch.onEnded(this, Status.UNAVAILABLE.withDescription("the controller ended the stream"));
         }
     }
 

@@ -230,15 +230,15 @@ public final class Injector {
         return new Outcome(kind, name, changed ? "uninjected" : "skipped: not injected");
     }
 
-    /** The config annotations in effect: the pod template's, over the workload's own. */
+    /**
+     * The annotations injection reads: the pod template's only (as Linkerd's), since they are what the
+     * pods — and so the webhook — see; a Deployment's own annotations never reach its pods.
+     */
     private static Map<String, String> annotations(Map<String, Object> resource, Map<String, Object> template) {
         Map<String, String> out = new LinkedHashMap<>();
-        for (Map<String, Object> m : List.of(map(resource.getOrDefault("metadata", Map.of())),
-                map(template.getOrDefault("metadata", Map.of())))) {
-            Object a = m.get("annotations");
-            if (a instanceof Map<?, ?> am) {
-                am.forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
-            }
+        Object a = map(template.getOrDefault("metadata", Map.of())).get("annotations");
+        if (a instanceof Map<?, ?> am) {
+            am.forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
         }
         return out;
     }

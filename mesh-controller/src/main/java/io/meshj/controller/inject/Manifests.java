@@ -71,13 +71,32 @@ public final class Manifests {
         return new Dump(settings, new Representer(settings)).dumpAllToString(documents.iterator());
     }
 
-    /** Writes multi-line strings (certificates, scripts) as literal blocks, as people write them. */
+    /**
+     * Strings a YAML 1.1 reader (kubectl's) would take for something else if written plain: booleans
+     * (y, yes, on, off...), null (~), octal, hexadecimal, binary and sexagesimal numbers (0755, 0x1F,
+     * 1:30), and floats. This library writes YAML 1.2's core schema, where those are strings and need
+     * no quotes; Kubernetes would read them back as other types.
+     */
+    private static final java.util.regex.Pattern YAML11_NOT_A_STRING = java.util.regex.Pattern.compile(
+            "y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
+                    + "|~|null|Null|NULL|"
+                    + "|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+"
+                    + "|[-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*"
+                    + "|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)");
+
+    /**
+     * Writes multi-line strings (certificates, scripts) as literal blocks, as people write them, and
+     * double-quotes strings YAML 1.1 would read as another type.
+     */
     private static final class Representer extends StandardRepresenter {
         Representer(DumpSettings settings) {
             super(settings);
             RepresentToNode plain = representers.get(String.class);
             representers.put(String.class, data -> {
                 String s = (String) data;
+                if (YAML11_NOT_A_STRING.matcher(s).matches()) {
+                    return representScalar(Tag.STR, s, ScalarStyle.DOUBLE_QUOTED);
+                }
                 boolean literal = s.indexOf('\n') >= 0 && !s.contains(" \n") && !s.startsWith(" ");
                 return literal ? representScalar(Tag.STR, s, ScalarStyle.LITERAL) : plain.representData(data);
             });

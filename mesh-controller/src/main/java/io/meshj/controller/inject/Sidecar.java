@@ -36,14 +36,17 @@ final class Sidecar {
                 "--incoming-proxy-port", Integer.toString(Injector.INBOUND_PORT),
                 "--outgoing-proxy-port", Integer.toString(Injector.OUTBOUND_PORT),
                 "--proxy-uid", Integer.toString(Injector.PROXY_UID)));
-        Set<Integer> inboundSkipped = new LinkedHashSet<>(List.of(Injector.TAP_PORT, Injector.ADMIN_PORT));
-        inboundSkipped.addAll(ports(annotations.get(CONFIG + "skip-inbound-ports")));
+        // Ranges pass through as written (proxy-init hands them to iptables as ranges): expanding
+        // 1024-65535 would make thousands of rules.
+        Set<String> inboundSkipped = new LinkedHashSet<>(List.of(Integer.toString(Injector.TAP_PORT),
+                Integer.toString(Injector.ADMIN_PORT)));
+        inboundSkipped.addAll(portSpecs(annotations.get(CONFIG + "skip-inbound-ports")));
         args.add("--inbound-ports-to-ignore");
-        args.add(join(inboundSkipped));
-        Set<Integer> outboundSkipped = ports(annotations.get(CONFIG + "skip-outbound-ports"));
+        args.add(String.join(",", inboundSkipped));
+        Set<String> outboundSkipped = portSpecs(annotations.get(CONFIG + "skip-outbound-ports"));
         if (!outboundSkipped.isEmpty()) {
             args.add("--outbound-ports-to-ignore");
-            args.add(join(outboundSkipped));
+            args.add(String.join(",", outboundSkipped));
         }
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("name", Injector.INIT_CONTAINER);
@@ -151,6 +154,19 @@ final class Sidecar {
         return map("name", Injector.TOKEN_VOLUME, "projected", map("sources", new ArrayList<>(List.of(
                 map("serviceAccountToken", map("audience", "identity.meshj.io", "expirationSeconds", 86400,
                         "path", Injector.TOKEN_VOLUME))))));
+    }
+
+    /** The parts of a port list annotation, as written ("25", "4000-4002"); empty parts left out. */
+    static Set<String> portSpecs(String list) {
+        Set<String> out = new LinkedHashSet<>();
+        if (list != null) {
+            for (String part : list.split(",")) {
+                if (!part.isBlank()) {
+                    out.add(part.strip());
+                }
+            }
+        }
+        return out;
     }
 
     /** Ports from an annotation ("25,3306" or "4000-4002"); malformed parts are left out. */

@@ -415,12 +415,13 @@ public final class KubernetesDiscovery implements DiscoverySource {
     }
 
     /**
-     * True for a pod with a meshj proxy: injected by the webhook (the {@code meshj.io/inject: enabled}
-     * annotation it was created with) or by {@code meshj inject --manual} (which marks the proxy's version).
+     * True for a pod that has a meshj proxy: every injection (the webhook's or {@code meshj inject
+     * --manual}) marks the proxy's version. The {@code meshj.io/inject: enabled} opt-in alone is not
+     * enough: a pod created while the webhook was down (failurePolicy Ignore) has none, and clients
+     * told to dial its proxy's port would find nothing there.
      */
     static boolean meshed(Map<String, String> annotations) {
-        return "enabled".equals(annotations.get(INJECT_ANNOTATION))
-                || annotations.containsKey(io.meshj.controller.inject.Injector.PROXY_VERSION_ANNOTATION);
+        return annotations.containsKey(io.meshj.controller.inject.Injector.PROXY_VERSION_ANNOTATION);
     }
 
     /** The identity a meshed pod's proxy is certified for (its service account's), or null. */

@@ -137,6 +137,11 @@ public final class TapBroker extends TapGrpc.TapImplBase {
                 running = targets.size();
             }
             for (int i = 0; i < targets.size(); i++) {
+                synchronized (this) {
+                    if (finished) {
+                        break; // ended already (the limit reached, or the caller gone): open nothing more
+                    }
+                }
                 TapTarget t = targets.get(i);
                 ManagedChannel ch;
                 try {
@@ -147,6 +152,9 @@ public final class TapBroker extends TapGrpc.TapImplBase {
                 }
                 synchronized (this) {
                     opened.add(ch);
+                    if (finished) {
+                        ch.shutdownNow(); // finished while it was being made: stopUpstreams may have run already
+                    }
                 }
                 int index = i;
                 TapGrpc.newStub(ch).observe(upstream, new ClientResponseObserver<ObserveRequest, TapEvent>() {
@@ -154,6 +162,9 @@ public final class TapBroker extends TapGrpc.TapImplBase {
                     public void beforeStart(ClientCallStreamObserver<ObserveRequest> call) {
                         synchronized (Session.this) {
                             calls.add(call);
+                            if (finished) {
+                                call.cancel("tap finished", null);
+                            }
                         }
                     }
 
@@ -185,7 +196,7 @@ public final class TapBroker extends TapGrpc.TapImplBase {
             }
             String seq = e.getId().substring(e.getId().indexOf(':') + 1);
             String id = index + ":" + seq;
-            long limit = request.getLimit();
+            long limit = Integer.toUnsignedLong(request.getLimit());
             switch (e.getEventCase()) {
                 case REQUEST_INIT -> {
                     if (limit > 0 && admitted >= limit) {

@@ -94,7 +94,7 @@ class InjectorTest {
         List<?> inits = (List<?>) spec(cart).get("initContainers");
         assertThat(names(inits)).containsExactly("meshj-init", "migrate");
         assertThat(((List<?>) ((Map<?, ?>) inits.get(0)).get("args")).stream().map(String::valueOf).toList()).containsSubsequence(
-                "--inbound-ports-to-ignore", "4190,4191,9090", "--outbound-ports-to-ignore", "5432,6379,6380");
+                "--inbound-ports-to-ignore", "4190,4191,9090", "--outbound-ports-to-ignore", "5432,6379-6380");
 
         Map<String, Object> web = template(docs, "web");
         Map<?, ?> webProxy = (Map<?, ?>) ((List<?>) spec(web).get("containers")).get(0);
@@ -135,6 +135,17 @@ class InjectorTest {
                 .hasMessageStartingWith("bad.yml: document 2, line ");
         assertThatThrownBy(() -> Manifests.parse("kind: Pod\nkind: Service\n", "dup.yml"))
                 .hasMessageStartingWith("dup.yml: document 1, line 2: ");
+    }
+
+    @Test
+    void stringsYaml11WouldReadAsOtherTypesStayQuoted() {
+        String in = String.join("\n", "apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: flags", "data:",
+                "  debug: \"on\"", "  mode: \"0755\"", "  window: \"1:30\"", "  answer: \"yes\"", "  empty: \"~\"",
+                "  ratio: \".5\"", "  port: \"8080\"", "  plain: text", "");
+        String out = Manifests.write(Manifests.parse(in, "flags.yml").documents(), Manifests.Format.YAML);
+        assertThat(out).contains("debug: \"on\"", "mode: \"0755\"", "window: \"1:30\"", "answer: \"yes\"",
+                "empty: \"~\"", "ratio: \".5\"", "port: \"8080\"", "plain: text");
+        assertThat(Manifests.parse(out, "again").documents()).isEqualTo(Manifests.parse(in, "flags.yml").documents());
     }
 
     @Test

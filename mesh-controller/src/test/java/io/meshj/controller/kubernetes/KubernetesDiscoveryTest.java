@@ -40,7 +40,7 @@ class KubernetesDiscoveryTest {
         client.pods().inNamespace("emojivoto").resource(new PodBuilder()
                 .withNewMetadata().withName(name).withNamespace("emojivoto")
                 .addToLabels("pod-template-hash", "5d4c7b9f8")
-                .addToAnnotations("meshj.io/inject", "enabled")
+                .addToAnnotations("meshj.io/inject", "enabled").addToAnnotations("meshj.io/proxy-version", "test")
                 .addToAnnotations(annotationKey, annotationValue)
                 .addNewOwnerReference().withApiVersion("apps/v1").withKind("ReplicaSet").withName("web-5d4c7b9f8")
                 .withUid("u1").endOwnerReference()

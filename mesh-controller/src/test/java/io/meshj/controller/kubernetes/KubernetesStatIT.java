@@ -73,7 +73,7 @@ class KubernetesStatIT {
                 .withNewSpec().addNewContainer().withName("web").withImage("web").endContainer().endSpec()
                 .withNewStatus().withPodIP("127.0.0.1").endStatus();
         if (meshed) {
-            b.editMetadata().addToAnnotations("meshj.io/inject", "enabled")
+            b.editMetadata().addToAnnotations("meshj.io/inject", "enabled").addToAnnotations("meshj.io/proxy-version", "test")
                     .addToAnnotations(KubernetesDiscovery.ADMIN_PORT_ANNOTATION, Integer.toString(adminPort)).endMetadata();
         }
         client.pods().inNamespace("emojivoto").resource(b.build()).create();

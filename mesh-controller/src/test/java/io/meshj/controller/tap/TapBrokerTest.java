@@ -109,8 +109,7 @@ class TapBrokerTest {
             int expected = 3 * (i + 1);
             await().atMost(Duration.ofSeconds(10)).until(() -> got.size() >= expected);
         }
-        done.get(10, TimeUnit.SECONDS);
-        request(web2, "/d"); // past the limit: the stream has ended
+        done.get(10, TimeUnit.SECONDS); // the limit ended the stream by itself
         assertThat(got).hasSize(9);
         List<TapEvent> inits = got.stream().filter(TapEvent::hasRequestInit).toList();
         assertThat(inits).extracting(e -> e.getRequestInit().getPath()).containsExactly("/a", "/b", "/c");
@@ -161,9 +160,7 @@ class TapBrokerTest {
     }
 
     private static void request(TapBus bus, String path) {
-        if (!bus.hasSubscribers()) {
-            return;
-        }
+        // As a proxy does: nothing is built while nobody taps (a test that publishes to nobody is wrong).
         var r = bus.request(TapDirection.INBOUND, TapPeer.of(new InetSocketAddress("10.0.0.9", 40000)),
                 new TapPeer(new InetSocketAddress("10.0.0.1", 8080), Map.of()), true);
         var init = new io.meshj.core.tap.TapEvent.RequestInit(r, "GET", "http", "web-svc.emojivoto:80", path, List.of());

@@ -43,7 +43,7 @@ public final class TapService extends TapGrpc.TapImplBase {
     public void observe(ObserveRequest request, StreamObserver<io.meshj.api.tap.v1.TapEvent> responseObserver) {
         TapSubscription sub;
         try {
-            sub = bus.subscribe(filter(request.getMatch())).limit(request.getLimit()).maxRps(request.getMaxRps()).open();
+            sub = bus.subscribe(filter(request.getMatch())).limit(Integer.toUnsignedLong(request.getLimit())).maxRps(request.getMaxRps()).open();
         } catch (IllegalArgumentException e) {
             responseObserver.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
             return;
@@ -81,7 +81,14 @@ public final class TapService extends TapGrpc.TapImplBase {
 
         void schedule() {
             if (wip.getAndIncrement() == 0) {
-                executor.execute(this::drain);
+                try {
+                    executor.execute(this::drain);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // The server is stopping: nobody will read this subscription again. (Called on a
+                    // publisher's event loop, which must not see the exception.)
+                    finished = true;
+                    sub.close();
+                }
             }
         }
 

@@ -43,6 +43,19 @@ public final class TapBus {
         return subscriptions.length != 0;
     }
 
+    /**
+     * Whether some subscriber could take a request with this method, authority and path: checked before
+     * its event is built, so that a tap of a rare path does not make every request build one.
+     */
+    public boolean wantsRequest(String method, String authority, String path) {
+        for (TapSubscription s : subscriptions) {
+            if (s.mayTake(method, authority, path)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Open subscriptions now. */
     public int subscriberCount() {
         return subscriptions.length;

@@ -34,16 +34,22 @@ public final class TapFilter {
     }
 
     public boolean matches(TapEvent.RequestInit r) {
-        if (method != null && !method.equals(r.method())) {
+        return mayMatch(r.method(), r.authority(), r.path())
+                && (labels.isEmpty() || hasAll(r.request().source().labels()) || hasAll(r.request().destination().labels()));
+    }
+
+    /**
+     * Whether a request with this method, authority and path can match, before its event (with the
+     * labels of its ends) is built: publishers skip building events no subscriber can take.
+     */
+    public boolean mayMatch(String method, String authority, String path) {
+        if (this.method != null && !this.method.equals(method)) {
             return false;
         }
-        if (authority != null && !authority.equalsIgnoreCase(r.authority())) {
+        if (this.authority != null && !this.authority.equalsIgnoreCase(authority == null ? "" : authority)) {
             return false;
         }
-        if (pathPrefix != null && !r.path().startsWith(pathPrefix)) {
-            return false;
-        }
-        return labels.isEmpty() || hasAll(r.request().source().labels()) || hasAll(r.request().destination().labels());
+        return pathPrefix == null || path != null && path.startsWith(pathPrefix);
     }
 
     private boolean hasAll(Map<String, String> of) {

@@ -88,6 +88,11 @@ public final class TapSubscription implements AutoCloseable {
         }
     }
 
+    /** Whether this subscription could take a request like this now (its event not built yet). */
+    boolean mayTake(String method, String authority, String path) {
+        return !closed && !done && filter.mayMatch(method, authority, path);
+    }
+
     /** Queues {@code e} if there is room; else counts it lost. Never blocks. */
     void offer(TapEvent e) {
         if (closed) {

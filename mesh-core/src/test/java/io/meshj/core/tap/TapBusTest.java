@@ -67,6 +67,21 @@ class TapBusTest {
     }
 
     @Test
+    void publishersCanTellBeforeBuildingAnEventWhetherAnyoneWantsIt() {
+        assertThat(bus.wantsRequest("GET", "web", "/")).isFalse();
+        TapSubscription s = bus.subscribe(TapFilter.builder().method("POST").pathPrefix("/rare/").label("deployment", "web").build())
+                .limit(1).open();
+        assertThat(bus.wantsRequest("GET", "web", "/rare/1")).isFalse();
+        assertThat(bus.wantsRequest("POST", "web", "/common")).isFalse();
+        assertThat(bus.wantsRequest("POST", null, "/rare/1")).isTrue(); // labels are only known with the event
+        TapRequest r = bus.request(TapDirection.INBOUND, TapPeer.UNKNOWN, new TapPeer(null, Map.of("deployment", "web")), false);
+        TapCall call = bus.requestInit(new TapEvent.RequestInit(r, "POST", "http", "web", "/rare/1", List.of()));
+        call.responseEnd(new TapEvent.ResponseEnd(r, -1, null, 0, 0));
+        assertThat(s.isDone()).isTrue();
+        assertThat(bus.wantsRequest("POST", "web", "/rare/2")).isFalse(); // its limit is reached
+    }
+
+    @Test
     void aLimitAdmitsThatManyRequestsAndIsDoneWhenTheyEnded() {
         TapSubscription s = bus.subscribe(TapFilter.ALL).limit(2).open();
         TapCall a = bus.requestInit(get("/1"));

@@ -802,7 +802,7 @@ final class ProxyCall implements UpstreamListener {
         }
         tapChecked = true;
         io.meshj.core.tap.TapBus bus = context.tap();
-        if (bus.hasSubscribers()) {
+        if (bus.hasSubscribers() && bus.wantsRequest(request.method().name(), authorityLabel, request.uri())) {
             io.meshj.core.tap.TapEvent.RequestInit init = ProxyTap.requestInit(bus, context,
                     down.connection().remoteAddress(), request, authorityLabel, target, peerIdentity);
             tapRequest = init.request();

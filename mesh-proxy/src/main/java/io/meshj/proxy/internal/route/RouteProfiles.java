@@ -36,7 +36,10 @@ public final class RouteProfiles implements AutoCloseable {
     private final BiFunction<Authority, Consumer<ServiceProfile>, Watch> source;
     private final UnaryOperator<Authority> normalizer;
     private final RouteMetrics metrics;
-    private final Cache<String, Profile> outbound;
+    /** Host strings as requests write them, to the name their profile is asked for. */
+    private final Cache<String, Authority> names;
+    /** One profile (and one controller stream) per destination name, however requests spell it. */
+    private final Cache<Authority, Profile> outbound;
     private final Profile inbound;
 
     /**
@@ -50,10 +53,14 @@ public final class RouteProfiles implements AutoCloseable {
         this.source = source;
         this.normalizer = normalizer;
         this.metrics = metrics;
-        this.outbound = source == null ? null : Caffeine.newBuilder()
+        this.names = source == null ? null : Caffeine.newBuilder()
                 .maximumSize(10_000)
                 .expireAfterAccess(Duration.ofMinutes(10))
-                .removalListener((String k, Profile p, RemovalCause c) -> {
+                .build();
+        this.outbound = source == null ? null : Caffeine.newBuilder()
+                .maximumSize(2_000)
+                .expireAfterAccess(Duration.ofMinutes(10))
+                .removalListener((Authority k, Profile p, RemovalCause c) -> {
                     if (p != null) {
                         p.close();
                     }
@@ -74,20 +81,19 @@ public final class RouteProfiles implements AutoCloseable {
         if (outbound == null || authority == null) {
             return null;
         }
-        Profile p = outbound.getIfPresent(authority);
-        if (p == null) {
-            Authority name;
+        Authority name = names.getIfPresent(authority);
+        if (name == null) {
             try {
                 name = normalizer.apply(Authority.parse(authority));
             } catch (InvalidAuthorityException e) {
                 return null;
             }
-            if (name.isIpAddress()) {
-                return null; // no service to have a profile (Linkerd asks by IP for pod profiles; not yet)
-            }
-            p = outbound.get(authority, k -> new Profile("outbound", name));
+            names.put(authority, name);
         }
-        return p;
+        if (name.isIpAddress()) {
+            return null; // no service to have a profile (Linkerd asks by IP for pod profiles; not yet)
+        }
+        return outbound.get(name, n -> new Profile("outbound", n));
     }
 
     @Override

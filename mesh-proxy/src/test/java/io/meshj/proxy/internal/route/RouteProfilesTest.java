@@ -71,9 +71,18 @@ class RouteProfilesTest {
         assertThat(p.route("POST", "/books")).isSameAs(ServiceProfile.defaultRoute());
         assertThat(p.route("POST", "/authors/7")).isSameAs(AUTHOR);
         assertThat(p.route("GET", "/authors/x")).isSameAs(ServiceProfile.defaultRoute());
-        // One watch per authority as written: the same object again, without a second watch.
+        // One watch per destination: the same object again, without a second watch.
         assertThat(profiles.lookup(false, "web:8080")).isSameAs(p);
         assertThat(opened).hasSize(2); // this one and the inbound service's
+    }
+
+    @Test
+    void everySpellingOfADestinationSharesOneProfileAndOneWatch() {
+        opened.clear(); // the inbound profile's own watch, opened with the proxy
+        RouteProfiles.Profile p = profiles.lookup(false, "web:8080");
+        assertThat(profiles.lookup(false, "web.default:8080")).isSameAs(p);
+        assertThat(profiles.lookup(false, "WEB.default.svc.cluster.local:8080")).isSameAs(p);
+        assertThat(opened).containsExactly(Authority.parse("web.default.svc.cluster.local:8080"));
     }
 
     @Test

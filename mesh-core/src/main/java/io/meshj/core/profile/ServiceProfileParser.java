@@ -14,8 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 
 /**
  * Reads the {@code ServiceProfile} resource ({@code meshj.io/v1alpha1}; Linkerd's
@@ -147,8 +147,8 @@ public final class ServiceProfileParser {
             try {
                 all.add(new RequestMatch.PathRegex(Pattern.compile(pathRegex.asString())));
             } catch (PatternSyntaxException e) {
-                throw pathRegex.error("invalid regular expression: " + e.getDescription() + " near index "
-                        + e.getIndex() + " of \"" + e.getPattern() + "\"");
+                // RE2 syntax, as Linkerd's (Rust) regexes: no backreferences or lookaround, linear-time matching.
+                throw pathRegex.error("invalid regular expression: " + e.getDescription() + " in \"" + e.getPattern() + "\"");
             }
         }
         YamlNode allNode = node.field("all");

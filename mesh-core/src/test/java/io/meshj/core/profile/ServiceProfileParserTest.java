@@ -97,7 +97,8 @@ class ServiceProfileParserTest {
 
     @ParameterizedTest(name = "[{index}] {1}")
     @CsvSource(delimiter = '|', value = {
-        "spec:\\n  routes:\\n  - name: r\\n    condition: {pathRegex: '/a(b'}\\n | p.yml:8: spec.routes[0].condition.pathRegex: invalid regular expression: Unclosed group",
+        "spec:\\n  routes:\\n  - name: r\\n    condition: {pathRegex: '/a(b'}\\n | p.yml:8: spec.routes[0].condition.pathRegex: invalid regular expression: missing closing )",
+        "spec:\\n  routes:\\n  - name: r\\n    condition: {pathRegex: '(a)\\1'}\\n | p.yml:8: spec.routes[0].condition.pathRegex: invalid regular expression: invalid escape sequence",
         "spec:\\n  routes:\\n  - name: r\\n    condition: {}\\n                | p.yml:8: spec.routes[0].condition: a condition needs at least one of",
         "spec:\\n  routes:\\n  - name: r\\n                                    | p.yml:7: spec.routes[0].condition: required field is missing",
         "spec:\\n  routes:\\n  - condition: {method: GET}\\n                     | p.yml:7: spec.routes[0].name: required field is missing",

@@ -9,6 +9,14 @@ import org.junit.jupiter.api.Test;
 class ServiceProfileTest {
 
     @Test
+    void pathRegexesMatchInLinearTime() {
+        // (a+)+$ backtracks exponentially in java.util.regex on a near-miss; RE2 answers at once.
+        RequestMatch m = RequestMatch.PathRegex.of("/(a+)+$");
+        assertThat(m.matches("GET", "/" + "a".repeat(60) + "!")).isFalse();
+        assertThat(m.matches("GET", "/" + "a".repeat(60))).isTrue();
+    }
+
+    @Test
     void firstMatchingRouteWins() {
         ServiceProfile p = ServiceProfile.builder("svc")
                 .route(Route.builder("specific").condition(RequestMatch.PathRegex.of("/books/[0-9]+")).build())

@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -55,12 +54,8 @@ public final class DestinationDiscovery implements DiscoverySource {
         this.normalizer = b.normalizer;
         this.backoff = b.backoff;
         this.contextToken = b.contextToken;
-        this.ownsScheduler = b.scheduler == null;
-        this.scheduler = b.scheduler != null ? b.scheduler : Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "meshj-destination-reconnect");
-            t.setDaemon(true);
-            return t;
-        });
+        this.ownsScheduler = b.ownsScheduler();
+        this.scheduler = b.schedulerOrOwn("meshj-destination-reconnect");
     }
 
     /** A source over {@code channel} (to the controller's destination port); the caller owns the channel. */
@@ -236,39 +231,14 @@ public final class DestinationDiscovery implements DiscoverySource {
     }
 
     /** Builds a {@link DestinationDiscovery}. */
-    public static final class Builder {
-        private final Channel channel;
-        private AuthorityNormalizer normalizer = AuthorityNormalizer.defaults();
-        private ExponentialBackoff backoff = ExponentialBackoff.builder()
-                .min(Duration.ofMillis(100)).max(Duration.ofSeconds(10)).build();
-        private String contextToken = "";
-        private ScheduledExecutorService scheduler;
+    public static final class Builder extends ControllerWatchBuilder<Builder> {
 
         private Builder(Channel channel) {
-            this.channel = requireNonNull(channel, "channel");
+            super(channel);
         }
 
-        /** How names are completed before they are asked for (namespace, cluster domain, port). */
-        public Builder normalizer(AuthorityNormalizer normalizer) {
-            this.normalizer = requireNonNull(normalizer, "normalizer");
-            return this;
-        }
-
-        /** The delays between reconnection attempts (default 100 ms doubling to 10 s, jittered). */
-        public Builder backoff(ExponentialBackoff backoff) {
-            this.backoff = requireNonNull(backoff, "backoff");
-            return this;
-        }
-
-        /** Who is asking, passed to the controller with every request (e.g. {@code {"ns":"web"}}). */
-        public Builder contextToken(String contextToken) {
-            this.contextToken = requireNonNull(contextToken, "contextToken");
-            return this;
-        }
-
-        /** Runs reconnections (default: a daemon thread of the source's own, stopped by close). */
-        public Builder scheduler(ScheduledExecutorService scheduler) {
-            this.scheduler = requireNonNull(scheduler, "scheduler");
+        @Override
+        Builder self() {
             return this;
         }
 

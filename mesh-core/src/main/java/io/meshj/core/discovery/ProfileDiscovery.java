@@ -18,7 +18,6 @@ import io.meshj.core.retry.ExponentialBackoff;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -53,12 +52,8 @@ public final class ProfileDiscovery implements AutoCloseable {
         this.normalizer = b.normalizer;
         this.backoff = b.backoff;
         this.contextToken = b.contextToken;
-        this.ownsScheduler = b.scheduler == null;
-        this.scheduler = b.scheduler != null ? b.scheduler : Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "meshj-profile-reconnect");
-            t.setDaemon(true);
-            return t;
-        });
+        this.ownsScheduler = b.ownsScheduler();
+        this.scheduler = b.schedulerOrOwn("meshj-profile-reconnect");
     }
 
     /** Profiles over {@code channel} (to the controller's destination port); the caller owns the channel. */
@@ -219,35 +214,14 @@ public final class ProfileDiscovery implements AutoCloseable {
     }
 
     /** Builds a {@link ProfileDiscovery}. */
-    public static final class Builder {
-        private final Channel channel;
-        private AuthorityNormalizer normalizer = AuthorityNormalizer.defaults();
-        private ExponentialBackoff backoff = ExponentialBackoff.builder()
-                .min(Duration.ofMillis(100)).max(Duration.ofSeconds(10)).build();
-        private String contextToken = "";
-        private ScheduledExecutorService scheduler;
+    public static final class Builder extends ControllerWatchBuilder<Builder> {
 
         private Builder(Channel channel) {
-            this.channel = requireNonNull(channel, "channel");
+            super(channel);
         }
 
-        public Builder normalizer(AuthorityNormalizer normalizer) {
-            this.normalizer = requireNonNull(normalizer, "normalizer");
-            return this;
-        }
-
-        public Builder backoff(ExponentialBackoff backoff) {
-            this.backoff = requireNonNull(backoff, "backoff");
-            return this;
-        }
-
-        public Builder contextToken(String contextToken) {
-            this.contextToken = requireNonNull(contextToken, "contextToken");
-            return this;
-        }
-
-        public Builder scheduler(ScheduledExecutorService scheduler) {
-            this.scheduler = requireNonNull(scheduler, "scheduler");
+        @Override
+        Builder self() {
             return this;
         }
 

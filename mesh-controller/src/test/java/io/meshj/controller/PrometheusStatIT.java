@@ -8,7 +8,6 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.sun.net.httpserver.HttpServer;
-import io.meshj.core.testing.KeepAliveHttpClient;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -21,13 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -57,21 +50,13 @@ class PrometheusStatIT {
     private HttpServer app;
     private final List<MeshjProcess> processes = new ArrayList<>();
     private Process prometheus;
-    private ScheduledExecutorService load;
-    private ExecutorService senders;
-    private final Queue<KeepAliveHttpClient> connections = new ConcurrentLinkedQueue<>();
+    private ScriptedLoad load;
     private final HttpClient http = HttpClient.newHttpClient();
 
     @AfterEach
     void stop() throws Exception {
         if (load != null) {
-            load.shutdownNow();
-        }
-        if (senders != null) {
-            senders.shutdownNow();
-        }
-        for (KeepAliveHttpClient c : connections) {
-            c.close();
+            load.close();
         }
         if (prometheus != null) {
             // SIGTERM: Prometheus closes its TSDB before the temporary directory is removed.
@@ -111,7 +96,7 @@ class PrometheusStatIT {
                 .until(() -> httpStatus(prometheusUrl + "/-/ready") == 200);
 
         long loadStartMillis = System.currentTimeMillis();
-        AtomicLong errors = startLoad(outbound, "web:" + appPort);
+        load = ScriptedLoad.start(outbound, "web:" + appPort);
 
         // Prometheus has scraped the proxy two intervals after a full window of load: its window, and
         // the controller's (whose scrapes are as frequent), now hold nothing but the steady load.
@@ -128,7 +113,7 @@ class PrometheusStatIT {
                 "--destination", destination, "--prometheus", prometheusUrl));
         String table = MeshjProcess.run("stat", "-n", "default", "deploy", "--destination", destination,
                 "--prometheus", prometheusUrl);
-        assertThat(errors.get()).isZero();
+        assertThat(load.errors()).isZero();
 
         String both = "controller: " + scraped + "\nprometheus: " + fromPrometheus;
         assertThat(fromPrometheus.get("name").getAsString()).as(both).isEqualTo("web");
@@ -181,33 +166,6 @@ class PrometheusStatIT {
                 "--web.listen-address=127.0.0.1:" + port)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
         return "http://127.0.0.1:" + port;
-    }
-
-    /** StatIT's load: 40 requests a second, one in four to /fail; returns the count of unexpected answers. */
-    private AtomicLong startLoad(int outbound, String host) {
-        AtomicLong sent = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        ThreadLocal<KeepAliveHttpClient> connection = new ThreadLocal<>();
-        // The schedule only hands requests out; they overlap on eight keep-alive connections (see StatIT).
-        senders = Executors.newFixedThreadPool(8);
-        load = Executors.newScheduledThreadPool(1);
-        load.scheduleAtFixedRate(() -> senders.execute(() -> {
-            long n = sent.incrementAndGet();
-            try {
-                if (connection.get() == null) {
-                    connection.set(new KeepAliveHttpClient(outbound));
-                    connections.add(connection.get());
-                }
-                String r = connection.get().get(host, n % 4 == 0 ? "/fail" : "/");
-                if (!r.startsWith(n % 4 == 0 ? "500" : "200")) {
-                    errors.incrementAndGet();
-                }
-            } catch (IOException e) {
-                errors.incrementAndGet();
-                connection.remove();
-            }
-        }), 0, 25, TimeUnit.MILLISECONDS);
-        return errors;
     }
 
     private int httpStatus(String url) {

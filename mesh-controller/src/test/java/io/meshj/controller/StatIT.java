@@ -4,16 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
-import io.meshj.core.testing.KeepAliveHttpClient;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -32,20 +26,12 @@ class StatIT {
 
     private HttpServer app;
     private final List<MeshjProcess> processes = new ArrayList<>();
-    private ScheduledExecutorService load;
-    private java.util.concurrent.ExecutorService senders;
-    private final java.util.Queue<KeepAliveHttpClient> connections = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private ScriptedLoad load;
 
     @AfterEach
     void stop() throws Exception {
         if (load != null) {
-            load.shutdownNow();
-        }
-        if (senders != null) {
-            senders.shutdownNow();
-        }
-        for (KeepAliveHttpClient c : connections) {
-            c.close();
+            load.close();
         }
         for (int i = processes.size() - 1; i >= 0; i--) {
             processes.get(i).close();
@@ -71,42 +57,18 @@ class StatIT {
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
                 .until(() -> LocalMeshes.curl(outbound, "web:" + appPort).startsWith("200"));
 
-        // 40 requests a second, one in four to /fail, from a fixed-rate schedule (the pacing of the
-        // load, not a wait for anything), over keep-alive connections (one per worker thread).
-        AtomicLong sent = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        ThreadLocal<KeepAliveHttpClient> connection = new ThreadLocal<>();
-        // The schedule only hands requests out: the JDK's test server writes a response's head and body
-        // separately (Nagle, delayed ACK: ~40 ms each), so requests must overlap to keep the rate.
-        java.util.concurrent.ExecutorService senders = Executors.newFixedThreadPool(8);
-        load = Executors.newScheduledThreadPool(1);
-        load.scheduleAtFixedRate(() -> senders.execute(() -> {
-            long n = sent.incrementAndGet();
-            try {
-                if (connection.get() == null) {
-                    connection.set(new KeepAliveHttpClient(outbound));
-                    connections.add(connection.get());
-                }
-                String r = connection.get().get("web:" + appPort, n % 4 == 0 ? "/fail" : "/");
-                if (!r.startsWith(n % 4 == 0 ? "500" : "200")) {
-                    errors.incrementAndGet();
-                }
-            } catch (IOException e) {
-                errors.incrementAndGet();
-                connection.remove();
-            }
-        }), 0, 25, TimeUnit.MILLISECONDS);
-        this.senders = senders;
+        // 40 requests a second, one in four to /fail (ScriptedLoad).
+        load = ScriptedLoad.start(outbound, "web:" + appPort);
 
         // Once 6 s of load are behind, a 5 s window holds only steady load.
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> sent.get() >= 6 * 40);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> load.sent() >= 6 * 40);
         String json = MeshjProcess.run("stat", "-n", "default", "deploy/web", "-t", "5s", "-o", "json", "--destination", destination);
         assertThat(json).contains("\"name\": \"web\"").contains("\"meshed\": \"1/1\"");
         double success = number(json, "success");
         double rps = number(json, "rps");
         assertThat(success).as(json).isBetween(0.74, 0.76);
         assertThat(rps).as(json).isBetween(36.0, 44.0);
-        assertThat(errors.get()).isZero();
+        assertThat(load.errors()).isZero();
 
         String table = MeshjProcess.run("stat", "-n", "default", "deploy", "--destination", destination);
         assertThat(table.lines().findFirst().orElseThrow())

@@ -61,12 +61,18 @@ final class MeshjProcess implements AutoCloseable {
 
     static MeshjProcess start(Path log, Pattern ready, String... args) throws IOException {
         MeshjProcess p = new MeshjProcess(log, List.of(args));
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            if (!p.process.isAlive()) {
-                throw new AssertionError("meshj " + String.join(" ", args) + " exited:\n" + p.output());
-            }
-            return ready.matcher(p.output()).find();
-        });
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+                if (!p.process.isAlive()) {
+                    throw new AssertionError("meshj " + String.join(" ", args) + " exited:\n" + p.output());
+                }
+                return ready.matcher(p.output()).find();
+            });
+        } catch (RuntimeException | Error e) {
+            // The caller never gets it to close: a process that never became ready must not outlive the test.
+            p.process.destroyForcibly();
+            throw e;
+        }
         return p;
     }
 

@@ -55,6 +55,16 @@ import java.util.stream.Collectors;
 final class WebApp implements RunningService {
 
     private static final System.Logger LOG = System.getLogger(WebApp.class.getName());
+
+    static {
+        // The JDK's server writes a response's head and body separately; with Nagle's algorithm on,
+        // the body then waits for the peer's delayed ACK: about 40 ms per request behind a sidecar
+        // (measured by PlainModeBehindSidecarsIT). The server reads this property once, when the
+        // first HttpServer of the JVM is made, so it is set here, before WebApp makes one.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
     private static final long RPC_DEADLINE_SECONDS = 5;
     private static final int HANDLER_THREADS = 8;
 

@@ -9,6 +9,7 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Random;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 
 class VoteBotTest {
@@ -26,7 +27,7 @@ class VoteBotTest {
             // Every vote the bot saw succeed is on the leaderboard; the doughnut never is.
             Object leaderboard = Json.parse(new Http1Client(emojivoto.webAddress(), "web", Duration.ofSeconds(5))
                     .get("/api/leaderboard").body());
-            assertThat(leaderboard).asList()
+            assertThat(leaderboard).asInstanceOf(InstanceOfAssertFactories.LIST)
                     .allSatisfy(row -> assertThat(((Map<?, ?>) row).get("shortcode")).isNotEqualTo(":doughnut:"));
         }
     }

@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,7 @@ class WebAppTest {
 
         assertThat(list.statusCode()).isEqualTo(200);
         assertThat(list.headers().firstValue("Content-Type")).hasValue("application/json; charset=utf-8");
-        assertThat(Json.parse(list.body())).asList().hasSize(Emojis.ALL.size())
+        assertThat(Json.parse(list.body())).asInstanceOf(InstanceOfAssertFactories.LIST).hasSize(Emojis.ALL.size())
                 .first().isEqualTo(Map.of("shortcode", ":joy:", "unicode", "😂"));
         assertThat(VoteBot.shortcodes(list.body())).contains(":doughnut:", ":poop:");
     }
@@ -75,7 +76,7 @@ class WebAppTest {
 
         assertThat(vote.statusCode()).isEqualTo(500);
         assertThat(Json.parse(vote.body())).isEqualTo(Map.of("error", "voting for :doughnut: failed: UNKNOWN: ERROR"));
-        assertThat(Json.parse(get("/api/leaderboard").body())).asList().isEmpty();
+        assertThat(Json.parse(get("/api/leaderboard").body())).asInstanceOf(InstanceOfAssertFactories.LIST).isEmpty();
     }
 
     @Test
@@ -109,7 +110,7 @@ class WebAppTest {
 
         assertThat(post.statusCode()).isEqualTo(405);
         assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
-        assertThat(Json.parse(get("/api/leaderboard").body())).asList().isEmpty();
+        assertThat(Json.parse(get("/api/leaderboard").body())).asInstanceOf(InstanceOfAssertFactories.LIST).isEmpty();
     }
 
     @Test

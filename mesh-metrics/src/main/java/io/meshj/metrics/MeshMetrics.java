@@ -1,5 +1,7 @@
 package io.meshj.metrics;
 
+import static java.util.Objects.requireNonNull;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -38,7 +40,11 @@ public final class MeshMetrics implements AutoCloseable {
     private final JvmGcMetrics gc = new JvmGcMetrics();
 
     private MeshMetrics(int labelValueLimit, io.meshj.core.time.Ticker ticker) {
-        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), labelValueLimit, ticker);
+    }
+
+    private MeshMetrics(PrometheusMeterRegistry registry, int labelValueLimit, io.meshj.core.time.Ticker ticker) {
+        this.registry = requireNonNull(registry, "registry");
         this.http = new HttpMetrics(registry, labelValueLimit, ticker);
         this.tcp = new TcpMetrics(registry, labelValueLimit, ticker);
         this.routes = new RouteMetrics(registry, labelValueLimit, ticker);
@@ -60,6 +66,14 @@ public final class MeshMetrics implements AutoCloseable {
 
     public static MeshMetrics create() {
         return new MeshMetrics(DEFAULT_LABEL_VALUE_LIMIT, io.meshj.core.time.Ticker.system());
+    }
+
+    /**
+     * In the application's own registry (an embedded app that already serves {@code /metrics}): the
+     * mesh's series appear next to its own, with the same names the sidecar uses.
+     */
+    public static MeshMetrics create(PrometheusMeterRegistry registry) {
+        return new MeshMetrics(registry, DEFAULT_LABEL_VALUE_LIMIT, io.meshj.core.time.Ticker.system());
     }
 
     /** With a smaller bound on label values (for tests of the bound). */

@@ -170,7 +170,7 @@ public final class MeshProxy implements AutoCloseable {
         config.register().ifPresent(service -> {
             String name = service.host().split("\\.")[0];
             labels.put("service", name);
-            labels.put("deployment", name);
+            labels.put("deployment", config.deployment().orElse(name));
         });
         return labels;
     }
@@ -237,7 +237,9 @@ public final class MeshProxy implements AutoCloseable {
                     .setAddress(config.registerAddress()).setServiceAccount(config.serviceAccount())
                     .setProtocolHint(ProtocolHint.PROTOCOL_HINT_H2).setInboundPort(inboundAddress().getPort())
                     .setTlsIdentity(tls == null ? "" : tls.identity().dnsName())
-                    .setAdminPort(adminAddress().getPort()).setTapPort(tapAddress().getPort()).build(),
+                    .setAdminPort(adminAddress().getPort()).setTapPort(tapAddress().getPort())
+                    .putAllLabels(config.deployment().map(d -> java.util.Map.of("deployment", d)).orElse(java.util.Map.of()))
+                    .build(),
                     () -> ProxyTls.readToken(config.identityTokenFile().orElseThrow()),
                     ExponentialBackoff.builder().min(Duration.ofMillis(200)).max(Duration.ofSeconds(10)).build());
             registrar.start();

@@ -38,6 +38,7 @@ public final class ProxyConfig {
     private final String registerAddress;
     private final String serviceAccount;
     private final String workloadName;
+    private final String deployment;
     private final String namespace;
     private final String clusterDomain;
     private final Set<Integer> opaquePorts;
@@ -72,6 +73,7 @@ public final class ProxyConfig {
         this.registerAddress = b.registerAddress;
         this.serviceAccount = b.serviceAccount;
         this.workloadName = b.workloadName;
+        this.deployment = b.deployment;
         this.namespace = b.namespace;
         this.clusterDomain = b.clusterDomain;
         this.opaquePorts = Collections.unmodifiableSet(new TreeSet<>(b.opaquePorts));
@@ -174,6 +176,11 @@ public final class ProxyConfig {
     /** The workload's name (its pod label), default the host name. */
     public String workloadName() {
         return workloadName;
+    }
+
+    /** The deployment its registration is grouped in ({@code stat deploy}); default the registered service's name. */
+    public Optional<String> deployment() {
+        return Optional.ofNullable(deployment);
     }
 
     /** The proxy's own namespace, for expanding short service names. Default {@code default}. */
@@ -366,6 +373,7 @@ public final class ProxyConfig {
         private String registerAddress = "127.0.0.1";
         private String serviceAccount = "default";
         private String workloadName = defaultWorkloadName();
+        private String deployment;
         private String namespace = "default";
         private String clusterDomain = "cluster.local";
         private Set<Integer> opaquePorts = DEFAULT_OPAQUE_PORTS;
@@ -441,6 +449,11 @@ public final class ProxyConfig {
 
         public Builder serviceAccount(String serviceAccount) {
             this.serviceAccount = requireNonNull(serviceAccount, "serviceAccount");
+            return this;
+        }
+
+        public Builder deployment(String deployment) {
+            this.deployment = requireNonNull(deployment, "deployment");
             return this;
         }
 

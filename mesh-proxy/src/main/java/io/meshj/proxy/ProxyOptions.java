@@ -60,6 +60,8 @@ public final class ProxyOptions {
                 ProxyConfig.Builder::serviceAccount);
         add("workload-name", "the workload's name, for its registration (default the host name)",
                 ProxyConfig.Builder::workloadName);
+        add("deployment", "the deployment its registration is grouped in by stat (default the registered service)",
+                ProxyConfig.Builder::deployment);
         add("namespace", "the proxy's namespace, for short service names (default default)",
                 ProxyConfig.Builder::namespace);
         add("cluster-domain", "the cluster's DNS domain (default cluster.local)",

@@ -29,6 +29,17 @@ public final class MeshTls {
 
     public static final String TLS_1_3 = "TLSv1.3";
 
+    /**
+     * ALPN offering h2 then HTTP/1.1, never failing a handshake over it. Proxies ignore the outcome
+     * (they detect the protocol from the bytes), but gRPC-Java insists on h2 by ALPN: with it an
+     * embedded client can call a sidecar's inbound port and a sidecar can call an embedded server.
+     */
+    private static final io.netty.handler.ssl.ApplicationProtocolConfig ALPN = new io.netty.handler.ssl.ApplicationProtocolConfig(
+            io.netty.handler.ssl.ApplicationProtocolConfig.Protocol.ALPN,
+            io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+            io.netty.handler.ssl.ApplicationProtocolNames.HTTP_2, io.netty.handler.ssl.ApplicationProtocolNames.HTTP_1_1);
+
     private MeshTls() {
     }
 
@@ -57,6 +68,7 @@ public final class MeshTls {
                     .protocols(TLS_1_3)
                     .trustManager(List.copyOf(trustAnchors))
                     .clientAuth(requireClientCertificate ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL)
+                    .applicationProtocolConfig(ALPN)
                     .build();
         } catch (SSLException e) {
             throw new IllegalStateException("cannot build the server TLS context: " + e.getMessage(), e);
@@ -81,6 +93,7 @@ public final class MeshTls {
                     .keyManager(requireNonNull(keys, "keys"))
                     .trustManager(List.copyOf(trustAnchors))
                     .endpointIdentificationAlgorithm("HTTPS")
+                    .applicationProtocolConfig(ALPN)
                     .build();
         } catch (SSLException e) {
             throw new IllegalStateException("cannot build the client TLS context: " + e.getMessage(), e);

@@ -1,0 +1,600 @@
+package io.meshj.proxy.embedded;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.Context;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.ServerCredentials;
+import io.grpc.netty.NettyChannelBuilder;
+import io.meshj.api.destination.v1.ProtocolHint;
+import io.meshj.api.registry.v1.Workload;
+import io.meshj.core.ConfigException;
+import io.meshj.core.discovery.DestinationDiscovery;
+import io.meshj.core.discovery.DiscoverySource;
+import io.meshj.core.discovery.Watch;
+import io.meshj.core.endpoint.Endpoint;
+import io.meshj.core.endpoint.EndpointSet;
+import io.meshj.core.grpc.EndpointObserver;
+import io.meshj.core.grpc.MeshNameResolverProvider;
+import io.meshj.core.grpc.MeshRuntime;
+import io.meshj.core.name.Authority;
+import io.meshj.core.name.AuthorityNormalizer;
+import io.meshj.core.retry.ExponentialBackoff;
+import io.meshj.core.tap.TapBus;
+import io.meshj.metrics.MeshMetrics;
+import io.meshj.proxy.internal.admin.AdminServer;
+import io.meshj.proxy.internal.embedded.InboundObservers;
+import io.meshj.proxy.internal.embedded.OutboundObserver;
+import io.meshj.proxy.internal.registry.Registrar;
+import io.meshj.proxy.internal.tap.TapServer;
+import io.meshj.proxy.internal.tls.ProxyTls;
+import io.meshj.proxy.internal.transport.Transport;
+import io.meshj.tls.CertifiedKey;
+import io.meshj.tls.MeshGrpcCredentials;
+import io.meshj.tls.MeshTrustManager;
+import io.meshj.tls.RotatingKeyManager;
+import io.meshj.tls.WorkloadIdentity;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.util.concurrent.DefaultEventExecutor;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+
+/**
+ * The mesh inside a Java application: what the sidecar gives a workload, without the sidecar hop.
+ * A {@code Mesh} holds the workload's identity (a certificate from the controller's identity service,
+ * renewed before it ends), resolves {@code mesh:///} names through the controller, records Linkerd's
+ * metrics (served on its own admin port, where the controller scrapes them, or in the application's
+ * registry) and publishes tap events (served to the controller on its tap port).
+ *
+ * <pre>{@code
+ * Mesh mesh = Mesh.fromEnvironment();              // MESHJ_* variables, meshj.* system properties
+ * ManagedChannel voting = mesh.channel("voting-svc.emojivoto:8080");   // P2C, mTLS, metrics, tap
+ * MeshServer server = MeshServer.forPort(mesh, 8080).addService(new EmojiService()).start();
+ * }</pre>
+ *
+ * <p>Or, with the process's default mesh and gRPC-Java's own builders:
+ * <pre>{@code
+ * ManagedChannel ch = Grpc.newChannelBuilder("mesh:///voting-svc.emojivoto:8080", MeshCredentials.channel()).build();
+ * Server s = Grpc.newServerBuilderForPort(8080, MeshCredentials.server()).build();
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #close} ends everything it started.
+ */
+public final class Mesh implements MeshRuntime, AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Mesh.class.getName());
+    private static Mesh defaultMesh;
+
+    private final Settings settings;
+    private final WorkloadIdentity identity;
+    private final EventLoopGroup group;
+    private final DefaultEventExecutor control;
+    private final ManagedChannel controllerChannel;
+    private final ManagedChannel identityChannel;
+    private final DestinationDiscovery destinations;
+    private final DiscoverySource discovery;
+    private final List<X509Certificate> trustAnchors;
+    private final ProxyTls tls;
+    private final MeshMetrics metrics;
+    private final TapBus tapBus = TapBus.create();
+    private final Map<String, String> labels;
+    /** What discovery says each target's endpoints are, by target authority: servers must be one of them. */
+    private final Map<Authority, Set<String>> expectedIdentities = new ConcurrentHashMap<>();
+    private final Channel adminServer;
+    private final TapServer tapServer;
+    private final Context.Key<WorkloadIdentity> peerKey = MeshServer.PEER_IDENTITY;
+    private volatile boolean closed;
+
+    private Mesh(Settings s) {
+        this.settings = s;
+        this.identity = new WorkloadIdentity(s.serviceAccount, s.namespace, s.trustDomain);
+        this.trustAnchors = ProxyTls.readTrustAnchors(s.trustAnchors);
+        Transport transport = Transport.best();
+        this.group = transport.newGroup(1, "meshj-mesh");
+        this.control = new DefaultEventExecutor(new DefaultThreadFactory("meshj-identity", true));
+        ChannelCredentials controllerTls = s.controllerIdentity == null ? null : MeshGrpcCredentials.channel(
+                (RotatingKeyManager) null, trustAnchors,
+                MeshTrustManager.IdentityPolicy.exactly(WorkloadIdentity.parseDnsName(s.controllerIdentity)));
+        this.controllerChannel = controllerChannel(s.destination, controllerTls, transport)
+                // Watches are quiet streams: pings find a controller that vanished without a FIN.
+                .keepAliveTime(30, TimeUnit.SECONDS).keepAliveTimeout(10, TimeUnit.SECONDS)
+                .build();
+        this.identityChannel = controllerChannel(s.identityService, controllerTls, transport).build();
+        AuthorityNormalizer normalizer = AuthorityNormalizer.builder().namespace(s.namespace).clusterDomain(s.clusterDomain).build();
+        this.destinations = DestinationDiscovery.builder(controllerChannel).normalizer(normalizer).build();
+        this.discovery = new IdentityRecordingDiscovery();
+        this.tls = ProxyTls.start(identity, s.tokenFile, trustAnchors, identityChannel, control);
+        this.metrics = s.registry == null ? MeshMetrics.create() : MeshMetrics.create(s.registry);
+        metrics.identity(tls.certifier(),
+                c -> c.current().map(k -> (double) k.validUntil().getEpochSecond()).orElse(0.0),
+                c -> c.refreshedAt().map(t -> (double) t.getEpochSecond()).orElse(0.0),
+                c -> c.refreshCount(), c -> c.failureCount());
+        metrics.tap(tapBus, b -> b.subscriberCount(), b -> b.lostEvents());
+        this.labels = workloadLabels(s);
+        Channel admin = null;
+        TapServer tap = null;
+        try {
+            admin = new ServerBootstrap().group(group).channel(transport.serverChannel())
+                    .childHandler(new AdminServer(this::isReady, metrics::scrape,
+                            () -> LOG.log(System.Logger.Level.INFO, "admin /shutdown ignored: the application owns this mesh"),
+                            () -> tls.certifier().current().map(CertifiedKey::describe).orElse(null)))
+                    .bind(s.adminListen).sync().channel();
+            tap = TapServer.start(s.tapListen, tapBus, transport, group, tls, trustAnchors, controllerIdentity(s));
+        } catch (Exception e) {
+            if (admin != null) {
+                admin.close();
+            }
+            closeParts();
+            throw new IllegalStateException("cannot start the mesh's admin or tap server (" + s.adminListen + ", "
+                    + s.tapListen + "): " + e.getMessage(), e);
+        }
+        this.adminServer = admin;
+        this.tapServer = tap;
+        LOG.log(System.Logger.Level.INFO, "meshj embedded: {0} ({1}), controller {2}, admin {3}, tap {4}", identity,
+                s.workloadName, s.destination, adminAddress(), tapAddress());
+    }
+
+    private static NettyChannelBuilder controllerChannel(Authority a, ChannelCredentials tls, Transport transport) {
+        NettyChannelBuilder b = tls == null ? NettyChannelBuilder.forAddress(a.host(), a.port()).usePlaintext()
+                : NettyChannelBuilder.forAddress(a.host(), a.port(), tls);
+        return b;
+    }
+
+    private static WorkloadIdentity controllerIdentity(Settings s) {
+        return s.controllerIdentity != null ? WorkloadIdentity.parseDnsName(s.controllerIdentity)
+                : new WorkloadIdentity("controller", "meshj", s.trustDomain);
+    }
+
+    /** The workload as tap shows it, and as its registration labels it (deployment groups it in stat). */
+    private static Map<String, String> workloadLabels(Settings s) {
+        Map<String, String> l = new LinkedHashMap<>();
+        l.put("namespace", s.namespace);
+        l.put("pod", s.workloadName);
+        l.put("serviceaccount", s.serviceAccount);
+        l.put("service", s.service);
+        l.put("deployment", s.deployment);
+        return l;
+    }
+
+    /** A mesh configured by {@code MESHJ_*} environment variables and {@code meshj.*} system properties. */
+    public static Mesh fromEnvironment() {
+        return builder().fromEnvironment(System.getenv(), System.getProperties()).build();
+    }
+
+    /**
+     * The process's default mesh ({@link #fromEnvironment()}), created on first use and closed when the
+     * JVM exits; {@link MeshCredentials} and {@code mesh:///} channels built without a mesh use it.
+     *
+     * @throws ConfigException naming the variable when the environment does not configure a mesh
+     */
+    public static synchronized Mesh defaultMesh() {
+        if (defaultMesh == null || defaultMesh.closed) {
+            Mesh m = fromEnvironment();
+            Runtime.getRuntime().addShutdownHook(new Thread(m::close, "meshj-default-mesh-close"));
+            defaultMesh = m;
+        }
+        return defaultMesh;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** This workload's identity. */
+    public WorkloadIdentity identity() {
+        return identity;
+    }
+
+    /** True while the workload holds a certificate that has not ended. */
+    public boolean isReady() {
+        return !closed && tls.certifier().hasValidCertificate();
+    }
+
+    /**
+     * Waits until the workload has its first certificate (until then neither its channels nor its
+     * servers can complete a handshake).
+     *
+     * @throws IllegalStateException naming the identity service when none came within {@code timeout}
+     */
+    public Mesh awaitReady(Duration timeout) throws InterruptedException {
+        try {
+            tls.certifier().firstCertificate().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return this;
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("no certificate for " + identity + " from the identity service at "
+                    + settings.identityService + " within " + timeout + " (is the controller running, and the token"
+                    + " in " + settings.tokenFile + " valid?)");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot get a certificate for " + identity + ": " + e.getCause().getMessage(),
+                    e.getCause());
+        }
+    }
+
+    /**
+     * A channel to {@code target}, a service name ({@code voting-svc.emojivoto:8080}, or with its
+     * {@code mesh:///} scheme): endpoints from discovery, P2C over peak-EWMA, mTLS with this workload's
+     * identity (servers must present the identity discovery gives their endpoint), and the sidecar's
+     * outbound metrics and tap for every call.
+     */
+    public ManagedChannel channel(String target) {
+        return channelBuilder(target).build();
+    }
+
+    /** As {@link #channel}, to configure further (executor, interceptors, keepalive...). */
+    public ManagedChannelBuilder<?> channelBuilder(String target) {
+        requireNonNull(target, "target");
+        String t = target.startsWith(MeshNameResolverProvider.SCHEME + ":") ? target
+                : MeshNameResolverProvider.SCHEME + ":///" + target;
+        return Grpc.newChannelBuilder(t, channelCredentials()).setNameResolverArg(MeshNameResolverProvider.MESH, this);
+    }
+
+    /** Credentials for channels of this mesh: mTLS as this workload, servers checked against discovery. */
+    public ChannelCredentials channelCredentials() {
+        return MeshGrpcCredentials.channel(tls.certifier(), trustAnchors, this::checkServer);
+    }
+
+    /**
+     * Credentials for servers of this mesh: mTLS as this workload; clients of this trust domain are
+     * identified (their identity in {@link MeshServer#PEER_IDENTITY}), clients without a certificate are
+     * served without one, as the sidecar's inbound side does.
+     */
+    public ServerCredentials serverCredentials() {
+        return MeshGrpcCredentials.server(tls.certifier(), trustAnchors,
+                MeshTrustManager.IdentityPolicy.anyIn(settings.trustDomain), ClientAuth.OPTIONAL);
+    }
+
+    /** The server must be one of the identities discovery gives for the target it was dialed for. */
+    private String checkServer(String host, int port, Optional<WorkloadIdentity> peer) {
+        if (peer.isEmpty()) {
+            return "the server at " + host + ":" + port + " presented no mesh identity";
+        }
+        Set<String> expected = expectedIdentities.get(Authority.of(host, port));
+        if (expected == null) {
+            return "discovery has not named the endpoints of " + host + ":" + port;
+        }
+        return expected.contains(peer.get().dnsName()) ? null
+                : "the server at " + host + ":" + port + " is " + peer.get() + ", but discovery gives " + expected;
+    }
+
+    /** The meters (also served on the admin port's {@code /metrics}). */
+    public MeshMetrics metrics() {
+        return metrics;
+    }
+
+    /** Where this workload's requests are published for tap (in-process subscribers may subscribe too). */
+    public TapBus tapBus() {
+        return tapBus;
+    }
+
+    public InetSocketAddress adminAddress() {
+        return (InetSocketAddress) adminServer.localAddress();
+    }
+
+    public InetSocketAddress tapAddress() {
+        return tapServer.address();
+    }
+
+    @Override
+    public DiscoverySource discovery() {
+        return discovery;
+    }
+
+    @Override
+    public EndpointObserver observer(String authority) {
+        return new OutboundObserver(metrics, tapBus, authority, labels);
+    }
+
+    /** The recorders an embedded server installs (see {@link MeshServer}). */
+    InboundObservers inboundObservers() {
+        return new InboundObservers(metrics, tapBus, labels, peerKey);
+    }
+
+    /**
+     * Registers this workload with the controller as an endpoint of its service at {@code port} (its
+     * address is the configured register address), with its identity, admin and tap ports, and keeps
+     * the lease until the returned registration is closed.
+     */
+    public AutoCloseable register(int port) {
+        Registrar r = new Registrar(controllerChannel, control, Workload.newBuilder()
+                .setName(settings.workloadName).setNamespace(settings.namespace).setService(settings.service).setPort(port)
+                .setAddress(settings.registerAddress).setServiceAccount(settings.serviceAccount)
+                .setProtocolHint(ProtocolHint.PROTOCOL_HINT_H2)
+                .setTlsIdentity(identity.dnsName())
+                .setAdminPort(adminAddress().getPort()).setTapPort(tapAddress().getPort())
+                .putLabels("deployment", settings.deployment)
+                .build(),
+                () -> ProxyTls.readToken(settings.tokenFile),
+                ExponentialBackoff.builder().min(Duration.ofMillis(200)).max(Duration.ofSeconds(10)).build());
+        r.start();
+        return r::close;
+    }
+
+    String registerAddress() {
+        return settings.registerAddress;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        adminServer.close();
+        tapServer.close();
+        closeParts();
+    }
+
+    private void closeParts() {
+        tls.close();
+        destinations.close();
+        controllerChannel.shutdownNow();
+        identityChannel.shutdownNow();
+        control.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        metrics.close();
+    }
+
+    /**
+     * The mesh's discovery, noting the identities each target's endpoints must present, which the
+     * channel's TLS checks servers against.
+     */
+    private final class IdentityRecordingDiscovery implements DiscoverySource {
+        @Override
+        public Watch watch(Authority authority, io.meshj.core.discovery.DiscoveryListener listener) {
+            EndpointSet[] current = {EndpointSet.empty()};
+            return destinations.watch(authority, update -> {
+                current[0] = current[0].apply(update);
+                expectedIdentities.put(authority, current[0].endpoints().stream().map(Endpoint::tlsIdentity)
+                        .flatMap(Optional::stream).collect(Collectors.toUnmodifiableSet()));
+                listener.onUpdate(update);
+            });
+        }
+
+        @Override
+        public void close() {
+            destinations.close();
+        }
+    }
+
+    /** What a mesh is configured with; see {@link Builder}. */
+    private record Settings(Authority destination, Authority identityService, String namespace, String serviceAccount,
+            Path tokenFile, Path trustAnchors, String trustDomain, String clusterDomain, String workloadName,
+            String service, String deployment, String registerAddress, InetSocketAddress adminListen,
+            InetSocketAddress tapListen, String controllerIdentity, PrometheusMeterRegistry registry) {
+    }
+
+    /**
+     * A mesh's configuration. Each setting has an environment variable and a system property (which
+     * wins), applied by {@link #fromEnvironment}: {@code MESHJ_TOKEN_FILE} / {@code meshj.token.file}.
+     */
+    public static final class Builder {
+        private Authority destination = Authority.of("127.0.0.1", 8086);
+        private Authority identityService = Authority.of("127.0.0.1", 8080);
+        private String namespace = "default";
+        private String serviceAccount = "default";
+        private Path tokenFile;
+        private Path trustAnchors;
+        private String trustDomain = "cluster.local";
+        private String clusterDomain = "cluster.local";
+        private String workloadName;
+        private String service;
+        private String deployment;
+        private String registerAddress = "127.0.0.1";
+        private InetSocketAddress adminListen = new InetSocketAddress("127.0.0.1", 0);
+        private InetSocketAddress tapListen = new InetSocketAddress("127.0.0.1", 0);
+        private String controllerIdentity;
+        private PrometheusMeterRegistry registry;
+
+        private Builder() {
+        }
+
+        /** Every setting, by variable: {@code MESHJ_<NAME>} and {@code meshj.<name>} with dots. */
+        private static final List<String> VARIABLES = List.of("DESTINATION", "IDENTITY", "NAMESPACE", "SERVICE_ACCOUNT",
+                "TOKEN_FILE", "TRUST_ANCHORS", "TRUST_DOMAIN", "CLUSTER_DOMAIN", "WORKLOAD_NAME", "SERVICE", "DEPLOYMENT",
+                "REGISTER_ADDRESS", "ADMIN_LISTEN", "TAP_LISTEN", "CONTROLLER_IDENTITY");
+
+        /**
+         * Applies the settings present in {@code env} ({@code MESHJ_*}) and {@code properties}
+         * ({@code meshj.*}, which win).
+         *
+         * @throws ConfigException naming the variable or property and its value when one is invalid
+         */
+        public Builder fromEnvironment(Map<String, String> env, java.util.Properties properties) {
+            for (String v : VARIABLES) {
+                String property = "meshj." + v.toLowerCase(java.util.Locale.ROOT).replace('_', '.');
+                String value = properties.getProperty(property);
+                String source = property;
+                if (value == null) {
+                    value = env.get("MESHJ_" + v);
+                    source = "MESHJ_" + v;
+                }
+                if (value == null || value.isBlank()) {
+                    continue;
+                }
+                try {
+                    apply(v, value.strip());
+                } catch (RuntimeException e) {
+                    throw new ConfigException(source, 0, "", "\"" + value + "\": " + e.getMessage(), e);
+                }
+            }
+            return this;
+        }
+
+        private void apply(String variable, String v) {
+            switch (variable) {
+                case "DESTINATION" -> destination(v);
+                case "IDENTITY" -> identityService(v);
+                case "NAMESPACE" -> namespace(v);
+                case "SERVICE_ACCOUNT" -> serviceAccount(v);
+                case "TOKEN_FILE" -> tokenFile(Path.of(v));
+                case "TRUST_ANCHORS" -> trustAnchors(Path.of(v));
+                case "TRUST_DOMAIN" -> trustDomain(v);
+                case "CLUSTER_DOMAIN" -> clusterDomain = v;
+                case "WORKLOAD_NAME" -> workloadName(v);
+                case "SERVICE" -> service(v);
+                case "DEPLOYMENT" -> deployment(v);
+                case "REGISTER_ADDRESS" -> registerAddress(v);
+                case "ADMIN_LISTEN" -> adminListen = listen(v);
+                case "TAP_LISTEN" -> tapListen = listen(v);
+                case "CONTROLLER_IDENTITY" -> controllerIdentity = v;
+                default -> throw new IllegalStateException(variable);
+            }
+        }
+
+        private static InetSocketAddress listen(String v) {
+            Authority a = Authority.parse(v);
+            if (!a.hasPort()) {
+                throw new IllegalArgumentException("needs host:port");
+            }
+            return new InetSocketAddress(a.host(), a.port());
+        }
+
+        private static Authority hostPort(String v) {
+            Authority a = Authority.parse(requireNonNull(v, "host:port"));
+            if (!a.hasPort()) {
+                throw new IllegalArgumentException("needs host:port");
+            }
+            return a;
+        }
+
+        /** The controller's destination service (also its registry), host:port; default 127.0.0.1:8086. */
+        public Builder destination(String hostPort) {
+            this.destination = hostPort(hostPort);
+            return this;
+        }
+
+        /** The controller's identity service, host:port; default 127.0.0.1:8080. */
+        public Builder identityService(String hostPort) {
+            this.identityService = hostPort(hostPort);
+            return this;
+        }
+
+        public Builder namespace(String namespace) {
+            this.namespace = requireNonNull(namespace, "namespace");
+            return this;
+        }
+
+        public Builder serviceAccount(String serviceAccount) {
+            this.serviceAccount = requireNonNull(serviceAccount, "serviceAccount");
+            return this;
+        }
+
+        /** The token proving the workload's identity ({@code meshj identity token}); read at each use. Required. */
+        public Builder tokenFile(Path tokenFile) {
+            this.tokenFile = requireNonNull(tokenFile, "tokenFile");
+            return this;
+        }
+
+        /** PEM file of the mesh's trust anchors. Required. */
+        public Builder trustAnchors(Path trustAnchors) {
+            this.trustAnchors = requireNonNull(trustAnchors, "trustAnchors");
+            return this;
+        }
+
+        public Builder trustDomain(String trustDomain) {
+            this.trustDomain = requireNonNull(trustDomain, "trustDomain");
+            return this;
+        }
+
+        /** The workload's name (the pod label); default the host name. */
+        public Builder workloadName(String workloadName) {
+            this.workloadName = requireNonNull(workloadName, "workloadName");
+            return this;
+        }
+
+        /** The service its servers register as an endpoint of; default the service account. */
+        public Builder service(String service) {
+            this.service = requireNonNull(service, "service");
+            return this;
+        }
+
+        /** The deployment stat groups it in; default the service account. */
+        public Builder deployment(String deployment) {
+            this.deployment = requireNonNull(deployment, "deployment");
+            return this;
+        }
+
+        /** The address peers reach its servers at (an IP literal); default 127.0.0.1. */
+        public Builder registerAddress(String registerAddress) {
+            this.registerAddress = requireNonNull(registerAddress, "registerAddress");
+            return this;
+        }
+
+        /** Where its admin server ({@code /metrics}, {@code /ready}) listens; default 127.0.0.1, any port. */
+        public Builder adminListen(InetSocketAddress address) {
+            this.adminListen = requireNonNull(address, "address");
+            return this;
+        }
+
+        /** Where its tap server listens (for the controller only); default 127.0.0.1, any port. */
+        public Builder tapListen(InetSocketAddress address) {
+            this.tapListen = requireNonNull(address, "address");
+            return this;
+        }
+
+        /** TLS to the controller, which must present this identity (default plaintext, as the local controller). */
+        public Builder controllerIdentity(String dnsName) {
+            this.controllerIdentity = requireNonNull(dnsName, "dnsName");
+            return this;
+        }
+
+        /** Records the mesh's series in the application's own registry instead of one of its own. */
+        public Builder meterRegistry(PrometheusMeterRegistry registry) {
+            this.registry = requireNonNull(registry, "registry");
+            return this;
+        }
+
+        /**
+         * Starts the mesh: asks for the workload's certificate (see {@link Mesh#awaitReady}) and binds the
+         * admin and tap servers.
+         *
+         * @throws ConfigException when the token file or trust anchors are missing or unreadable
+         */
+        public Mesh build() {
+            if (tokenFile == null) {
+                throw new ConfigException("MESHJ_TOKEN_FILE", 0, "", "not set: the file with the workload's token"
+                        + " (meshj identity token --sa " + serviceAccount + " -n " + namespace + ")");
+            }
+            if (trustAnchors == null) {
+                throw new ConfigException("MESHJ_TRUST_ANCHORS", 0, "", "not set: the PEM file of the mesh's trust anchors");
+            }
+            if (!java.nio.file.Files.isReadable(tokenFile)) {
+                throw new ConfigException("MESHJ_TOKEN_FILE", 0, "", tokenFile + " cannot be read");
+            }
+            String name = workloadName != null ? workloadName : hostName();
+            String svc = service != null ? service : serviceAccount;
+            String dep = deployment != null ? deployment : serviceAccount;
+            return new Mesh(new Settings(destination, identityService, namespace, serviceAccount, tokenFile, trustAnchors,
+                    trustDomain, clusterDomain, name, svc, dep, registerAddress, adminListen, tapListen,
+                    controllerIdentity, registry));
+        }
+
+        private static String hostName() {
+            try {
+                return java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                return "localhost";
+            }
+        }
+    }
+}

@@ -1,5 +1,7 @@
 package io.meshj.examples.emojivoto;
 
+import io.meshj.proxy.embedded.Mesh;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Arrays;
@@ -19,6 +21,8 @@ import java.util.concurrent.CountDownLatch;
  * the mesh close) and the JVM exits as any does on SIGTERM, with 143.
  */
 public final class Emojivoto {
+
+    private static final Duration MESH_READY_TIMEOUT = Duration.ofSeconds(30);
 
     private Emojivoto() {}
 
@@ -84,18 +88,37 @@ public final class Emojivoto {
                         options.emojiAddr().toString(), options.votingAddr().toString());
                 case VOTE_BOT -> throw new AssertionError("started above");
             };
-        } catch (Exception e) {
+        } catch (IOException | RuntimeException e) {
             network.close();
-            throw new StartupException("cannot listen on " + options.listenAddress() + ":" + options.port()
-                    + ": " + e.getMessage(), e);
+            throw new StartupException("cannot serve on port " + options.port() + ": " + e.getMessage(), e);
         }
     }
 
     private static Network network(Options options) throws StartupException {
         return switch (options.mode()) {
             case PLAIN -> new PlainNetwork(options.proxy());
-            case EMBEDDED -> throw new StartupException("embedded mode is not in this build yet");
+            case EMBEDDED -> new EmbeddedNetwork(readyMesh());
         };
+    }
+
+    /** The mesh the {@code MESHJ_*} environment describes, once it holds its workload certificate. */
+    private static Mesh readyMesh() throws StartupException {
+        Mesh mesh;
+        try {
+            mesh = Mesh.fromEnvironment();
+        } catch (RuntimeException e) { // a MESHJ_* variable missing or wrong (named), a port taken...
+            throw new StartupException("embedded mode: " + e.getMessage(), e);
+        }
+        try {
+            return mesh.awaitReady(MESH_READY_TIMEOUT);
+        } catch (IllegalStateException e) {
+            mesh.close();
+            throw new StartupException("embedded mode: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            mesh.close();
+            Thread.currentThread().interrupt();
+            throw new StartupException("embedded mode: interrupted while waiting for the workload certificate", e);
+        }
     }
 
     /** A service that could not start; its message is the one line printed. */

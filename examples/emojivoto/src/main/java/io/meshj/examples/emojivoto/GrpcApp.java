@@ -34,8 +34,7 @@ final class GrpcApp implements RunningService {
 
     @Override
     public String readyLine() {
-        return "emojivoto " + name + " ready (" + network.mode() + ") on "
-                + server.address().getAddress().getHostAddress() + ":" + port();
+        return "emojivoto " + name + " ready (" + network.mode() + ") on " + Options.HostPort.of(server.address());
     }
 
     @Override

@@ -1,5 +1,8 @@
 package io.meshj.examples.emojivoto;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -64,6 +67,13 @@ record Options(
 
     /** A {@code HOST:PORT} pair as given (not resolved). */
     record HostPort(String host, int port) {
+
+        /** The IP literal and port of a bound socket address; {@code [::]:port} for every interface of v6. */
+        static HostPort of(InetSocketAddress address) {
+            InetAddress ip = address.getAddress();
+            String host = ip instanceof Inet6Address && ip.isAnyLocalAddress() ? "::" : ip.getHostAddress();
+            return new HostPort(host, address.getPort());
+        }
         @Override
         public String toString() {
             return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
@@ -129,6 +139,10 @@ record Options(
         Mode mode = mode(flags, env);
         if (service == Service.VOTE_BOT && mode == Mode.EMBEDDED) {
             throw new UsageException("vote-bot speaks HTTP only; run it plain behind a sidecar");
+        }
+        if (mode == Mode.EMBEDDED && service != Service.WEB && flags.containsKey("--listen-address")) {
+            throw new UsageException("flag --listen-address is for plain mode; embedded gRPC servers listen on"
+                    + " every interface");
         }
         Optional<HostPort> proxy = Optional.empty();
         if (flags.containsKey("--proxy")) {

@@ -126,8 +126,7 @@ final class WebApp implements RunningService {
 
     @Override
     public String readyLine() {
-        return "emojivoto web ready (" + network.mode() + ") on "
-                + address().getAddress().getHostAddress() + ":" + address().getPort();
+        return "emojivoto web ready (" + network.mode() + ") on " + Options.HostPort.of(address());
     }
 
     @Override

@@ -115,7 +115,7 @@ class PlainModeBehindSidecarsIT {
     }
 
     private static Options.HostPort hostPort(InetSocketAddress address) {
-        return new Options.HostPort(address.getAddress().getHostAddress(), address.getPort());
+        return Options.HostPort.of(address);
     }
 
     private <T extends AutoCloseable> T started(T closeable) {

@@ -10,7 +10,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,8 +45,12 @@ class EmbeddedModeIT {
     private String identity;
 
     @BeforeEach
-    void controller() throws Exception {
+    void packaged() {
         assertThat(JAR).as("the packaged jar (run mvn verify, not only test)").isRegularFile();
+    }
+
+    /** Starts a local controller and issues the three workloads' tokens. */
+    private void controller() throws Exception {
         home = dir.resolve("home");
         destination = "127.0.0.1:" + freePort();
         identity = "127.0.0.1:" + freePort();
@@ -55,10 +58,19 @@ class EmbeddedModeIT {
                 "--data-dir", home.toString(), "--destination-listen", destination, "--identity-listen", identity,
                 "--scrape-interval", "1s"))
                 .awaitStdout(Pattern.compile("meshj controller ready"), START);
+        // Each token is a JVM of its own: issued side by side.
+        List<JavaProcess> issuing = new ArrayList<>();
+        for (String serviceAccount : List.of("emoji", "voting", "web")) {
+            issuing.add(started(JavaProcess.main(dir, serviceAccount + "-token", "io.meshj.controller.cli.Main",
+                    "identity", "token", "--sa", serviceAccount, "-n", NS, "--data-dir", home.toString())));
+        }
+        for (JavaProcess issue : issuing) {
+            assertThat(issue.waitFor(START)).as(issue.stderr()).isZero();
+        }
     }
 
     @AfterEach
-    void stop() throws Exception {
+    void stop() {
         for (int i = processes.size() - 1; i >= 0; i--) {
             processes.get(i).close();
         }
@@ -66,6 +78,7 @@ class EmbeddedModeIT {
 
     @Test
     void theServicesMeshThemselvesAndStopCleanly() throws Exception {
+        controller();
         JavaProcess emoji = started(JavaProcess.jar(dir, "emoji", JAR, meshEnv("emoji", "emoji-svc"), "emoji", "--port", "0"));
         JavaProcess voting = started(JavaProcess.jar(dir, "voting", JAR, meshEnv("voting", "voting-svc"), "voting", "--port", "0"));
         String emojiPort = emoji.awaitStdout(Pattern.compile("^emojivoto emoji ready \\(embedded\\) on \\S+:(\\d+)$",
@@ -83,7 +96,7 @@ class EmbeddedModeIT {
                 Pattern.MULTILINE), START);
 
         Http1Client webClient = new Http1Client(new Options.HostPort("127.0.0.1", Integer.parseInt(webPort)),
-                "web-svc." + NS + ":8080", Duration.ofSeconds(5));
+                "web-svc." + NS + ":" + webPort, Duration.ofSeconds(5));
         await().atMost(Duration.ofSeconds(30)).until(() -> totalVotes(webClient.get("/api/leaderboard")) >= 20);
 
         // The web's mesh saw voting fail with gRPC UNKNOWN, over mTLS to the voting workload's identity.
@@ -115,12 +128,9 @@ class EmbeddedModeIT {
         assertThat(emoji.stdout()).isEmpty();
     }
 
-    private Map<String, String> meshEnv(String serviceAccount, String service) throws Exception {
-        Path token = dir.resolve(serviceAccount + ".token");
-        JavaProcess issue = started(JavaProcess.main(dir, serviceAccount + "-token", "io.meshj.controller.cli.Main",
-                "identity", "token", "--sa", serviceAccount, "-n", NS, "--data-dir", home.toString()));
-        assertThat(issue.waitFor(START)).as(issue.stderr()).isZero();
-        Files.writeString(token, issue.stdout().strip());
+    /** The environment of an embedded service; its token is the output of its {@code identity token}. */
+    private Map<String, String> meshEnv(String serviceAccount, String service) throws IOException {
+        Path token = dir.resolve(serviceAccount + "-token.out");
         Map<String, String> env = new HashMap<>();
         env.put("EMOJIVOTO_MODE", "embedded");
         env.put("MESHJ_DESTINATION", destination);

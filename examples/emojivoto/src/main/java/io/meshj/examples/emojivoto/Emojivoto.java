@@ -123,10 +123,6 @@ public final class Emojivoto {
 
     /** A service that could not start; its message is the one line printed. */
     static final class StartupException extends Exception {
-        StartupException(String message) {
-            super(message);
-        }
-
         StartupException(String message, Throwable cause) {
             super(message, cause);
         }

@@ -18,7 +18,7 @@ import java.util.Locale;
  * {@code Host}.
  *
  * <p>Why not {@code java.net.http.HttpClient}: behind a sidecar, the vote-bot connects to the proxy's
- * outbound listener but must ask for {@code web-svc.emojivoto:8080}, and that client refuses to set
+ * outbound listener but must ask for {@code web-svc.emojivoto:8083}, and that client refuses to set
  * {@code Host} unless {@code jdk.httpclient.allowRestrictedHeaders} is set before its first use in the
  * JVM — a JVM-wide switch that is easy to lose (any earlier user of the client wins). Plain sockets
  * have no such catch.

@@ -37,7 +37,7 @@ record Options(
     enum Service {
         EMOJI("emoji", 8081, "--port", "--listen-address"),
         VOTING("voting", 8082, "--port", "--listen-address"),
-        WEB("web", 8080, "--port", "--listen-address", "--emoji-addr", "--voting-addr", "--proxy"),
+        WEB("web", 8083, "--port", "--listen-address", "--emoji-addr", "--voting-addr", "--proxy"),
         VOTE_BOT("vote-bot", 0, "--web-addr", "--proxy", "--workers", "--interval");
 
         final String cliName;
@@ -85,13 +85,13 @@ record Options(
 
     static final HostPort DEFAULT_EMOJI_ADDR = new HostPort("emoji-svc.emojivoto", 8081);
     static final HostPort DEFAULT_VOTING_ADDR = new HostPort("voting-svc.emojivoto", 8082);
-    static final HostPort DEFAULT_WEB_ADDR = new HostPort("web-svc.emojivoto", 8080);
+    static final HostPort DEFAULT_WEB_ADDR = new HostPort("web-svc.emojivoto", 8083);
 
     static final String USAGE = """
             usage: emojivoto <service> [--flag value]...
               emoji     --port 8081 --listen-address 127.0.0.1
               voting    --port 8082 --listen-address 127.0.0.1
-              web       --port 8080 --listen-address 127.0.0.1 --emoji-addr %s --voting-addr %s --proxy HOST:PORT
+              web       --port 8083 --listen-address 127.0.0.1 --emoji-addr %s --voting-addr %s --proxy HOST:PORT
               vote-bot  --web-addr %s --proxy HOST:PORT --workers 1 --interval 1s
             every service: --mode plain|embedded (env %s, default plain); --proxy defaults to env %s
             """.formatted(DEFAULT_EMOJI_ADDR, DEFAULT_VOTING_ADDR, DEFAULT_WEB_ADDR, MODE_ENV, PROXY_ENV);

@@ -82,13 +82,13 @@ class CommandLineTest {
 
         assertThat(web.mode()).isEqualTo(Options.Mode.PLAIN);
         assertThat(web.listenAddress()).isEqualTo("127.0.0.1");
-        assertThat(web.port()).isEqualTo(8080);
+        assertThat(web.port()).isEqualTo(8083); // 8080 is the local controller's identity service
         assertThat(web.emojiAddr()).hasToString("emoji-svc.emojivoto:8081");
         assertThat(web.votingAddr()).hasToString("voting-svc.emojivoto:8082");
         assertThat(web.proxy()).isEmpty();
 
         Options bot = Options.parse(List.of("vote-bot"), Map.of());
-        assertThat(bot.webAddr()).hasToString("web-svc.emojivoto:8080");
+        assertThat(bot.webAddr()).hasToString("web-svc.emojivoto:8083");
         assertThat(bot.workers()).isEqualTo(1);
         assertThat(bot.interval()).isEqualTo(Duration.ofSeconds(1));
     }

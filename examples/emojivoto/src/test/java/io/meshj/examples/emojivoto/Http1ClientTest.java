@@ -56,11 +56,11 @@ class Http1ClientTest {
 
     @Test
     void sendsTheHostItIsGivenNotTheAddressItConnectsTo() throws IOException {
-        Http1Client.Response response = client("web-svc.emojivoto:8080").get("/fixed?x=1");
+        Http1Client.Response response = client("web-svc.emojivoto:8083").get("/fixed?x=1");
 
         assertThat(response.status()).isEqualTo(200);
         assertThat(response.body()).isEqualTo("{\"fixed\":\"😂\"}");
-        assertThat(hostSeen.get()).isEqualTo("web-svc.emojivoto:8080");
+        assertThat(hostSeen.get()).isEqualTo("web-svc.emojivoto:8083");
     }
 
     @Test

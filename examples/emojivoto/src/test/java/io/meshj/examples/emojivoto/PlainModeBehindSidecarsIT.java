@@ -29,14 +29,14 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>The web service dials its sidecar's outbound listener and names {@code emoji-svc.emojivoto:8081}
  * and {@code voting-svc.emojivoto:8082} in {@code :authority}; the vote-bot connects to its sidecar
- * and names {@code web-svc.emojivoto:8080} in {@code Host}. Discovery is a static file. Because a
+ * and names {@code web-svc.emojivoto:8083} in {@code Host}. Discovery is a static file. Because a
  * sidecar's application ports must be known when it starts, and the web service must know its
  * sidecar's address when it starts, the web "pod" has one sidecar for its outbound calls and another
  * in front of it; emoji and voting share one.
  */
 class PlainModeBehindSidecarsIT {
 
-    private static final String WEB = "web-svc.emojivoto:8080";
+    private static final String WEB = "web-svc.emojivoto:8083";
 
     @TempDir
     Path dir;

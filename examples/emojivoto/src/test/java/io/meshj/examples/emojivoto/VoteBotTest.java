@@ -17,12 +17,12 @@ class VoteBotTest {
     @Test
     void votesThroughTheWebServiceAndCountsTheDoughnutsFailures() throws IOException {
         try (LoopbackEmojivoto emojivoto = new LoopbackEmojivoto()) {
-            Http1Client web = new Http1Client(emojivoto.webAddress(), "web-svc.emojivoto:8080", Duration.ofSeconds(5));
-            try (VoteBot bot = VoteBot.start(web, "web-svc.emojivoto:8080", new VoteChooser(new Random(3)), 3,
+            Http1Client web = new Http1Client(emojivoto.webAddress(), "web-svc.emojivoto:8083", Duration.ofSeconds(5));
+            try (VoteBot bot = VoteBot.start(web, "web-svc.emojivoto:8083", new VoteChooser(new Random(3)), 3,
                     Duration.ofMillis(10))) {
                 await().atMost(Duration.ofSeconds(10)).until(() -> bot.votes() >= 20 && bot.failures() >= 1);
 
-                assertThat(bot.readyLine()).isEqualTo("emojivoto vote-bot ready (plain) -> web-svc.emojivoto:8080");
+                assertThat(bot.readyLine()).isEqualTo("emojivoto vote-bot ready (plain) -> web-svc.emojivoto:8083");
             }
             // Every vote the bot saw succeed is on the leaderboard; the doughnut never is.
             Object leaderboard = Json.parse(new Http1Client(emojivoto.webAddress(), "web", Duration.ofSeconds(5))

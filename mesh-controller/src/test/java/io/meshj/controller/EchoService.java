@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A one-method gRPC service with string messages, for tests that need a real gRPC peer without
  * generated code: {@code interop.Echo/Say} answers "&lt;name&gt; says &lt;message&gt; to &lt;caller&gt;", where the
- * caller is the client's mesh identity (or "anonymous"), and fails with UNKNOWN when the message is "fail".
+ * caller is the client's mesh identity (or "anonymous"); "fail" fails with UNKNOWN, "flaky:&lt;x&gt;" fails its first
+ * attempt with UNAVAILABLE, and "slow" is answered after two seconds.
  */
 final class EchoService {
 
@@ -30,6 +31,16 @@ final class EchoService {
             .setResponseMarshaller(new Utf8())
             .build();
 
+    /** "flaky:..." messages seen once: each fails its first attempt with UNAVAILABLE. */
+    private static final java.util.Set<String> FAILED_ONCE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** "slow" is answered two seconds later. */
+    private static final java.util.concurrent.ScheduledExecutorService LATER =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "echo-later");
+                t.setDaemon(true);
+                return t;
+            });
+
     private EchoService() {
     }
 
@@ -38,6 +49,17 @@ final class EchoService {
                 .addMethod(SAY, ServerCalls.asyncUnaryCall((message, response) -> {
                     if (message.equals("fail")) {
                         response.onError(Status.UNKNOWN.withDescription("asked to fail").asRuntimeException());
+                        return;
+                    }
+                    if (message.startsWith("flaky:") && FAILED_ONCE.add(message)) {
+                        response.onError(Status.UNAVAILABLE.withDescription("failing the first attempt").asRuntimeException());
+                        return;
+                    }
+                    if (message.equals("slow")) {
+                        LATER.schedule(() -> {
+                            response.onNext(name + " says slow, late");
+                            response.onCompleted();
+                        }, 2, TimeUnit.SECONDS);
                         return;
                     }
                     WorkloadIdentity caller = MeshServer.PEER_IDENTITY.get();

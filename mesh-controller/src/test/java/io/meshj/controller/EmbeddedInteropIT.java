@@ -162,6 +162,42 @@ class EmbeddedInteropIT {
         }
     }
 
+    @Test
+    void theServiceProfileTimesOutAndRetriesCalls() throws Exception {
+        Mesh server = mesh("voting", "voting-svc", "voting");
+        MeshServer voting = MeshServer.forPort(server, 0).addService(EchoService.named("voting")).start();
+        closers.add(voting);
+        Mesh web = mesh("web", "web-svc", "web");
+        ManagedChannel ch = web.channel("voting-svc." + NS + ":" + voting.port());
+        closers.add(ch::shutdownNow);
+        // Without a profile: the first attempt's failure is the call's, and a slow answer is waited for.
+        assertThatThrownBy(() -> EchoService.say(ch, "flaky:1")).isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+
+        Files.createDirectories(Path.of(home, "profiles"));
+        Files.writeString(Path.of(home, "profiles", "voting.yml"), """
+                apiVersion: meshj.io/v1alpha1
+                kind: ServiceProfile
+                metadata: {name: voting-svc.interop.svc.cluster.local, namespace: interop}
+                spec:
+                  routes:
+                  - name: Say
+                    condition: {method: POST, pathRegex: '/interop\\.Echo/Say'}
+                    isRetryable: true
+                    timeout: 300ms
+                """);
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            try {
+                EchoService.say(ch, "slow");
+                return false; // answered after 2 s: the profile is not applied yet
+            } catch (StatusRuntimeException e) {
+                return e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED;
+            }
+        });
+        assertThat(EchoService.say(ch, "flaky:2")).isEqualTo("voting says flaky:2 to web." + NS
+                + ".serviceaccount.identity.meshj.cluster.local");
+    }
+
     /** A mesh in this JVM for service account {@code sa} in the test namespace, with a token from the controller. */
     private Mesh mesh(String sa, String service, String deployment) throws Exception {
         Path token = Files.writeString(dir.resolve(sa + ".token"),

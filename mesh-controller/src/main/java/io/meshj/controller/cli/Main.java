@@ -44,6 +44,39 @@ public final class Main {
             }
             throw e;
         });
-        return cli.execute(args);
+        return cli.execute(namespaceAfterCommand(args));
+    }
+
+    /**
+     * {@code meshj -n emojivoto stat deploy}, as kubectl and linkerd take it: a namespace given before
+     * the command is moved after it, where the command's own {@code -n} option reads it.
+     */
+    static String[] namespaceAfterCommand(String[] args) {
+        if (args.length < 3 || !(args[0].equals("-n") || args[0].equals("--namespace"))) {
+            return args;
+        }
+        java.util.List<String> moved = new java.util.ArrayList<>(java.util.List.of(args));
+        String flag = moved.remove(0);
+        String ns = moved.remove(0);
+        int at = 1;
+        // A command with subcommands (identity token) takes the option after its last word.
+        while (at < moved.size() && !moved.get(at).startsWith("-") && cliHasSubcommand(moved.subList(0, at + 1))) {
+            at++;
+        }
+        moved.add(at, flag);
+        moved.add(at + 1, ns);
+        return moved.toArray(String[]::new);
+    }
+
+    private static boolean cliHasSubcommand(java.util.List<String> words) {
+        CommandLine c = new CommandLine(new MeshjCommand());
+        for (String w : words) {
+            CommandLine next = c.getSubcommands().get(w);
+            if (next == null) {
+                return false;
+            }
+            c = next;
+        }
+        return true;
     }
 }

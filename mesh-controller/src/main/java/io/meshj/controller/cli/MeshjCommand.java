@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
             UninjectCommand.class,
             ProxyAwaitCommand.class,
             ProxyInitCommand.class,
+            DemoCommand.class,
             picocli.CommandLine.HelpCommand.class
         },
         footer = {

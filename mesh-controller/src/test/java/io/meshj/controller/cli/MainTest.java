@@ -146,4 +146,23 @@ class MainTest {
         assertThat(run("version", "--nope")).isEqualTo(2);
         assertThat(err.toString()).contains("Unknown option: '--nope'").doesNotContain("\tat ");
     }
+
+    @Test
+    void aNamespaceBeforeTheCommandIsReadByTheCommand() {
+        assertThat(Main.namespaceAfterCommand(new String[] {"-n", "emojivoto", "stat", "deploy"}))
+                .containsExactly("stat", "-n", "emojivoto", "deploy");
+        assertThat(Main.namespaceAfterCommand(new String[] {"--namespace", "x", "identity", "token", "--sa", "web"}))
+                .containsExactly("identity", "token", "--namespace", "x", "--sa", "web");
+        assertThat(Main.namespaceAfterCommand(new String[] {"stat", "-n", "x", "deploy"}))
+                .containsExactly("stat", "-n", "x", "deploy");
+        // The command reads it: the only complaint is the option it still lacks, not an unknown -n.
+        assertThat(run("-n", "emojivoto", "identity", "token")).isEqualTo(2);
+        assertThat(err.toString()).contains("Missing required option: '--sa").doesNotContain("Unknown");
+    }
+
+    @Test
+    void demoIsACommand() {
+        assertThat(run("demo", "--help")).isZero();
+        assertThat(out.toString()).contains("--detach").contains("stop");
+    }
 }

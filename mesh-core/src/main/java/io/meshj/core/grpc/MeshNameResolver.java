@@ -15,7 +15,7 @@ import io.meshj.core.name.Authority;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import io.meshj.core.profile.ServiceProfile;
 import java.util.function.Supplier;
 
 /**
@@ -26,11 +26,8 @@ import java.util.function.Supplier;
  */
 final class MeshNameResolver extends NameResolver {
 
-    private static final Map<String, ?> SERVICE_CONFIG = Map.of("loadBalancingConfig",
-            List.of(Map.of(MeshLoadBalancerProvider.POLICY, Map.of())));
-
     private final Authority authority;
-    private final Supplier<DiscoverySource> discovery;
+    private final Supplier<MeshRuntime> runtime;
     private final SynchronizationContext sync;
     private final ServiceConfigParser serviceConfigParser;
     private Listener2 listener;
@@ -38,9 +35,13 @@ final class MeshNameResolver extends NameResolver {
     private EndpointSet endpoints = EndpointSet.empty();
     private boolean shutdown;
 
-    MeshNameResolver(Authority authority, Supplier<DiscoverySource> discovery, Args args) {
+    private Watch profileWatch;
+    private ServiceProfile profile;
+    private boolean resolved;
+
+    MeshNameResolver(Authority authority, Supplier<MeshRuntime> runtime, Args args) {
         this.authority = authority;
-        this.discovery = discovery;
+        this.runtime = runtime;
         this.sync = args.getSynchronizationContext();
         this.serviceConfigParser = args.getServiceConfigParser();
     }
@@ -53,14 +54,27 @@ final class MeshNameResolver extends NameResolver {
     @Override
     public void start(Listener2 listener) {
         this.listener = listener;
+        MeshRuntime mesh;
         DiscoverySource source;
         try {
-            source = discovery.get();
+            mesh = runtime.get();
+            source = mesh.discovery();
         } catch (RuntimeException e) {
             listener.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).withCause(e));
             return;
         }
         watch = source.watch(authority, update -> sync.execute(() -> apply(update)));
+        profileWatch = mesh.watchProfile(authority, p -> sync.execute(() -> applyProfile(p)));
+    }
+
+    private void applyProfile(ServiceProfile p) {
+        if (shutdown) {
+            return;
+        }
+        profile = p;
+        if (resolved) {
+            publish(); // the endpoints are known: hand over the new routes with them
+        }
     }
 
     private void apply(EndpointUpdate update) {
@@ -68,6 +82,12 @@ final class MeshNameResolver extends NameResolver {
             return;
         }
         endpoints = endpoints.apply(update);
+        resolved = true;
+        publish();
+    }
+
+    /** Hands the channel the whole state: every endpoint, and the profile's routes as service config. */
+    private void publish() {
         List<EquivalentAddressGroup> groups = new ArrayList<>(endpoints.size());
         for (Endpoint e : endpoints.endpoints()) {
             Authority dial = e.inboundPort() > 0 ? e.address().withPort(e.inboundPort()) : e.address();
@@ -80,7 +100,7 @@ final class MeshNameResolver extends NameResolver {
         listener.onResult2(ResolutionResult.newBuilder()
                 .setAddressesOrError(StatusOr.fromValue(groups))
                 .setAttributes(attrs)
-                .setServiceConfig(serviceConfigParser.parseServiceConfig(SERVICE_CONFIG))
+                .setServiceConfig(serviceConfigParser.parseServiceConfig(ProfileServiceConfig.of(profile)))
                 .build());
     }
 
@@ -94,6 +114,9 @@ final class MeshNameResolver extends NameResolver {
         shutdown = true;
         if (watch != null) {
             watch.close();
+        }
+        if (profileWatch != null) {
+            profileWatch.close();
         }
     }
 }

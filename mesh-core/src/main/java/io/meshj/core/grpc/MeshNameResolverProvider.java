@@ -42,7 +42,7 @@ public final class MeshNameResolverProvider extends NameResolverProvider {
             return null;
         }
         Authority authority = parseTarget(targetUri);
-        return new MeshNameResolver(authority, () -> runtime(args).discovery(), args);
+        return new MeshNameResolver(authority, () -> runtime(args), args);
     }
 
     /**

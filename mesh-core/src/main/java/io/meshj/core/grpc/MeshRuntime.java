@@ -16,6 +16,15 @@ public interface MeshRuntime {
     /** The discovery names resolve through. */
     DiscoverySource discovery();
 
+    /**
+     * Follows the service profile of {@code authority} (route timeouts and retries, applied through the
+     * channel's service config); null when this mesh has no profiles.
+     */
+    default io.meshj.core.discovery.Watch watchProfile(io.meshj.core.name.Authority authority,
+            java.util.function.Consumer<io.meshj.core.profile.ServiceProfile> listener) {
+        return null;
+    }
+
     /** Observes the calls of the channel for {@code authority}; null to observe nothing. */
     default EndpointObserver observer(String authority) {
         return null;

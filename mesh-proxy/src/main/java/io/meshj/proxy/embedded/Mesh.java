@@ -92,6 +92,7 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
     private final ManagedChannel controllerChannel;
     private final ManagedChannel identityChannel;
     private final DestinationDiscovery destinations;
+    private final io.meshj.core.discovery.ProfileDiscovery profiles;
     private final DiscoverySource discovery;
     private final List<X509Certificate> trustAnchors;
     private final ProxyTls tls;
@@ -123,6 +124,7 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
         AuthorityNormalizer normalizer = AuthorityNormalizer.builder().namespace(s.namespace).clusterDomain(s.clusterDomain).build();
         this.destinations = DestinationDiscovery.builder(controllerChannel).normalizer(normalizer).build();
         this.discovery = new IdentityRecordingDiscovery();
+        this.profiles = io.meshj.core.discovery.ProfileDiscovery.builder(controllerChannel).normalizer(normalizer).build();
         this.tls = ProxyTls.start(identity, s.tokenFile, trustAnchors, identityChannel, control);
         this.metrics = s.registry == null ? MeshMetrics.create() : MeshMetrics.create(s.registry);
         metrics.identity(tls.certifier(),
@@ -299,6 +301,12 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
         return discovery;
     }
 
+    /** Route timeouts and retries of the target's service profile reach its channels as gRPC service config. */
+    @Override
+    public Watch watchProfile(Authority authority, java.util.function.Consumer<io.meshj.core.profile.ServiceProfile> listener) {
+        return profiles.watch(authority, listener);
+    }
+
     @Override
     public EndpointObserver observer(String authority) {
         return new OutboundObserver(metrics, tapBus, authority, labels);
@@ -346,6 +354,7 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
 
     private void closeParts() {
         tls.close();
+        profiles.close();
         destinations.close();
         controllerChannel.shutdownNow();
         identityChannel.shutdownNow();

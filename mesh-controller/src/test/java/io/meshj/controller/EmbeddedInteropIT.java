@@ -69,7 +69,8 @@ class EmbeddedInteropIT {
     @Test
     void sidecarClientCallsEmbeddedServer() throws Exception {
         Mesh server = mesh("echo", "echo-svc", "echo");
-        MeshServer echo = MeshServer.forPort(server, 0).addService(EchoService.named("echo")).start();
+        MeshServer echo = MeshServer.forAddress(server, new java.net.InetSocketAddress("127.0.0.1", 0))
+                .addService(EchoService.named("echo")).start();
         closers.add(echo);
         MeshjProcess client = proxy("client", OUTBOUND);
         int outbound = Integer.parseInt(client.find(OUTBOUND));

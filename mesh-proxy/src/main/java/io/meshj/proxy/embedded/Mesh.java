@@ -224,7 +224,7 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
             return this;
         } catch (TimeoutException e) {
             throw new IllegalStateException("no certificate for " + identity + " from the identity service at "
-                    + settings.identityService + " within " + timeout + " (is the controller running, and the token"
+                    + settings.identityService + " within " + timeout.toMillis() + " ms (is the controller running, and the token"
                     + " in " + settings.tokenFile + " valid?)");
         } catch (ExecutionException e) {
             throw new IllegalStateException("cannot get a certificate for " + identity + ": " + e.getCause().getMessage(),

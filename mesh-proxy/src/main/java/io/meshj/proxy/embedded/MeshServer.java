@@ -47,8 +47,17 @@ public final class MeshServer implements AutoCloseable {
         return forPort(Mesh.defaultMesh(), port);
     }
 
+    /** A server of {@code mesh} on {@code port} of every interface. */
     public static Builder forPort(Mesh mesh, int port) {
-        return new Builder(requireNonNull(mesh, "mesh"), port);
+        requireNonNull(mesh, "mesh");
+        return new Builder(mesh, Grpc.newServerBuilderForPort(port, mesh.serverCredentials()));
+    }
+
+    /** A server of {@code mesh} on {@code address} only (e.g. 127.0.0.1, or one interface). */
+    public static Builder forAddress(Mesh mesh, java.net.InetSocketAddress address) {
+        requireNonNull(mesh, "mesh");
+        return new Builder(mesh, io.grpc.netty.NettyServerBuilder.forAddress(requireNonNull(address, "address"),
+                mesh.serverCredentials()));
     }
 
     /** The port it listens on (the actual one when 0 was asked for). */
@@ -100,10 +109,10 @@ public final class MeshServer implements AutoCloseable {
         private final ServerBuilder<?> builder;
         private final InboundObservers observers;
 
-        private Builder(Mesh mesh, int port) {
+        private Builder(Mesh mesh, ServerBuilder<?> builder) {
             this.mesh = mesh;
             this.observers = mesh.inboundObservers();
-            this.builder = Grpc.newServerBuilderForPort(port, mesh.serverCredentials())
+            this.builder = builder
                     .addStreamTracerFactory(observers.tracerFactory())
                     .addTransportFilter(observers.transportFilter());
         }

@@ -34,7 +34,7 @@ final class EmbeddedNetwork implements Network {
 
     @Override
     public GrpcServer serve(String listenAddress, int port, List<BindableService> services) throws IOException {
-        MeshServer.Builder builder = MeshServer.forPort(mesh, port);
+        MeshServer.Builder builder = MeshServer.forAddress(mesh, new InetSocketAddress(listenAddress, port));
         services.forEach(builder::addService);
         MeshServer server = builder.start();
         InetSocketAddress bound = (InetSocketAddress) server.server().getListenSockets().get(0);

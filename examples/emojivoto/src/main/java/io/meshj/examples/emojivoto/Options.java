@@ -140,10 +140,6 @@ record Options(
         if (service == Service.VOTE_BOT && mode == Mode.EMBEDDED) {
             throw new UsageException("vote-bot speaks HTTP only; run it plain behind a sidecar");
         }
-        if (mode == Mode.EMBEDDED && service != Service.WEB && flags.containsKey("--listen-address")) {
-            throw new UsageException("flag --listen-address is for plain mode; embedded gRPC servers listen on"
-                    + " every interface");
-        }
         Optional<HostPort> proxy = Optional.empty();
         if (flags.containsKey("--proxy")) {
             if (mode == Mode.EMBEDDED) {

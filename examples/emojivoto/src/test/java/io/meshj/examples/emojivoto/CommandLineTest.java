@@ -47,7 +47,6 @@ class CommandLineTest {
             "vote-bot --interval 0s                  | flag --interval: '0s' is not a positive duration",
             "vote-bot --port 8080                    | unknown flag --port for vote-bot",
             "vote-bot --mode embedded                | vote-bot speaks HTTP only; run it plain behind a sidecar",
-            "voting --mode embedded --listen-address 0.0.0.0 | flag --listen-address is for plain mode",
     })
     void aBadCommandLineIsOneLineOnStderrAndExitCodeTwo(String commandLine, String message) {
         String[] args = commandLine.isBlank() ? new String[0] : commandLine.trim().split("\\s+");

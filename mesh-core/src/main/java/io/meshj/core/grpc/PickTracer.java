@@ -68,17 +68,30 @@ final class PickTracer extends ClientStreamTracer {
 
     @Override
     public void inboundHeaders() {
-        headersNanos = System.nanoTime() - startNanos;
+        headersArrived();
         if (next != null) {
             next.inboundHeaders();
         }
     }
 
+    /** gRPC-Java 1.85 calls only this one (its default calls the other, which this class overrides too). */
     @Override
     public void inboundHeaders(Metadata headers) {
+        headersArrived();
         if (next != null) {
             next.inboundHeaders(headers);
         }
+    }
+
+    private void headersArrived() {
+        if (headersNanos < 0) {
+            headersNanos = System.nanoTime() - startNanos;
+        }
+    }
+
+    /** The time to the response's headers, or -1 before they came (for tests). */
+    long headersNanos() {
+        return headersNanos;
     }
 
     @Override

@@ -125,8 +125,7 @@ class EmbeddedInteropIT {
     @Test
     void embeddedToEmbeddedCarriesTheCallersIdentity() throws Exception {
         Mesh server = mesh("voting", "voting-svc", "voting");
-        MeshServer voting = MeshServer.forPort(server, 0).addService(EchoService.named("voting")).start();
-        closers.add(voting);
+        MeshServer voting = echo(server, "voting");
         Mesh web = mesh("web", "web-svc", "web");
         ManagedChannel ch = web.channel("mesh:///voting-svc." + NS + ":" + voting.port());
         closers.add(ch::shutdownNow);
@@ -139,9 +138,7 @@ class EmbeddedInteropIT {
 
     @Test
     void theOneLineFormUsesTheDefaultMeshFromSystemProperties() throws Exception {
-        Mesh server = mesh("voting", "voting-svc", "voting");
-        MeshServer voting = MeshServer.forPort(server, 0).addService(EchoService.named("voting")).start();
-        closers.add(voting);
+        MeshServer voting = echo(mesh("voting", "voting-svc", "voting"), "voting");
         Path token = Files.writeString(dir.resolve("default.token"),
                 MeshjProcess.run("identity", "token", "--sa", "web", "-n", NS, "--data-dir", home));
         java.util.Map<String, String> props = java.util.Map.of("meshj.destination", destination, "meshj.identity", identity,
@@ -165,9 +162,7 @@ class EmbeddedInteropIT {
 
     @Test
     void theServiceProfileTimesOutAndRetriesCalls() throws Exception {
-        Mesh server = mesh("voting", "voting-svc", "voting");
-        MeshServer voting = MeshServer.forPort(server, 0).addService(EchoService.named("voting")).start();
-        closers.add(voting);
+        MeshServer voting = echo(mesh("voting", "voting-svc", "voting"), "voting");
         Mesh web = mesh("web", "web-svc", "web");
         ManagedChannel ch = web.channel("voting-svc." + NS + ":" + voting.port());
         closers.add(ch::shutdownNow);
@@ -197,6 +192,13 @@ class EmbeddedInteropIT {
         });
         assertThat(EchoService.say(ch, "flaky:2")).isEqualTo("voting says flaky:2 to web." + NS
                 + ".serviceaccount.identity.meshj.cluster.local");
+    }
+
+    /** An echo server named {@code name} in {@code mesh}, on any port of every interface, closed after the test. */
+    private MeshServer echo(Mesh mesh, String name) throws java.io.IOException {
+        MeshServer s = MeshServer.forPort(mesh, 0).addService(EchoService.named(name)).start();
+        closers.add(s);
+        return s;
     }
 
     /** A mesh in this JVM for service account {@code sa} in the test namespace, with a token from the controller. */

@@ -149,10 +149,15 @@ final class DemoCommand implements Callable<Integer> {
         }
         out.println("Press Ctrl-C to stop everything.");
         out.flush();
-        // The demo lives as long as its parts: if one dies, say which and stop the rest.
+        // The demo lives as long as its parts: if one dies, say which and stop the rest — unless
+        // 'meshj demo stop' (which removes the pid file first) is stopping them.
         while (true) {
             for (DemoProcess p : started) {
                 if (!p.isAlive()) {
+                    if (!Files.exists(dir.resolve(PIDS))) {
+                        out.println("stopped by meshj demo stop");
+                        return 0;
+                    }
                     spec.commandLine().getErr().println("meshj: " + p.name() + " exited; its log: " + p.log());
                     return 1; // the shutdown hook stops the rest
                 }
@@ -393,15 +398,17 @@ final class DemoCommand implements Callable<Integer> {
                 spec.commandLine().getOut().println("no demo is running from " + dir);
                 return 0;
             }
+            // Removed first: a demo running in the foreground then knows its parts are being stopped on purpose.
+            Files.deleteIfExists(dir.resolve(PIDS));
             for (int i = running.size() - 1; i >= 0; i--) {
                 DemoProcess.stop(running.get(i), 10);
             }
             long left = running.stream().filter(ProcessHandle::isAlive).count();
             if (left > 0) {
-                spec.commandLine().getErr().println("meshj: " + left + " of the demo's processes would not stop");
+                spec.commandLine().getErr().println("meshj: " + left + " of the demo's processes would not stop: pids "
+                        + running.stream().filter(ProcessHandle::isAlive).map(p -> Long.toString(p.pid())).toList());
                 return 1;
             }
-            Files.deleteIfExists(dir.resolve(PIDS));
             spec.commandLine().getOut().println("stopped the demo (" + running.size() + " processes)");
             return 0;
         }

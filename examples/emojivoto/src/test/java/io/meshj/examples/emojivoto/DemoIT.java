@@ -111,6 +111,34 @@ class DemoIT {
         demoDir = null;
     }
 
+    @Test
+    void inTheForegroundASignalStopsEveryPart() throws Exception {
+        demoDir = dir.resolve("fg");
+        Path log = dir.resolve("fg.log");
+        Process demo = new ProcessBuilder(ROOT.resolve("bin/meshj").toString(), "demo", "--data-dir", demoDir.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                assertThat(demo.isAlive()).as(Files.readString(log)).isTrue();
+                return Files.readString(log).contains("Press Ctrl-C to stop everything.");
+            });
+            List<Long> pids = new ArrayList<>();
+            Matcher p = PID.matcher(Files.readString(log));
+            while (p.find()) {
+                pids.add(Long.parseLong(p.group(1)));
+            }
+            assertThat(pids).hasSize(7);
+            // SIGTERM to the demo alone, as Ctrl-C's SIGINT would reach it: its children must be stopped by it.
+            demo.destroy();
+            assertThat(demo.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            for (long pid : pids) {
+                assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("pid " + pid).isEmpty();
+            }
+        } finally {
+            demo.destroyForcibly();
+        }
+    }
+
     private static double percent(String cell) {
         return Double.parseDouble(cell.replace("%", ""));
     }

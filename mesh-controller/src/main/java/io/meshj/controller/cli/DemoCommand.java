@@ -94,7 +94,7 @@ final class DemoCommand implements Callable<Integer> {
             String id = "127.0.0.1:" + identity;
 
             step(out, "controller", "local registry, a fresh CA in " + home);
-            DemoProcess controller = start("controller", meshj(meshjJar, "controller", "--local", "--data-dir", home.toString(),
+            DemoProcess controller = start("controller", javaJar(meshjJar, "controller", "--local", "--data-dir", home.toString(),
                     "--destination-listen", dst, "--identity-listen", id, "--scrape-interval", "2s"), Map.of(), logs);
             controller.awaitReady(CONTROLLER_READY, 60);
             Path anchors = home.resolve("identity/trust-anchor.pem");
@@ -113,7 +113,7 @@ final class DemoCommand implements Callable<Integer> {
                         "MESHJ_SERVICE_ACCOUNT", svc[0], "MESHJ_SERVICE", svc[1], "MESHJ_DEPLOYMENT", svc[0],
                         "MESHJ_WORKLOAD_NAME", svc[0] + "-1", "MESHJ_TOKEN_FILE", tokens.get(svc[0]).toString(),
                         "MESHJ_TRUST_ANCHORS", anchors.toString());
-                start(svc[0], example(jar, svc[0], "--mode", "embedded", "--port", svc[2]), env, logs)
+                start(svc[0], javaJar(jar, svc[0], "--mode", "embedded", "--port", svc[2]), env, logs)
                         .awaitReady(Pattern.compile("emojivoto " + svc[0] + " ready"), 60);
             }
 
@@ -121,7 +121,7 @@ final class DemoCommand implements Callable<Integer> {
             DemoProcess webProxy = start("web-proxy", proxy(meshjJar, dst, id, anchors, tokens.get("web"), "web",
                     "web-svc", web), Map.of(), logs);
             String webOutbound = webProxy.awaitReady(PROXY_READY, 60);
-            start("web", example(jar, "web", "--mode", "plain", "--port", Integer.toString(web),
+            start("web", javaJar(jar, "web", "--mode", "plain", "--port", Integer.toString(web),
                     "--proxy", "127.0.0.1:" + webOutbound, "--emoji-addr", "emoji-svc." + NAMESPACE + ":" + emojiPort,
                     "--voting-addr", "voting-svc." + NAMESPACE + ":" + votingPort), Map.of(), logs)
                     .awaitReady(Pattern.compile("emojivoto web ready"), 60);
@@ -130,7 +130,7 @@ final class DemoCommand implements Callable<Integer> {
             DemoProcess botProxy = start("vote-bot-proxy", proxy(meshjJar, dst, id, anchors, tokens.get("vote-bot"),
                     "vote-bot", "vote-bot", voteBotPort), Map.of(), logs);
             String botOutbound = botProxy.awaitReady(PROXY_READY, 60);
-            start("vote-bot", example(jar, "vote-bot", "--mode", "plain", "--proxy", "127.0.0.1:" + botOutbound,
+            start("vote-bot", javaJar(jar, "vote-bot", "--mode", "plain", "--proxy", "127.0.0.1:" + botOutbound,
                     "--web-addr", "web-svc." + NAMESPACE + ":" + web), Map.of(), logs)
                     .awaitReady(Pattern.compile("emojivoto vote-bot ready"), 60);
 
@@ -187,14 +187,8 @@ final class DemoCommand implements Callable<Integer> {
         return c;
     }
 
-    private static List<String> meshj(Path jar, String... args) {
-        List<String> c = jvm();
-        c.addAll(List.of("-jar", jar.toString()));
-        c.addAll(List.of(args));
-        return c;
-    }
-
-    private static List<String> example(Path jar, String... args) {
+    /** {@code java <opts> -jar jar args...}: the meshj jar (controller, proxies) or the example's. */
+    private static List<String> javaJar(Path jar, String... args) {
         List<String> c = jvm();
         c.addAll(List.of("-jar", jar.toString()));
         c.addAll(List.of(args));
@@ -203,7 +197,7 @@ final class DemoCommand implements Callable<Integer> {
 
     private static List<String> proxy(Path meshjJar, String dst, String id, Path anchors, Path token, String sa, String service,
             int appPort) {
-        return meshj(meshjJar, "proxy", "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0",
+        return javaJar(meshjJar, "proxy", "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0",
                 "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0", "--destination", dst, "--identity", id,
                 "--identity-token-file", token.toString(), "--trust-anchors", anchors.toString(), "--service-account", sa,
                 "--namespace", NAMESPACE, "--workload-name", sa + "-1", "--register", service + "." + NAMESPACE + ":" + appPort,

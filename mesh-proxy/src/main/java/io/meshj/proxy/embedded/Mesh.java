@@ -3,7 +3,6 @@ package io.meshj.proxy.embedded;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.ChannelCredentials;
-import io.grpc.Context;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -103,7 +102,6 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
     private final Map<Authority, Set<String>> expectedIdentities = new ConcurrentHashMap<>();
     private final Channel adminServer;
     private final TapServer tapServer;
-    private final Context.Key<WorkloadIdentity> peerKey = MeshServer.PEER_IDENTITY;
     private volatile boolean closed;
 
     private Mesh(Settings s) {
@@ -116,11 +114,11 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
         ChannelCredentials controllerTls = s.controllerIdentity == null ? null : MeshGrpcCredentials.channel(
                 (RotatingKeyManager) null, trustAnchors,
                 MeshTrustManager.IdentityPolicy.exactly(WorkloadIdentity.parseDnsName(s.controllerIdentity)));
-        this.controllerChannel = controllerChannel(s.destination, controllerTls, transport)
+        this.controllerChannel = controllerChannel(s.destination, controllerTls)
                 // Watches are quiet streams: pings find a controller that vanished without a FIN.
                 .keepAliveTime(30, TimeUnit.SECONDS).keepAliveTimeout(10, TimeUnit.SECONDS)
                 .build();
-        this.identityChannel = controllerChannel(s.identityService, controllerTls, transport).build();
+        this.identityChannel = controllerChannel(s.identityService, controllerTls).build();
         AuthorityNormalizer normalizer = AuthorityNormalizer.builder().namespace(s.namespace).clusterDomain(s.clusterDomain).build();
         this.destinations = DestinationDiscovery.builder(controllerChannel).normalizer(normalizer).build();
         this.discovery = new IdentityRecordingDiscovery();
@@ -156,10 +154,9 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
                 s.workloadName, s.destination, adminAddress(), tapAddress());
     }
 
-    private static NettyChannelBuilder controllerChannel(Authority a, ChannelCredentials tls, Transport transport) {
-        NettyChannelBuilder b = tls == null ? NettyChannelBuilder.forAddress(a.host(), a.port()).usePlaintext()
+    private static NettyChannelBuilder controllerChannel(Authority a, ChannelCredentials tls) {
+        return tls == null ? NettyChannelBuilder.forAddress(a.host(), a.port()).usePlaintext()
                 : NettyChannelBuilder.forAddress(a.host(), a.port(), tls);
-        return b;
     }
 
     private static WorkloadIdentity controllerIdentity(Settings s) {
@@ -314,7 +311,7 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
 
     /** The recorders an embedded server installs (see {@link MeshServer}). */
     InboundObservers inboundObservers() {
-        return new InboundObservers(metrics, tapBus, labels, peerKey);
+        return new InboundObservers(metrics, tapBus, labels, MeshServer.PEER_IDENTITY);
     }
 
     /**

@@ -38,19 +38,9 @@ final class EmbeddedNetwork implements Network {
         services.forEach(builder::addService);
         MeshServer server = builder.start();
         InetSocketAddress bound = (InetSocketAddress) server.server().getListenSockets().get(0);
-        return new GrpcServer() {
-            @Override
-            public InetSocketAddress address() {
-                return bound;
-            }
-
-            @Override
-            public void close() {
-                // Leaves the controller's registry first, so callers stop picking this endpoint, then
-                // drains for up to five seconds.
-                server.close();
-            }
-        };
+        // Closing leaves the controller's registry first, so callers stop picking this endpoint, then
+        // drains for up to five seconds.
+        return GrpcServer.of(bound, server::close);
     }
 
     @Override

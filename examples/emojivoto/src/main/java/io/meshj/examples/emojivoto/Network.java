@@ -33,5 +33,20 @@ interface Network extends AutoCloseable {
         /** Stops taking calls, lets the calls in flight finish for a moment, then cancels the rest. */
         @Override
         void close();
+
+        /** A server bound to {@code address} that {@code stop} stops. */
+        static GrpcServer of(InetSocketAddress address, Runnable stop) {
+            return new GrpcServer() {
+                @Override
+                public InetSocketAddress address() {
+                    return address;
+                }
+
+                @Override
+                public void close() {
+                    stop.run();
+                }
+            };
+        }
     }
 }

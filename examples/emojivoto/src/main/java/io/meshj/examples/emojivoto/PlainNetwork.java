@@ -40,17 +40,7 @@ final class PlainNetwork implements Network {
         services.forEach(builder::addService);
         Server server = builder.build().start();
         InetSocketAddress bound = (InetSocketAddress) server.getListenSockets().get(0);
-        return new GrpcServer() {
-            @Override
-            public InetSocketAddress address() {
-                return bound;
-            }
-
-            @Override
-            public void close() {
-                Graceful.stop(server);
-            }
-        };
+        return GrpcServer.of(bound, () -> Graceful.stop(server));
     }
 
     @Override

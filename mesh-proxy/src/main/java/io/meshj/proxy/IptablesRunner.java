@@ -3,12 +3,12 @@ package io.meshj.proxy;
 import io.meshj.proxy.ProxyInit.IptablesException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
@@ -21,7 +21,7 @@ final class IptablesRunner {
 
     /** Wait this long for the legacy backend's xtables lock (iptables-nft accepts and ignores it). */
     private static final List<String> WAIT = List.of("-w", "10");
-    private static final long TIMEOUT_SECONDS = 30;
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
     /**
      * How each backend says the caller lacks CAP_NET_ADMIN: iptables-nft "Could not fetch rule set
      * generation id: Permission denied (you must be root)", iptables-legacy "can't open lock file
@@ -34,9 +34,15 @@ final class IptablesRunner {
     static final String NOT_PERMITTED_MESSAGE = "iptables: permission denied: run as root or with CAP_NET_ADMIN";
 
     private final String iptables;
+    private final Duration timeout;
 
     IptablesRunner(String iptables) {
+        this(iptables, TIMEOUT);
+    }
+
+    IptablesRunner(String iptables, Duration timeout) {
         this.iptables = iptables;
+        this.timeout = timeout;
     }
 
     /** The nat table as {@code iptables -t nat -S} lists it, and what it warned on standard error. */
@@ -79,27 +85,26 @@ final class IptablesRunner {
             throw new IptablesException(iptables + " cannot be run: " + why);
         }
         closeQuietly(p);
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-        String out = read(p.getInputStream());
-        if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        // Both streams on threads of their own, so that an iptables that hangs (a stuck lock, a
+        // kernel that never answers) is given up on after the timeout instead of blocking a read.
+        FutureTask<String> out = reader(p.getInputStream(), "stdout");
+        FutureTask<String> err = reader(p.getErrorStream(), "stderr");
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
-            throw new IptablesException(line(args) + ": did not finish within " + TIMEOUT_SECONDS + " s");
+            throw new IptablesException(line(args) + ": did not finish within "
+                    + (timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " s" : timeout.toMillis() + " ms"));
         }
-        String errors;
-        try {
-            errors = err.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            errors = "";
-        }
+        String output = collect(out);
+        String errors = collect(err);
         if (p.exitValue() != 0) {
-            String said = (errors + "\n" + out).strip();
+            String said = (errors + "\n" + output).strip();
             if (NOT_PERMITTED.matcher(said).find()) {
                 throw new IptablesException(NOT_PERMITTED_MESSAGE);
             }
             throw new IptablesException(line(args) + " failed (exit " + p.exitValue() + ")"
                     + (said.isEmpty() ? "" : ": " + String.join("; ", said.lines().map(String::strip).filter(l -> !l.isEmpty()).toList())));
         }
-        return new Result(out, errors);
+        return new Result(output, errors);
     }
 
     /** iptables reads nothing; its standard input is closed so that nothing could make it wait. */
@@ -111,11 +116,25 @@ final class IptablesRunner {
         }
     }
 
-    private static String read(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    private FutureTask<String> reader(InputStream in, String name) {
+        FutureTask<String> task = new FutureTask<>(() -> {
+            try (in) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+        });
+        Thread t = new Thread(task, iptables + " " + name);
+        t.setDaemon(true);
+        t.start();
+        return task;
+    }
+
+    /** What a stream held; the process has ended, so the pipe is at its end unless a child kept it open. */
+    private static String collect(FutureTask<String> stream) throws InterruptedException {
+        try {
+            return stream.get(5, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            stream.cancel(true);
+            return "";
         }
     }
 

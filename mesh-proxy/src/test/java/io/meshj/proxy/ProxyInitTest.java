@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -228,6 +229,14 @@ class ProxyInitTest {
                     .isInstanceOf(IptablesException.class)
                     .hasMessage("iptables: permission denied: run as root or with CAP_NET_ADMIN");
         }
+    }
+
+    @Test
+    void anIptablesThatHangsIsGivenUpOn() throws Exception {
+        Path iptables = script("iptables", "#!/bin/sh\nexec sleep 60\n");
+        assertThatThrownBy(() -> new IptablesRunner(iptables.toString(), Duration.ofMillis(500)).list())
+                .isInstanceOf(IptablesException.class)
+                .hasMessage(iptables + " -t nat -S: did not finish within 500 ms");
     }
 
     @Test

@@ -3,8 +3,8 @@ package io.meshj.controller.testing;
 import static java.util.Objects.requireNonNull;
 import static org.awaitility.Awaitility.await;
 
+import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,7 +16,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -433,22 +432,32 @@ public final class PodNetwork implements BeforeAllCallback, AfterAllCallback, Be
         run(command).check();
     }
 
-    private static Result run(List<String> command) {
+    /**
+     * Runs a command to its end. Its output goes to files, not pipes: a command that leaves a daemon
+     * behind (which keeps its inherited descriptors) must not keep us reading until the daemon ends.
+     */
+    private Result run(List<String> command) {
+        Path out;
+        Path err;
+        try {
+            out = Files.createTempFile(dir, "out", ".txt");
+            err = Files.createTempFile(dir, "err", ".txt");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         Process p;
         try {
-            p = new ProcessBuilder(command).start();
+            p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + String.join(" ", command), e);
         }
         try {
-            p.getOutputStream().close();
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-            String out = read(p.getInputStream());
             if (!p.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError(String.join(" ", command) + ": did not end within " + COMMAND_TIMEOUT.toSeconds() + " s");
             }
-            Result r = new Result(command, p.exitValue(), out, err.join());
+            Result r = new Result(command, p.exitValue(), Files.readString(out), Files.readString(err));
             // ip netns exec (and setpriv) exec the command: when it is not there, say which, not just "255".
             if (r.exitCode() != 0 && r.stderr().matches("(?s).*(exec of \"[^\"]*\" failed|setpriv: failed to execute).*")) {
                 throw new AssertionError(r.stderr().strip() + ": is it installed? (" + String.join(" ", command) + ")");
@@ -460,14 +469,13 @@ public final class PodNetwork implements BeforeAllCallback, AfterAllCallback, Be
             p.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted: " + String.join(" ", command), e);
-        }
-    }
-
-    private static String read(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } finally {
+            try {
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
+            } catch (IOException ignored) {
+                // removed with the network's directory at the latest
+            }
         }
     }
 

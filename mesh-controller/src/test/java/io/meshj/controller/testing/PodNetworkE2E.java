@@ -144,7 +144,8 @@ class PodNetworkE2E {
             pids.add(stubborn.pid());
             pids.add(Long.parseLong(stubborn.output().strip().substring("child ".length())));
             pids.add(other.startAs(2102, "b", "sleep", "600").pid());
-            other.exec("b", "sh", "-c", "setsid sleep 600 </dev/null >/dev/null 2>&1 &").check();
+            // (keeping the command's output open, which must not keep exec waiting)
+            other.exec("b", "sh", "-c", "setsid sleep 600 &").check();
             pids.addAll(new ProcessOutput("ip", "netns", "pids", other.namespace("b")).lines().map(Long::parseLong).toList());
             assertThat(pids).hasSizeGreaterThanOrEqualTo(5).allMatch(PodNetworkE2E::running);
         } finally {

@@ -1,139 +1,208 @@
 package io.meshj.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
+import io.meshj.controller.testing.PodNetwork;
+import io.meshj.controller.testing.PodNetwork.Result;
+import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code meshj proxy-init} in a real pod: two network namespaces joined by a veth pair (made inside
- * them; the host's interfaces are never touched), the rules installed in the "pod" by the CLI, and
- * small HTTP servers standing in for the proxy's ports and the application. Connections to the pod are
- * redirected to the inbound port except on ignored ports; the pod's own connections go to the outbound
- * port, except the proxy user's and loopback ones. Installing twice leaves one set of rules.
+ * {@code meshj proxy-init} in a real pod of a {@link PodNetwork}, with the real iptables: small HTTP
+ * servers stand in for the proxy's ports (4143 inbound, 4140 outbound, 4190 tap, 4191 admin) and the
+ * application, so each answer says where a connection went. Inbound connections to the pod reach 4143
+ * except on the tap, admin and skipped ports; the pod's own connections reach 4140 except the proxy
+ * user's, loopback ones, to a skipped port and to a skipped subnet. --dry-run changes nothing, a second
+ * run leaves one set of rules, --uninstall restores direct traffic and removes only meshj's rules.
  */
 @Tag("netns")
 class ProxyInitE2E {
 
-    private static final String SERVER = String.join("\n",
-            "import http.server, sys",
-            "class H(http.server.BaseHTTPRequestHandler):",
-            "    def do_GET(self):",
-            "        body = sys.argv[2].encode()",
-            "        self.send_response(200)",
-            "        self.send_header('Content-Length', str(len(body)))",
-            "        self.end_headers()",
-            "        self.wfile.write(body)",
-            "    def log_message(self, *args):",
-            "        pass",
-            "http.server.ThreadingHTTPServer(('0.0.0.0', int(sys.argv[1])), H).serve_forever()",
-            "");
+    private static final int PROXY_UID = 2102;
+
+    /** A network per test: each changes the app pod's nat table. */
+    @RegisterExtension
+    final PodNetwork net = PodNetwork.builder()
+            .pod("app", "app-svc.default")
+            .pod("client", "client-svc.default")
+            .pod("db", "db-svc.default")
+            .build();
 
     @TempDir
     Path dir;
 
-    private final String id = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xFFFFFF));
-    private final String pod = "mj-pod-" + id;
-    private final String client = "mj-cli-" + id;
-    private final int subnet = ThreadLocalRandom.current().nextInt(1, 250);
-    private final String podIp = "10.251." + subnet + ".2";
-    private final String clientIp = "10.251." + subnet + ".1";
-    private final List<Process> servers = new ArrayList<>();
+    private String app;
+    private String client;
+    private String db;
 
     @BeforeEach
-    void pods() throws Exception {
-        assertThat(run("id", "-u").strip()).as("network namespaces need root").isEqualTo("0");
-        run("ip", "netns", "add", pod);
-        run("ip", "netns", "add", client);
-        // The veth pair is made inside the pod's namespace with its peer in the client's.
-        run("ip", "-n", pod, "link", "add", "mjp" + id, "type", "veth", "peer", "name", "mjc" + id, "netns", client);
-        run("ip", "-n", pod, "addr", "add", podIp + "/30", "dev", "mjp" + id);
-        run("ip", "-n", client, "addr", "add", clientIp + "/30", "dev", "mjc" + id);
-        for (String[] ns : new String[][] {{pod, "mjp" + id}, {client, "mjc" + id}}) {
-            run("ip", "-n", ns[0], "link", "set", "lo", "up");
-            run("ip", "-n", ns[0], "link", "set", ns[1], "up");
-        }
-        Path script = Files.writeString(dir.resolve("server.py"), SERVER);
-        serve(pod, script, 8080, "app");
-        serve(pod, script, 4143, "proxy-in");
-        serve(pod, script, 4140, "proxy-out");
-        serve(pod, script, 4191, "admin");
-        serve(client, script, 9000, "remote");
-        for (String[] s : new String[][] {{pod, "8080"}, {pod, "4143"}, {pod, "4140"}, {pod, "4191"}, {client, "9000"}}) {
-            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> !curl(s[0], "127.0.0.1:" + s[1]).startsWith("curl:"));
-        }
+    void servers() {
+        app = net.address("app");
+        client = net.address("client");
+        db = net.address("db");
+        net.httpServer("app", 8080, "app");
+        net.httpServer("app", 8081, "app on a skipped port");
+        net.httpServer("app", 4143, "proxy inbound");
+        net.httpServer("app", 4140, "proxy outbound");
+        net.httpServer("app", 4190, "proxy tap");
+        net.httpServer("app", 4191, "proxy admin");
+        net.httpServer("client", 9000, "client");
+        net.httpServer("client", 5432, "client on a skipped port");
+        net.httpServer("db", 9000, "db");
     }
 
-    @AfterEach
-    void removePods() throws Exception {
-        for (Process p : servers) {
-            p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        }
-        run("ip", "netns", "del", pod);
-        run("ip", "netns", "del", client);
+    /** {@code meshj proxy-init} in the app pod, skipping inbound 8081, outbound 5432 and the db pod's address. */
+    private Result proxyInit(String... more) {
+        List<String> command = new ArrayList<>(List.of(MeshjProcess.launcher().toString(), "proxy-init",
+                "--incoming-proxy-port", "4143", "--outgoing-proxy-port", "4140", "--proxy-uid", Integer.toString(PROXY_UID),
+                "--inbound-ports-to-ignore", "8081", "--outbound-ports-to-ignore", "5432", "--subnets-to-ignore", db + "/32"));
+        command.addAll(List.of(more));
+        return net.exec("app", command.toArray(String[]::new));
+    }
+
+    /** The app pod's nat table without the lines that change by themselves (the date, packet counters). */
+    private String natTable() {
+        return net.exec("app", "iptables-save", "-t", "nat").check().stdout().lines()
+                .filter(l -> !l.startsWith("#"))
+                .map(l -> l.replaceAll("\\[\\d+:\\d+\\]", "[0:0]"))
+                .collect(Collectors.joining("\n"));
+    }
+
+    private static long count(String table, String fragment) {
+        return table.lines().filter(l -> l.contains(fragment)).count();
     }
 
     @Test
-    void trafficGoesThroughTheProxyPortsExceptWhereItMustNot() throws Exception {
-        for (int i = 0; i < 2; i++) { // the second run replaces the first's rules
-            run("ip", "netns", "exec", pod, MeshjProcess.launcher().toString(), "proxy-init",
-                    "--incoming-proxy-port", "4143", "--outgoing-proxy-port", "4140", "--proxy-uid", "2102",
-                    "--inbound-ports-to-ignore", "4190,4191");
+    void redirectsEverythingButWhatMustGoStraightThrough() {
+        String pristine = natTable();
+        Result dryRun = proxyInit("--dry-run").check();
+        assertThat(natTable()).as("--dry-run changes nothing").isEqualTo(pristine);
+        assertThat(dryRun.stdout()).startsWith("iptables -t nat -N MESHJ_INBOUND\n").contains("-d " + db + "/32 -j RETURN");
+
+        Result first = proxyInit().check();
+        String installed = natTable();
+        Result second = proxyInit().check();
+        assertThat(first.stdout()).as("installing prints what --dry-run printed").isEqualTo(dryRun.stdout());
+        assertThat(second.stdout()).isEqualTo(dryRun.stdout());
+        assertThat(second.stderr()).isEqualTo("meshj proxy-init: replaced the rules installed before (6 commands to remove them)\n");
+        String rules = natTable();
+        assertThat(rules).as("a second run leaves one set of rules").isEqualTo(installed);
+        assertThat(count(rules, "-A PREROUTING")).isEqualTo(1);
+        assertThat(count(rules, "-A OUTPUT")).isEqualTo(1);
+        assertThat(count(rules, ":MESHJ_INBOUND")).isEqualTo(1);
+        assertThat(count(rules, ":MESHJ_OUTPUT")).isEqualTo(1);
+        assertThat(count(rules, "REDIRECT --to-ports 4143")).isEqualTo(1);
+        assertThat(count(rules, "REDIRECT --to-ports 4140")).isEqualTo(1);
+
+        // inbound, from another pod
+        assertThat(net.curl("client", "http://" + app + ":8080/")).isEqualTo("proxy inbound");
+        assertThat(net.curl("client", "http://app-svc.default:8080/")).isEqualTo("proxy inbound");
+        assertThat(net.curl("client", "http://app:8081/")).as("a skipped inbound port").isEqualTo("app on a skipped port");
+        assertThat(net.curl("client", "http://app:4190/")).as("the tap port").isEqualTo("proxy tap");
+        assertThat(net.curl("client", "http://app:4191/")).as("the admin port").isEqualTo("proxy admin");
+
+        // outbound, from the pod
+        assertThat(net.curl("app", "http://" + client + ":9000/")).isEqualTo("proxy outbound");
+        assertThat(net.curl("app", "http://client-svc.default:9000/")).isEqualTo("proxy outbound");
+        assertThat(net.curlAs(PROXY_UID, "app", "http://client:9000/")).as("the proxy's own").isEqualTo("client");
+        assertThat(net.curl("app", "http://client:5432/")).as("a skipped outbound port").isEqualTo("client on a skipped port");
+        assertThat(net.curl("app", "http://db-svc.default:9000/")).as("a skipped subnet").isEqualTo("db");
+        assertThat(net.curl("app", "http://127.0.0.1:8080/")).as("loopback").isEqualTo("app");
+        // the pod's own address is routed over lo, so it is loopback too
+        assertThat(net.curl("app", "http://" + app + ":8080/")).isEqualTo("app");
+        // and a pod without the rules is untouched
+        assertThat(net.curl("db", "http://client:9000/")).isEqualTo("client");
+    }
+
+    @Test
+    void uninstallingRestoresDirectTrafficAndRemovesOnlyMeshjsRules() {
+        // someone else's rule, which must survive
+        net.exec("app", "iptables", "-t", "nat", "-A", "OUTPUT", "-p", "udp", "--dport", "53", "-j", "RETURN",
+                "-m", "comment", "--comment", "not meshj's").check();
+        String before = natTable();
+        proxyInit().check();
+        // and a jump to meshj's chain added by hand, which must go with the chain
+        net.exec("app", "iptables", "-t", "nat", "-I", "OUTPUT", "1", "-p", "tcp", "--dport", "7000",
+                "-m", "comment", "--comment", "a jump added by hand", "-j", "MESHJ_OUTPUT").check();
+        assertThat(net.curl("client", "http://app:8080/")).isEqualTo("proxy inbound");
+        assertThat(net.curl("app", "http://client:9000/")).isEqualTo("proxy outbound");
+
+        Result removed = proxyInit("--uninstall").check();
+        assertThat(removed.stdout().lines()).containsExactly(
+                "iptables -t nat -D PREROUTING -m comment --comment meshj/install-inbound -j MESHJ_INBOUND",
+                "iptables -t nat -D OUTPUT -p tcp -m tcp --dport 7000 -m comment --comment 'a jump added by hand' -j MESHJ_OUTPUT",
+                "iptables -t nat -D OUTPUT -m comment --comment meshj/install-outbound -j MESHJ_OUTPUT",
+                "iptables -t nat -F MESHJ_INBOUND",
+                "iptables -t nat -F MESHJ_OUTPUT",
+                "iptables -t nat -X MESHJ_INBOUND",
+                "iptables -t nat -X MESHJ_OUTPUT");
+        String after = natTable();
+        assertThat(after).isEqualTo(before).doesNotContain("MESHJ").contains("not meshj");
+        assertThat(net.curl("client", "http://app:8080/")).isEqualTo("app");
+        assertThat(net.curl("app", "http://client:9000/")).isEqualTo("client");
+
+        Result again = proxyInit("--uninstall").check();
+        assertThat(again.stdout()).isEmpty();
+        assertThat(again.stderr()).isEqualTo("meshj proxy-init: nothing to remove: no meshj chain in iptables's nat table\n");
+        assertThat(natTable()).isEqualTo(before);
+    }
+
+    @Test
+    void theIptablesOptionChoosesTheBackend() {
+        Assumptions.assumeTrue(net.exec("app", "sh", "-c", "command -v iptables-legacy").exitCode() == 0,
+                "iptables-legacy is not installed");
+        String nft = natTable();
+        Result installed = proxyInit("--iptables", "iptables-legacy").check();
+        assertThat(installed.stdout()).startsWith("iptables-legacy -t nat -N MESHJ_INBOUND\n");
+        assertThat(net.exec("app", "iptables-legacy-save", "-t", "nat").check().stdout()).contains(":MESHJ_INBOUND", ":MESHJ_OUTPUT");
+        assertThat(net.curl("client", "http://app:8080/")).isEqualTo("proxy inbound");
+
+        // Looking in the other backend finds nothing, and says where to look.
+        Result elsewhere = proxyInit("--uninstall", "--iptables", "iptables-nft").check();
+        assertThat(elsewhere.stderr()).isEqualTo("meshj proxy-init: nothing to remove: no meshj chain in iptables-nft's nat table"
+                + " (iptables-legacy has tables: try --iptables iptables-legacy)\n");
+
+        proxyInit("--uninstall", "--iptables", "iptables-legacy").check();
+        assertThat(net.exec("app", "iptables-legacy-save", "-t", "nat").check().stdout()).doesNotContain("MESHJ");
+        assertThat(net.curl("client", "http://app:8080/")).isEqualTo("app");
+        assertThat(natTable()).isEqualTo(nft);
+    }
+
+    @Test
+    void withoutThePrivilegeOrTheBinaryItSaysSoInOneLine() throws IOException {
+        String pristine = natTable();
+        // The real iptables, run as the proxy's user: what a pod without NET_ADMIN gets.
+        Path unprivileged = Files.writeString(dir.resolve("iptables-unprivileged"),
+                "#!/bin/sh\nexec setpriv --reuid=" + PROXY_UID + " --regid=" + PROXY_UID + " --clear-groups iptables \"$@\"\n");
+        Files.setPosixFilePermissions(unprivileged, PosixFilePermissions.fromString("rwxr-xr-x"));
+        for (String[] mode : new String[][] {{}, {"--uninstall"}}) {
+            List<String> args = new ArrayList<>(List.of("--iptables", unprivileged.toString()));
+            args.addAll(List.of(mode));
+            Result r = proxyInit(args.toArray(String[]::new));
+            assertThat(r.exitCode()).isEqualTo(1);
+            assertThat(r.stderr()).isEqualTo("meshj proxy-init: iptables: permission denied: run as root or with CAP_NET_ADMIN\n");
+            assertThat(r.stdout()).isEmpty();
         }
-        String rules = run("ip", "netns", "exec", pod, "iptables-save", "-t", "nat");
-        assertThat(rules.lines().filter(l -> l.startsWith("-A PREROUTING ") && l.endsWith("-j MESHJ_INBOUND"))).hasSize(1);
-        assertThat(rules.lines().filter(l -> l.startsWith("-A OUTPUT ") && l.endsWith("-j MESHJ_OUTPUT"))).hasSize(1);
-        assertThat(rules.lines().filter(l -> l.contains("REDIRECT --to-ports 4143"))).hasSize(1);
 
-        assertThat(curl(client, podIp + ":8080")).as("inbound, redirected").isEqualTo("proxy-in");
-        assertThat(curl(client, podIp + ":4191")).as("inbound to an ignored port").isEqualTo("admin");
-        assertThat(curl(pod, clientIp + ":9000")).as("outbound, redirected").isEqualTo("proxy-out");
-        assertThat(curlAs(2102, pod, clientIp + ":9000")).as("the proxy's own outbound").isEqualTo("remote");
-        assertThat(curl(pod, "127.0.0.1:8080")).as("loopback").isEqualTo("app");
-    }
-
-    private void serve(String ns, Path script, int port, String body) throws IOException {
-        servers.add(new ProcessBuilder("ip", "netns", "exec", ns, "python3", script.toString(), Integer.toString(port), body)
-                .redirectErrorStream(true).redirectOutput(dir.resolve(ns + "-" + port + ".log").toFile()).start());
-    }
-
-    private static String curl(String ns, String address) throws Exception {
-        return output("ip", "netns", "exec", ns, "curl", "-sS", "--max-time", "5", "http://" + address + "/");
-    }
-
-    private static String curlAs(int uid, String ns, String address) throws Exception {
-        return output("ip", "netns", "exec", ns, "setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups",
-                "curl", "-sS", "--max-time", "5", "http://" + address + "/");
-    }
-
-    /** Runs a command to its end; fails with its output unless it succeeds. */
-    private static String run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(String.join(" ", command)).isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", command) + ":\n" + out).isZero();
-        return out;
-    }
-
-    /** A command's output, whatever its exit status (curl's errors start with "curl:"). */
-    private static String output(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(30, TimeUnit.SECONDS);
-        return out.strip();
+        // No iptables on the PATH (java and the launcher's tools still are).
+        String path = Arrays.stream(System.getenv("PATH").split(File.pathSeparator))
+                .filter(d -> !Files.exists(Path.of(d, "iptables"))).collect(Collectors.joining(File.pathSeparator));
+        Result missing = net.exec("app", "env", "PATH=" + path, MeshjProcess.launcher().toString(), "proxy-init");
+        assertThat(missing.exitCode()).isEqualTo(1);
+        assertThat(missing.stderr()).isEqualTo("meshj proxy-init: iptables not found: install iptables, or pass --iptables PATH\n");
+        assertThat(natTable()).isEqualTo(pristine);
     }
 }

@@ -21,6 +21,7 @@ import io.meshj.proxy.internal.http.ProxyContext;
 import io.meshj.proxy.internal.route.InboundRouter;
 import io.meshj.proxy.internal.route.OutboundRouter;
 import io.meshj.proxy.internal.tls.ProxyTls;
+import io.meshj.proxy.internal.transport.OriginalDestination;
 import io.meshj.proxy.internal.transport.Transport;
 import io.meshj.tls.WorkloadCertifier;
 import io.meshj.tls.WorkloadIdentity;
@@ -213,6 +214,14 @@ public final class MeshProxy implements AutoCloseable {
     }
 
     private void bind() {
+        if (transport == Transport.EPOLL) {
+            // Loads libc through JNA now rather than on the first connection's event loop (and says so
+            // at start, not mid-traffic, when it cannot).
+            OriginalDestination.isAvailable();
+        } else {
+            LOG.log(System.Logger.Level.INFO, "the NIO transport cannot read original destinations (SO_ORIGINAL_DST):"
+                    + " connections iptables redirects here route by their names only");
+        }
         boolean inboundOpaque = !config.appPorts().isEmpty() && config.opaquePorts().contains(config.appPorts().get(0));
         outboundServer = bind(config.outboundListen(), "outbound",
                 new ListenerInitializer(outboundContext, downstreams, false, config.outboundTcpTarget().orElse(null), null));

@@ -139,8 +139,10 @@ public final class ProxyConfig {
     }
 
     /**
-     * The application's ports on 127.0.0.1 that inbound traffic may go to. An HTTP request goes to the
-     * port of its authority when that port is listed, otherwise to the first; opaque TCP goes to the first.
+     * The application's ports on 127.0.0.1 that inbound traffic may go to. A connection iptables
+     * redirected goes to its original destination's port when that port is listed (or when none is);
+     * otherwise an HTTP request goes to the port of its authority when that port is listed, else to the
+     * first, and opaque TCP to the first.
      */
     public List<Integer> appPorts() {
         return appPorts;
@@ -192,12 +194,19 @@ public final class ProxyConfig {
         return clusterDomain;
     }
 
-    /** Ports on which protocol detection is skipped and bytes are forwarded as they are. */
+    /**
+     * Ports on which protocol detection is skipped and bytes are forwarded as they are: the original
+     * destination's port of a redirected connection, else (inbound) the first application port.
+     */
     public Set<Integer> opaquePorts() {
         return opaquePorts;
     }
 
-    /** Where opaque outbound TCP goes (resolved through discovery), if configured. */
+    /**
+     * Where opaque outbound TCP goes (resolved through discovery), if configured: an explicit override
+     * that wins over a redirected connection's original destination. Without it, opaque TCP goes to the
+     * original destination, and a connection that was not redirected is closed.
+     */
     public Optional<Authority> outboundTcpTarget() {
         return Optional.ofNullable(outboundTcpTarget);
     }

@@ -46,7 +46,8 @@ public final class ProxyOptions {
         add("log-level", "error, warn, info, debug or trace (default info)", ProxyConfig.Builder::logLevel);
         add("tap-listen", "address of the tap server, for the controller only (default 0.0.0.0:4190)",
                 (b, v) -> b.tapListen(socketAddress(v)));
-        add("app-ports", "the application's ports on 127.0.0.1 for inbound traffic, e.g. 8080,9090",
+        add("app-ports", "the application's ports on 127.0.0.1 for inbound traffic, e.g. 8080,9090 (none: redirected"
+                + " connections go to their original port)",
                 (b, v) -> b.appPorts(new ArrayList<>(ports(v))));
         add("discovery-file", "static discovery file (YAML services -> endpoints), re-read when it changes",
                 (b, v) -> b.discoveryFile(Path.of(v)));
@@ -82,7 +83,8 @@ public final class ProxyOptions {
                 (b, v) -> b.requireIdentityPorts(ports(v)));
         add("opaque-ports", "ports forwarded without protocol detection (default 25,587,3306,4444,5432,6379,9300,11211)",
                 (b, v) -> b.opaquePorts(ports(v)));
-        add("outbound-tcp-target", "service that opaque outbound TCP goes to, host:port",
+        add("outbound-tcp-target", "service that opaque outbound TCP goes to, host:port (overrides the original"
+                + " destination of redirected connections)",
                 (b, v) -> b.outboundTcpTarget(authority(v)));
         add("detect-timeout", "time to wait for a protocol to show (default 10s)",
                 (b, v) -> b.detectTimeout(duration(v)));

@@ -11,13 +11,22 @@ import io.meshj.proxy.internal.tcp.TcpFrames;
 import io.meshj.proxy.internal.tls.ProxyTls;
 import io.meshj.proxy.internal.tls.TlsDetectionHandler;
 import io.meshj.proxy.internal.tls.TransportHeader;
+import io.meshj.proxy.internal.transport.OriginalDestination;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
- * Sets up each accepted connection of a listener: counted, tracked for shutdown, then either forwarded
- * as opaque TCP straight away (its destination port is opaque) or handed to protocol detection.
+ * Sets up each accepted connection of a listener: counted, tracked for shutdown, its original
+ * destination read (when iptables redirected it here), then either forwarded as opaque TCP straight
+ * away (its destination port is opaque) or handed to protocol detection.
+ *
+ * <p>Where an opaque connection goes, in order: the listener's {@code tcpAuthority} (outbound,
+ * {@code --outbound-tcp-target}, an explicit override), the original destination, else the router's
+ * default (inbound: the first application port; outbound: nowhere, and the connection is closed).
  */
 public final class ListenerInitializer extends ChannelInitializer<Channel> {
 
@@ -25,20 +34,30 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
 
     private final ProxyContext context;
     private final ChannelGroup connections;
-    private final boolean opaque;
+    private final boolean opaqueListener;
     private final Authority tcpAuthority;
     private final ProxyTls tls;
+    private final Function<Channel, Optional<InetSocketAddress>> originalDestinations;
 
     /**
-     * @param opaque forward every connection as TCP without detection
-     * @param tcpAuthority what opaque connections are routed by (null: the router's default)
+     * @param opaque forward every connection that was not redirected as TCP without detection (a
+     *     redirected one is opaque when its original destination port is one of the opaque ports)
+     * @param tcpAuthority what opaque connections are routed by (null: their original destination, else
+     *     the router's default)
      * @param tls when not null, connections that open with a TLS ClientHello are mTLS (inbound)
      */
     public ListenerInitializer(ProxyContext context, ChannelGroup connections, boolean opaque, Authority tcpAuthority,
             ProxyTls tls) {
+        this(context, connections, opaque, tcpAuthority, tls, OriginalDestination::read);
+    }
+
+    /** As above, with original destinations read by {@code originalDestinations} (tests fake the system call). */
+    ListenerInitializer(ProxyContext context, ChannelGroup connections, boolean opaque, Authority tcpAuthority,
+            ProxyTls tls, Function<Channel, Optional<InetSocketAddress>> originalDestinations) {
+        this.originalDestinations = originalDestinations;
         this.context = context;
         this.connections = connections;
-        this.opaque = opaque;
+        this.opaqueListener = opaque;
         this.tcpAuthority = tcpAuthority;
         this.tls = tls;
     }
@@ -46,6 +65,8 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
         connections.add(ch);
+        Authority original = readOriginalDestination(ch);
+        boolean opaque = original != null ? context.config().opaquePorts().contains(original.port()) : opaqueListener;
         // Catches what goes wrong before a protocol's own handlers take over (those handle their own).
         ch.pipeline().addLast("errors", QuietCloseHandler.INSTANCE);
         if (tls != null) {
@@ -59,21 +80,48 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
                         if (silent) {
                             TcpForwarder.forward(ch, context, tcpAuthority); // silence already meant "opaque"
                         } else {
-                            proceed(ch, after.name());
+                            proceed(ch, after.name(), opaque);
                         }
                     }));
         } else {
             TcpMeter.install(ch, context.metrics().tcp().accepted(context.direction().label(),
                     context.direction() == Direction.OUTBOUND ? TlsStatus.LOOPBACK : TlsStatus.NO_TLS_FROM_REMOTE));
-            proceed(ch, null);
+            proceed(ch, null, opaque);
         }
+    }
+
+    /**
+     * Reads and stores (as {@link OriginalDestination#KEY}) where {@code ch} was headed before iptables
+     * redirected it here; null when it was not redirected, or was headed for this proxy itself (one of
+     * its listeners: following the address would loop back here).
+     */
+    private Authority readOriginalDestination(Channel ch) {
+        InetSocketAddress address = originalDestinations.apply(ch).orElse(null);
+        if (address == null) {
+            return null;
+        }
+        if (context.isSelf(address)) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "original destination of " + describe(ch.remoteAddress()) + ": "
+                    + describe(address) + ", this proxy's own listener: ignored (" + context.direction().label() + ")");
+            return null;
+        }
+        Authority original = Authority.of(address.getAddress(), address.getPort());
+        ch.attr(OriginalDestination.KEY).set(original);
+        LOG.log(System.Logger.Level.DEBUG, () -> "original destination of " + describe(ch.remoteAddress()) + ": "
+                + original + " (" + context.direction().label() + ")");
+        return original;
+    }
+
+    private static String describe(java.net.SocketAddress address) {
+        return address instanceof InetSocketAddress a && a.getAddress() != null
+                ? Authority.of(a.getAddress(), a.getPort()).toString() : String.valueOf(address);
     }
 
     /**
      * What follows TLS detection: on an mTLS connection, first a check for a transport header (opaque
      * TCP from a peer proxy, naming its endpoint); then protocol detection, or opaque forwarding.
      */
-    private void proceed(Channel ch, String after) {
+    private void proceed(Channel ch, String after, boolean opaque) {
         if (after != null && ProxyTls.peerIdentity(ch).isPresent()) {
             ch.pipeline().addAfter(after, "transport-header", new TransportHeader.Decoder(context.config().detectTimeout(),
                     new TransportHeader.Listener() {
@@ -94,16 +142,16 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
 
                         @Override
                         public void noHeader(io.netty.channel.ChannelHandlerContext ctx) {
-                            detectOrForward(ch, ctx.name());
+                            detectOrForward(ch, ctx.name(), opaque);
                         }
                     }));
             return;
         }
-        detectOrForward(ch, after);
+        detectOrForward(ch, after, opaque);
     }
 
     /** Protocol detection (or opaque forwarding) after {@code after}, or first when it is null. */
-    private void detectOrForward(Channel ch, String after) {
+    private void detectOrForward(Channel ch, String after, boolean opaque) {
         if (opaque) {
             TcpForwarder.forward(ch, context, tcpAuthority);
             return;

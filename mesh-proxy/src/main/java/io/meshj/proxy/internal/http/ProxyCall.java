@@ -9,6 +9,7 @@ import io.meshj.metrics.RouteMetrics;
 import io.meshj.proxy.internal.route.RouteException;
 import io.meshj.proxy.internal.route.RouteProfiles;
 import io.meshj.proxy.internal.route.Target;
+import io.meshj.proxy.internal.transport.OriginalDestination;
 import io.meshj.proxy.internal.tls.ProxyTls;
 import io.meshj.metrics.HttpMetrics;
 import io.meshj.proxy.internal.ProxyMetrics;
@@ -166,7 +167,10 @@ final class ProxyCall implements UpstreamListener {
             return;
         }
         authorityLabel = authority == null ? null : authority.toString();
-        if (authority == null && context.direction() == Direction.OUTBOUND) {
+        // Where the application connected, when iptables redirected it here: outbound, what a name no
+        // service claims (or no name) goes to; inbound, which application port.
+        Authority originalDestination = OriginalDestination.get(down.connection());
+        if (authority == null && originalDestination == null && context.direction() == Direction.OUTBOUND) {
             respond(ProxyError.NO_AUTHORITY, null);
             return;
         }
@@ -187,7 +191,7 @@ final class ProxyCall implements UpstreamListener {
         // Follow the destination's profile from now, alongside endpoint discovery: both are usually
         // known by the time a target is picked.
         profile = context.profiles().lookup(context.direction() == Direction.INBOUND, authorityLabel);
-        context.router().route(authority, endpointHint, loop).addListener(this::onRouted);
+        context.router().route(authority, endpointHint, originalDestination, loop).addListener(this::onRouted);
     }
 
     /** A body part (or the end, with trailers) of the request. Takes ownership of {@code content}. */

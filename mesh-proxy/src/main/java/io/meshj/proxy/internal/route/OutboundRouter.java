@@ -26,8 +26,15 @@ import java.util.function.Consumer;
 
 /**
  * Outbound routing: the request's authority is normalised, resolved through discovery, and balanced
- * over its endpoints with P2C / peak-EWMA. A name discovery does not know is dialed as written (the
- * application may talk to things outside the mesh); a known service with no endpoints is a 503.
+ * over its endpoints with P2C / peak-EWMA; a known service with no endpoints is a 503.
+ *
+ * <p>A name discovery does not know goes to the connection's original destination when iptables
+ * redirected it (where the application connected is a better guess than a Host header no service
+ * claims), else it is dialed as written (the application may talk to things outside the mesh).
+ * Without any name — opaque TCP — the original destination is the only one. An original destination
+ * is itself looked up by {@code IP:port}: an endpoint the controller knows there (a registered workload,
+ * a pod, a Service's cluster IP) is balanced and reached as any meshed endpoint (mTLS to its proxy);
+ * an address nobody claims is dialed directly, in plaintext.
  *
  * <p>One balancer per service, kept while the service is in use and dropped (with its discovery
  * subscription) after {@link #IDLE_TIMEOUT} without requests, as Linkerd's proxy does.
@@ -63,19 +70,33 @@ public final class OutboundRouter implements Router, AutoCloseable {
     }
 
     @Override
-    public Future<Target> route(Authority authority, Authority endpointHint, EventLoop loop) {
+    public Future<Target> route(Authority authority, Authority endpointHint, Authority originalDestination, EventLoop loop) {
         if (authority == null) {
+            if (originalDestination != null) {
+                return routeOriginal(originalDestination, loop);
+            }
             return loop.newFailedFuture(new RouteException(ProxyError.NO_AUTHORITY,
-                    "nothing names the destination (set --outbound-tcp-target for opaque traffic)"));
+                    "nothing names the destination and the connection was not redirected"
+                            + " (set --outbound-tcp-target for opaque traffic)"));
         }
         Authority dialable = authority.withDefaultPort(normalizer.defaultPort());
         if (source == null) {
-            return loop.newSucceededFuture(Target.direct(dialable));
+            return loop.newSucceededFuture(Target.direct(originalDestination != null ? originalDestination : dialable));
         }
         Authority key = normalizer.normalize(authority);
         Service service = services.get(key, Service::new);
         service.startIfNeeded();
-        return service.route(dialable, loop);
+        return service.route(dialable, originalDestination, loop);
+    }
+
+    /** The original destination: the endpoint discovery knows at that address, else the address itself. */
+    private Future<Target> routeOriginal(Authority address, EventLoop loop) {
+        if (source == null) {
+            return loop.newSucceededFuture(Target.direct(address));
+        }
+        Service service = services.get(address, Service::new);
+        service.startIfNeeded();
+        return service.route(address, null, loop);
     }
 
     @Override
@@ -123,16 +144,16 @@ public final class OutboundRouter implements Router, AutoCloseable {
                 waiters = List.of();
             }
             for (Waiter w : ready) {
-                w.loop.execute(() -> complete(w.promise, w.authority));
+                w.loop.execute(() -> complete(w.promise, w.authority, w.originalDestination, w.loop));
             }
         }
 
-        Future<Target> route(Authority dialable, EventLoop loop) {
+        Future<Target> route(Authority dialable, Authority originalDestination, EventLoop loop) {
             if (!resolved) {
                 Promise<Target> promise = loop.newPromise();
                 synchronized (this) {
                     if (!resolved) {
-                        waiters.add(new Waiter(promise, dialable, loop));
+                        waiters.add(new Waiter(promise, dialable, originalDestination, loop));
                         loop.schedule(() -> promise.tryFailure(new RouteException(ProxyError.NO_ENDPOINTS,
                                 "discovery has not answered for " + name)), DISCOVERY_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
                         return promise;
@@ -140,13 +161,23 @@ public final class OutboundRouter implements Router, AutoCloseable {
                 }
             }
             Promise<Target> promise = loop.newPromise();
-            complete(promise, dialable);
+            complete(promise, dialable, originalDestination, loop);
             return promise;
         }
 
-        private void complete(Promise<Target> promise, Authority dialable) {
+        private void complete(Promise<Target> promise, Authority dialable, Authority originalDestination, EventLoop loop) {
             EndpointSet set = endpoints;
             if (!set.exists()) {
+                if (originalDestination != null && !originalDestination.equals(name)) {
+                    routeOriginal(originalDestination, loop).addListener((Future<Target> f) -> {
+                        if (!f.isSuccess()) {
+                            promise.tryFailure(f.cause());
+                        } else if (!promise.trySuccess(f.getNow())) {
+                            f.getNow().onCancel();
+                        }
+                    });
+                    return;
+                }
                 promise.trySuccess(Target.direct(dialable));
                 return;
             }
@@ -169,6 +200,6 @@ public final class OutboundRouter implements Router, AutoCloseable {
         }
     }
 
-    private record Waiter(Promise<Target> promise, Authority authority, EventLoop loop) {
+    private record Waiter(Promise<Target> promise, Authority authority, Authority originalDestination, EventLoop loop) {
     }
 }

@@ -15,7 +15,9 @@ public interface Router {
      *
      * @param authority the request's authority, or null when nothing names the destination
      * @param endpointHint the endpoint a peer proxy named (its {@code meshj-dst-addr}), or null
+     * @param originalDestination where the connection was headed before iptables redirected it to the
+     *     proxy ({@link io.meshj.proxy.internal.transport.OriginalDestination}), or null
      * @return a future that fails with a {@link RouteException} when there is nowhere to go
      */
-    Future<Target> route(Authority authority, Authority endpointHint, EventLoop loop);
+    Future<Target> route(Authority authority, Authority endpointHint, Authority originalDestination, EventLoop loop);
 }

@@ -7,6 +7,7 @@ import io.meshj.proxy.internal.route.RouteException;
 import io.meshj.proxy.internal.route.Target;
 import io.meshj.proxy.internal.tls.ProxyTls;
 import io.meshj.proxy.internal.tls.TransportHeader;
+import io.meshj.proxy.internal.transport.OriginalDestination;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -29,13 +30,15 @@ public final class TcpForwarder {
 
     /**
      * Takes over {@code downstream}, whose protocol turned out opaque (or whose port is), forwarding it
-     * to where {@code context}'s router sends {@code authority} (null: the router's default).
+     * to where {@code context}'s router sends {@code authority} (null: the router's default, or the
+     * connection's original destination when it was redirected).
      */
     public static void forward(Channel downstream, ProxyContext context, Authority authority) {
         downstream.config().setAutoRead(false);
         Buffer buffer = new Buffer();
         downstream.pipeline().addLast(BUFFER, buffer);
-        context.router().route(authority, null, downstream.eventLoop()).addListener((Future<Target> f) -> {
+        Authority original = OriginalDestination.get(downstream);
+        context.router().route(authority, null, original, downstream.eventLoop()).addListener((Future<Target> f) -> {
             if (!f.isSuccess()) {
                 ProxyError error = f.cause() instanceof RouteException re ? re.error() : ProxyError.CONNECT_FAILED;
                 context.metrics().error(context.direction(), error);

@@ -23,7 +23,8 @@ import java.net.InetSocketAddress;
 
 /**
  * The I/O transport: native epoll where it loads (Linux), NIO otherwise. Epoll gives edge-triggered
- * I/O without the selector's garbage, and — later — {@code SO_ORIGINAL_DST} on accepted sockets.
+ * I/O without the selector's garbage, and a descriptor to ask for {@code SO_ORIGINAL_DST}
+ * ({@link OriginalDestination}) on accepted sockets.
  */
 public enum Transport {
     EPOLL,

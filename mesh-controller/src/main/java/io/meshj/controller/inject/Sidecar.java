@@ -96,7 +96,8 @@ final class Sidecar {
         c.put("terminationMessagePolicy", "FallbackToLogsOnError");
         c.put("volumeMounts", new ArrayList<>(List.of(
                 map("mountPath", Injector.END_ENTITY_DIR, "name", Injector.END_ENTITY_VOLUME),
-                map("mountPath", Injector.TOKEN_DIR, "name", Injector.TOKEN_VOLUME))));
+                map("mountPath", Injector.TOKEN_DIR, "name", Injector.TOKEN_VOLUME),
+                map("mountPath", Injector.TMP_DIR, "name", Injector.TMP_VOLUME))));
         return c;
     }
 
@@ -148,6 +149,16 @@ final class Sidecar {
 
     Map<String, Object> endEntityVolume() {
         return map("emptyDir", map("medium", "Memory"), "name", Injector.END_ENTITY_VOLUME);
+    }
+
+    /**
+     * The proxy's /tmp. Its root filesystem is read-only, and the JVM unpacks native libraries (Netty's
+     * epoll transport, JNA's libc binding) to java.io.tmpdir at start: without a writable /tmp the proxy
+     * would fall back to NIO, which cannot read connections' original destinations, and interception
+     * would stop working. Memory-backed and capped: it holds two small libraries.
+     */
+    Map<String, Object> tmpVolume() {
+        return map("emptyDir", map("medium", "Memory", "sizeLimit", "16Mi"), "name", Injector.TMP_VOLUME);
     }
 
     Map<String, Object> tokenVolume() {

@@ -19,10 +19,20 @@ public final class ProxyMain {
         System.exit(run(Arrays.asList(args)));
     }
 
-    /** The level of the root java.util.logging logger and its handlers (System.Logger writes through them). */
+    /** Held so that the level set on it stays (java.util.logging keeps loggers weakly). */
+    private static final java.util.logging.Logger MESHJ_LOGGER = java.util.logging.Logger.getLogger("io.meshj");
+
+    /**
+     * Sets meshj's loggers to {@code level}. Libraries (Netty, gRPC) get it too unless it is debug: at
+     * debug they log every HTTP/2 frame of the controller channels, which buries meshj's own lines
+     * (an original destination per connection, say); {@code trace} opens everything.
+     */
     static void setLogLevel(java.util.logging.Level level) {
         java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
-        root.setLevel(level);
+        boolean debugOnly = level.intValue() < java.util.logging.Level.INFO.intValue()
+                && level.intValue() >= java.util.logging.Level.FINE.intValue();
+        root.setLevel(debugOnly ? java.util.logging.Level.INFO : level);
+        MESHJ_LOGGER.setLevel(level);
         for (java.util.logging.Handler h : root.getHandlers()) {
             h.setLevel(level);
         }

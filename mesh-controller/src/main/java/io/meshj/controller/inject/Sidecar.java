@@ -40,13 +40,19 @@ final class Sidecar {
         // 1024-65535 would make thousands of rules.
         Set<String> inboundSkipped = new LinkedHashSet<>(List.of(Integer.toString(Injector.TAP_PORT),
                 Integer.toString(Injector.ADMIN_PORT)));
-        inboundSkipped.addAll(portSpecs(annotations.get(CONFIG + "skip-inbound-ports")));
+        inboundSkipped.addAll(listParts(annotations.get(CONFIG + "skip-inbound-ports")));
         args.add("--inbound-ports-to-ignore");
         args.add(String.join(",", inboundSkipped));
-        Set<String> outboundSkipped = portSpecs(annotations.get(CONFIG + "skip-outbound-ports"));
+        Set<String> outboundSkipped = listParts(annotations.get(CONFIG + "skip-outbound-ports"));
         if (!outboundSkipped.isEmpty()) {
             args.add("--outbound-ports-to-ignore");
             args.add(String.join(",", outboundSkipped));
+        }
+        // Traffic to these networks (the node's, a database outside the cluster) leaves as it is.
+        Set<String> subnets = listParts(annotations.get(CONFIG + "skip-subnets"));
+        if (!subnets.isEmpty()) {
+            args.add("--subnets-to-ignore");
+            args.add(String.join(",", subnets));
         }
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("name", Injector.INIT_CONTAINER);
@@ -167,8 +173,8 @@ final class Sidecar {
                         "path", Injector.TOKEN_VOLUME))))));
     }
 
-    /** The parts of a port list annotation, as written ("25", "4000-4002"); empty parts left out. */
-    static Set<String> portSpecs(String list) {
+    /** The parts of a list annotation, as written ("25", "4000-4002", "10.0.0.0/8"); empty parts left out. */
+    static Set<String> listParts(String list) {
         Set<String> out = new LinkedHashSet<>();
         if (list != null) {
             for (String part : list.split(",")) {

@@ -62,12 +62,12 @@ public final class PodNetwork implements BeforeAllCallback, AfterAllCallback, Be
     private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?");
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?");
 
-    /** A tiny HTTP server: answers every GET with its body, and says when it listens. */
+    /** A tiny HTTP server: answers every GET with its body ({client}: the caller's address), and says when it listens. */
     private static final String HTTP_SERVER = String.join("\n",
             "import http.server, sys",
             "class H(http.server.BaseHTTPRequestHandler):",
             "    def do_GET(self):",
-            "        body = sys.argv[2].encode()",
+            "        body = sys.argv[2].replace('{client}', self.client_address[0]).encode()",
             "        self.send_response(200)",
             "        self.send_header('Content-Length', str(len(body)))",
             "        self.end_headers()",
@@ -370,7 +370,11 @@ public final class PodNetwork implements BeforeAllCallback, AfterAllCallback, Be
         return launch(pod, inPod(pod, uid, command));
     }
 
-    /** A python3 HTTP server on {@code 0.0.0.0:port} in the pod that answers every GET with {@code body}, once it listens. */
+    /**
+     * A python3 HTTP server on {@code 0.0.0.0:port} in the pod that answers every GET with {@code body},
+     * in which {@code {client}} stands for the caller's address (to see where a connection came from);
+     * returns once it listens.
+     */
     public PodProcess httpServer(String pod, int port, String body) {
         PodProcess server = start(pod, "python3", "-c", HTTP_SERVER, Integer.toString(port), body);
         server.awaitOutput("listening on " + port, Duration.ofSeconds(20));

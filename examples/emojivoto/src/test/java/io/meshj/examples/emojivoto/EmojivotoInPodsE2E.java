@@ -1,11 +1,12 @@
 package io.meshj.examples.emojivoto;
 
+import static io.meshj.controller.testing.PrometheusText.series;
+import static io.meshj.controller.testing.PrometheusText.sum;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.meshj.controller.testing.PodNetwork;
 import io.meshj.controller.testing.PodNetwork.PodProcess;
-import io.meshj.controller.testing.PodNetwork.Result;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -156,7 +157,7 @@ class EmojivotoInPodsE2E {
 
         // The inbound side saw the caller's identity, on the application's own port.
         String emojiMetrics = metrics("emoji");
-        assertThat(value(emojiMetrics, "request_total", "direction=\"inbound\"", "tls=\"true\"",
+        assertThat(sum(emojiMetrics, "request_total", "direction=\"inbound\"", "tls=\"true\"",
                 "client_id=\"web." + NS + ".serviceaccount.identity.meshj.cluster.local\"")).isPositive();
 
         // No loop: the proxies' own connections (to each other, to the controller) were not redirected
@@ -164,13 +165,13 @@ class EmojivotoInPodsE2E {
         // to emoji and voting), and its own connection to emoji's pod went out with TLS, verified as
         // emoji's identity.
         String webMetrics = metrics("web");
-        assertThat(value(webMetrics, "tcp_open_total", "direction=\"outbound\"", "peer=\"src\""))
+        assertThat(sum(webMetrics, "tcp_open_total", "direction=\"outbound\"", "peer=\"src\""))
                 .as(series(webMetrics, "tcp_open_total")).isBetween(2.0, 4.0);
-        assertThat(value(webMetrics, "tcp_open_total", "direction=\"outbound\"", "peer=\"dst\"",
+        assertThat(sum(webMetrics, "tcp_open_total", "direction=\"outbound\"", "peer=\"dst\"",
                 "target_addr=\"" + net.address("emoji") + ":8080\"", "tls=\"true\"",
                 "server_id=\"emoji." + NS + ".serviceaccount.identity.meshj.cluster.local\"")).as(series(webMetrics, "tcp_open_total")).isPositive();
         for (String pod : proxies.keySet()) {
-            assertThat(value(metrics(pod), "meshj_proxy_errors_total", "reason=\"loop_detected\"")).as(pod).isZero();
+            assertThat(sum(metrics(pod), "meshj_proxy_errors_total", "reason=\"loop_detected\"")).as(pod).isZero();
         }
 
         // A skipped outbound port bypasses the proxy; the port next to it does not.
@@ -179,7 +180,7 @@ class EmojivotoInPodsE2E {
         assertThat(net.curl("vote-bot", "http://" + controllerIp + ":" + SKIPPED_PORT + "/")).isEqualTo("skipped");
         assertThat(net.curl("vote-bot", "http://" + controllerIp + ":" + REDIRECTED_PORT + "/")).isEqualTo("redirected");
         String botMetrics = metrics("vote-bot");
-        assertThat(value(botMetrics, "request_total", "direction=\"outbound\"",
+        assertThat(sum(botMetrics, "request_total", "direction=\"outbound\"",
                 "target_addr=\"" + controllerIp + ":" + REDIRECTED_PORT + "\"")).isEqualTo(1);
         assertThat(botMetrics).doesNotContain(controllerIp + ":" + SKIPPED_PORT);
         assertThat(proxies.get("vote-bot").output()).contains("original destination of " + net.address("vote-bot"))
@@ -190,11 +191,11 @@ class EmojivotoInPodsE2E {
         // web passes neither proxy (their request counts stay put) and still gets its answer.
         bot.stop(Duration.ofSeconds(10));
         String listUrl = "http://web-svc." + NS + ":8080/api/list";
-        double botBefore = value(metrics("vote-bot"), "request_total", "direction=\"outbound\"");
-        double webBefore = value(metrics("web"), "request_total", "direction=\"inbound\"");
+        double botBefore = sum(metrics("vote-bot"), "request_total", "direction=\"outbound\"");
+        double webBefore = sum(metrics("web"), "request_total", "direction=\"inbound\"");
         assertThat(net.curl("vote-bot", listUrl)).as("through both proxies").contains("shortcode");
-        assertThat(value(metrics("vote-bot"), "request_total", "direction=\"outbound\"")).isEqualTo(botBefore + 1);
-        assertThat(value(metrics("web"), "request_total", "direction=\"inbound\"")).isEqualTo(webBefore + 1);
+        assertThat(sum(metrics("vote-bot"), "request_total", "direction=\"outbound\"")).isEqualTo(botBefore + 1);
+        assertThat(sum(metrics("web"), "request_total", "direction=\"inbound\"")).isEqualTo(webBefore + 1);
         for (String pod : List.of("vote-bot", "web")) {
             net.exec(pod, MESHJ.toString(), "proxy-init", "--uninstall").check();
             assertThat(net.exec(pod, "iptables-save", "-t", "nat").check().stdout()).as(pod).doesNotContain("MESHJ");
@@ -203,8 +204,8 @@ class EmojivotoInPodsE2E {
         // the proxy): web answers with its error until its channel has reconnected, directly this time.
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250))
                 .untilAsserted(() -> assertThat(net.curl("vote-bot", listUrl)).as("direct").contains("shortcode"));
-        assertThat(value(metrics("vote-bot"), "request_total", "direction=\"outbound\"")).isEqualTo(botBefore + 1);
-        assertThat(value(metrics("web"), "request_total", "direction=\"inbound\"")).isEqualTo(webBefore + 1);
+        assertThat(sum(metrics("vote-bot"), "request_total", "direction=\"outbound\"")).isEqualTo(botBefore + 1);
+        assertThat(sum(metrics("web"), "request_total", "direction=\"inbound\"")).isEqualTo(webBefore + 1);
 
         for (Map<String, PodProcess> processes : List.of(proxies, apps)) {
             processes.forEach((pod, p) -> assertThat(p.output()).as(pod).doesNotContain("LEAK:"));
@@ -248,29 +249,5 @@ class EmojivotoInPodsE2E {
     private static Path readable(Path file) throws IOException {
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         return file;
-    }
-
-    /** {@code name}'s samples, one per line, for assertion messages. */
-    private static String series(String metrics, String name) {
-        return String.join("\n", metrics.lines().filter(l -> l.startsWith(name + "{")).toList());
-    }
-
-    /** The sum of {@code name}'s samples whose labels contain every one of {@code labels}. */
-    private static double value(String metrics, String name, String... labels) {
-        double sum = 0;
-        for (String line : metrics.split("\n")) {
-            if (!line.startsWith(name + "{")) {
-                continue;
-            }
-            String labelPart = line.substring(name.length(), line.lastIndexOf('}') + 1);
-            boolean all = true;
-            for (String l : labels) {
-                all &= labelPart.contains(l);
-            }
-            if (all) {
-                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return sum;
     }
 }

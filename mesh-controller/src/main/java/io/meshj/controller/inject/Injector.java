@@ -21,8 +21,9 @@ import java.util.TreeSet;
  *
  * <p>A full injection adds, and only adds: the {@code meshj-init} init container (iptables redirects of
  * the pod's traffic through the proxy), the {@code meshj-proxy} container (first, so the application
- * starts after it is ready; or a native sidecar), its three volumes (the identity's memory-backed
- * directory, the projected service-account token for the identity service, and the proxy's /tmp), and meshj's labels and
+ * starts after it is ready; or a native sidecar), its four volumes (the identity's memory-backed
+ * directory, the projected service-account token for the identity service, the proxy's /tmp and the
+ * init container's /run for the iptables lock), and meshj's labels and
  * annotations. Everything else stays as it was, so {@link #uninject} gives back the original. Without
  * {@code manual}, only the {@code meshj.io/inject: enabled} annotation is added and the controller's
  * admission webhook injects each pod as it is created.
@@ -38,6 +39,7 @@ public final class Injector {
     static final String TOKEN_VOLUME = "meshj-identity-token";
     static final String TMP_VOLUME = "meshj-proxy-tmp";
     static final String TMP_DIR = "/tmp";
+    static final String XTABLES_LOCK_VOLUME = "meshj-xtables-lock";
     static final String TOKEN_DIR = "/var/run/secrets/tokens";
     static final String END_ENTITY_DIR = "/var/run/meshj/identity/end-entity";
     static final String MESHJ = "/opt/meshj/bin/meshj";
@@ -184,6 +186,7 @@ public final class Injector {
         volumes.add(sidecar.endEntityVolume());
         volumes.add(sidecar.tokenVolume());
         volumes.add(sidecar.tmpVolume());
+        volumes.add(sidecar.xtablesLockVolume());
         List<Object> inits = listOrNew(spec, "initContainers");
         inits.add(0, sidecar.initContainer());
         if (options.nativeSidecar()) {
@@ -209,6 +212,7 @@ public final class Injector {
             changed |= removeNamed(spec, "volumes", END_ENTITY_VOLUME);
             changed |= removeNamed(spec, "volumes", TOKEN_VOLUME);
             changed |= removeNamed(spec, "volumes", TMP_VOLUME);
+            changed |= removeNamed(spec, "volumes", XTABLES_LOCK_VOLUME);
             if (metadata != null) {
                 Map<String, Object> labels = child(metadata, "labels");
                 if (labels != null) {

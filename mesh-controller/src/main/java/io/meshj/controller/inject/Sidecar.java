@@ -65,6 +65,8 @@ final class Sidecar {
                 "capabilities", map("add", new ArrayList<>(List.of("NET_ADMIN", "NET_RAW")), "drop", new ArrayList<>(List.of("ALL"))),
                 "privileged", false, "readOnlyRootFilesystem", true, "runAsNonRoot", false, "runAsUser", 0));
         c.put("terminationMessagePolicy", "FallbackToLogsOnError");
+        // iptables-legacy takes its lock at /run/xtables.lock, which a read-only root cannot hold.
+        c.put("volumeMounts", new ArrayList<>(List.of(map("mountPath", "/run", "name", Injector.XTABLES_LOCK_VOLUME))));
         return c;
     }
 
@@ -155,6 +157,11 @@ final class Sidecar {
 
     Map<String, Object> endEntityVolume() {
         return map("emptyDir", map("medium", "Memory"), "name", Injector.END_ENTITY_VOLUME);
+    }
+
+    /** Where the init container's iptables keeps its lock (/run). */
+    Map<String, Object> xtablesLockVolume() {
+        return map("emptyDir", map(), "name", Injector.XTABLES_LOCK_VOLUME);
     }
 
     /**

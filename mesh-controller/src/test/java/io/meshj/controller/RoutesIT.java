@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code meshj routes} end to end: a local controller serving a profile file with two routes, web behind
  * its proxy, vote-bot's proxy sending a scripted set of requests (some failing, one route classing 404
- * as a failure, some matching no route), and the exact rows — success rates included — that routes
- * shows for web's inbound traffic and for vote-bot's outbound traffic to it.
+ * as a failure, some matching no route, one retryable route retrying its failure), and the exact rows —
+ * success rates included — that routes shows for web's inbound traffic (every attempt) and for
+ * vote-bot's outbound traffic to it (each request once; with -o wide, every attempt as ACTUAL_).
  */
 class RoutesIT {
 
@@ -37,6 +38,7 @@ class RoutesIT {
               routes:
               - name: GET /books
                 condition: {method: GET, pathRegex: /books}
+                isRetryable: true
               - name: GET /authors/{id}
                 condition: {method: GET, pathRegex: '/authors/\\d+'}
                 responseClasses:
@@ -116,7 +118,8 @@ class RoutesIT {
 
         String web = "web:" + appPort;
         try (KeepAliveHttpClient c = new KeepAliveHttpClient(outbound)) {
-            // GET /books: 3 of 4 succeed (the 500 is a failure by default) -> 75.00 %
+            // GET /books: 3 of 4 succeed (the 500 is a failure by default) -> 75.00 %; the 500 is retryable and
+            // fails its three attempts: vote-bot sent 6 (3 of them succeed: 50.00 %), and web got 6.
             for (String path : List.of("/books", "/books", "/books?status=500", "/books")) {
                 assertThat(c.get(web, path)).startsWith(path.contains("500") ? "500" : "200");
             }
@@ -131,19 +134,23 @@ class RoutesIT {
         }
 
         String rows = "(?s).*^ROUTE +SERVICE +SUCCESS +RPS +LATENCY_P50 +LATENCY_P95 +LATENCY_P99$\n"
-                + "^GET /books +web +75\\.00% +\\d+\\.\\drps +\\d+ms +\\d+ms +\\d+ms$\n"
+                + "^GET /books +web +BOOKS +\\d+\\.\\drps +\\d+ms +\\d+ms +\\d+ms$\n"
                 + "^GET /authors/\\{id\\} +web +50\\.00% +\\d+\\.\\drps +\\d+ms +\\d+ms +\\d+ms$\n"
                 + "^\\[DEFAULT\\] +web +80\\.00% +\\d+\\.\\drps +\\d+ms +\\d+ms +\\d+ms$\n";
-        Pattern expected = Pattern.compile(rows, Pattern.MULTILINE);
         // The controller scrapes every second: poll until its latest scrapes hold all of the traffic.
-        String inbound = awaitOutput(() -> MeshjProcess.run("routes", "deploy/web", "--destination", destination), expected);
+        String inbound = awaitOutput(() -> MeshjProcess.run("routes", "deploy/web", "--destination", destination),
+                Pattern.compile(rows.replace("BOOKS", "50\\.00%"), Pattern.MULTILINE));
         assertThat(inbound.lines()).hasSize(4);
         String sent = awaitOutput(() -> MeshjProcess.run("routes", "deploy/vote-bot", "--to", "deploy/web",
-                "--destination", destination), expected);
+                "--destination", destination), Pattern.compile(rows.replace("BOOKS", "75\\.00%"), Pattern.MULTILINE));
         assertThat(sent.lines()).hasSize(4);
+        String wide = MeshjProcess.run("routes", "deploy/vote-bot", "--to", "deploy/web", "-o", "wide", "--destination", destination);
+        assertThat(wide).containsPattern("(?m)^ROUTE +SERVICE +EFFECTIVE_SUCCESS +EFFECTIVE_RPS +ACTUAL_SUCCESS +ACTUAL_RPS ")
+                .containsPattern("(?m)^GET /books +web +75\\.00% +\\d+\\.\\drps +50\\.00% +\\d+\\.\\drps ")
+                .containsPattern("(?m)^GET /authors/\\{id\\} +web +50\\.00% +\\d+\\.\\drps +50\\.00% +\\d+\\.\\drps ");
         String json = MeshjProcess.run("routes", "deploy/web", "-o", "json", "--destination", destination);
         assertThat(json).contains("\"route\": \"GET /books\"").contains("\"authority\": \"web.default.svc.cluster.local\"")
-                .contains("\"success\": 0.75");
+                .contains("\"success\": 0.5");
 
         // A changed file reaches the proxies through their profile streams: a route with a timeout. A
         // request that gets no response head in time is answered 504 by the proxy, naming the route.

@@ -14,7 +14,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * Linkerd's per-route series, what {@code linkerd viz routes} reads: {@code route_request_total},
  * {@code route_response_total} (with {@code status_code} and {@code classification}, which comes from
  * the route's response classes rather than the fixed 5xx rule) and the {@code route_response_latency_ms}
- * histogram (Linkerd's buckets, as {@code response_latency_ms}). Labels: {@code direction}, {@code dst}
+ * histogram (Linkerd's buckets, as {@code response_latency_ms}); and, counting every attempt a retried
+ * request made where those count the request once, {@code route_actual_request_total} and
+ * {@code route_actual_response_total}. Labels: {@code direction}, {@code dst}
  * (the authority whose service profile has the route) and {@code rt_route} (the route's name; absent
  * for requests no declared route matched, as in Linkerd).
  *
@@ -76,6 +78,10 @@ public final class RouteMetrics {
         private final Counter requests;
         private final AtomicReferenceArray<Response> byStatus = new AtomicReferenceArray<>(STATUSES * 2);
         private final Map<String, Response> byError = new ConcurrentHashMap<>();
+        private final Counter actualRequests;
+        /** Attempts' responses, as {@link #byStatus} (null until used). */
+        private final AtomicReferenceArray<Counter> actualByStatus = new AtomicReferenceArray<>(STATUSES * 2);
+        private final Map<String, Counter> actualByError = new ConcurrentHashMap<>();
         private volatile long lastUsed = ticker.nanoTime();
         private volatile boolean removed;
 
@@ -83,6 +89,8 @@ public final class RouteMetrics {
             this.tags = tags;
             this.requests = Counter.builder("route_request_total").description("Total count of HTTP requests, by route.")
                     .tags(tags).register(registry);
+            this.actualRequests = Counter.builder("route_actual_request_total")
+                    .description("Total count of HTTP requests sent, retries included, by route.").tags(tags).register(registry);
         }
 
         /** A request on this route started. */
@@ -118,6 +126,42 @@ public final class RouteMetrics {
             byError.computeIfAbsent(error, e -> meters(null, true, false)).total.increment();
         }
 
+        /** An attempt of a request on this route went out: the first one, or a retry. */
+        public void actualRequest() {
+            lastUsed = ticker.nanoTime();
+            actualRequests.increment();
+        }
+
+        /** The response to one attempt, classified as {@link #response} classifies the request's. */
+        public void actualResponse(int status, boolean failure) {
+            lastUsed = ticker.nanoTime();
+            int i = status < MIN_STATUS || status >= MIN_STATUS + STATUSES ? -1 : (status - MIN_STATUS) * 2 + (failure ? 1 : 0);
+            if (i < 0) {
+                return;
+            }
+            Counter c = actualByStatus.get(i);
+            if (c == null) {
+                c = actualCounter(Integer.toString(status), failure);
+                if (!actualByStatus.compareAndSet(i, null, c)) {
+                    c = actualByStatus.get(i);
+                }
+            }
+            c.increment();
+        }
+
+        /** An attempt that ended without a response: a failure. */
+        public void actualError(String error) {
+            lastUsed = ticker.nanoTime();
+            actualByError.computeIfAbsent(error, e -> actualCounter(null, true)).increment();
+        }
+
+        private Counter actualCounter(String status, boolean failure) {
+            Tags t = status == null ? tags : tags.and("status_code", status);
+            return Counter.builder("route_actual_response_total")
+                    .description("Total count of HTTP responses received, retries included, by route.")
+                    .tags(t.and("classification", failure ? "failure" : "success")).register(registry);
+        }
+
         private Response meters(String status, boolean failure, boolean latency) {
             Tags t = status == null ? tags : tags.and("status_code", status);
             Counter total = Counter.builder("route_response_total").description("Total count of HTTP responses, by route.")
@@ -140,6 +184,14 @@ public final class RouteMetrics {
                 }
             }
             byError.values().forEach(r -> registry.remove(r.total));
+            registry.remove(actualRequests);
+            for (int i = 0; i < actualByStatus.length(); i++) {
+                Counter c = actualByStatus.get(i);
+                if (c != null) {
+                    registry.remove(c);
+                }
+            }
+            actualByError.values().forEach(registry::remove);
         }
 
         /** True once expired: a holder of this Series must look it up again. */

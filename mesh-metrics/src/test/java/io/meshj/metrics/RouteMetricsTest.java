@@ -47,12 +47,40 @@ class RouteMetricsTest {
     }
 
     @Test
+    void actualSeriesCountEveryAttemptOfARetriedRequest() {
+        try (MeshMetrics metrics = MeshMetrics.create()) {
+            RouteMetrics.Series books = metrics.routes().series("outbound", DST, "GET /books");
+            // One request, three attempts: a 503, a reset, then a 200, which is the request's response.
+            books.request();
+            books.actualRequest();
+            books.actualResponse(503, true);
+            books.actualRequest();
+            books.actualError("upstream_failed");
+            books.actualRequest();
+            books.actualResponse(200, false);
+            books.response(200, false, 4);
+            String s = metrics.scrape();
+            assertThat(series(s, "route_request_total", "rt_route=\"GET /books\"")).isEqualTo("1.0");
+            assertThat(series(s, "route_actual_request_total", "rt_route=\"GET /books\"")).isEqualTo("3.0");
+            assertThat(series(s, "route_actual_response_total", "classification=\"failure\"", "status_code=\"503\"")).isEqualTo("1.0");
+            assertThat(series(s, "route_actual_response_total", "classification=\"success\"", "status_code=\"200\"")).isEqualTo("1.0");
+            assertThat(s).contains("route_actual_response_total{classification=\"failure\",direction=\"outbound\",dst=\""
+                    + DST + "\",rt_route=\"GET /books\"} 1.0");
+            assertThat(series(s, "route_response_total", "classification=\"success\"", "status_code=\"200\"")).isEqualTo("1.0");
+            assertThat(s).doesNotContain("route_response_total{classification=\"failure\"");
+        }
+    }
+
+    @Test
     void idleSeriesExpire() {
         long[] now = {0};
         try (MeshMetrics metrics = MeshMetrics.create(() -> now[0])) {
             RouteMetrics.Series s = metrics.routes().series("outbound", DST, "r");
             s.request();
             s.response(200, false, 1);
+            s.actualRequest();
+            s.actualResponse(200, false);
+            s.actualError("upstream_failed");
             now[0] = java.time.Duration.ofMinutes(11).toNanos();
             metrics.expireIdle(MeshMetrics.DEFAULT_RETAIN_IDLE);
             assertThat(s.isRemoved()).isTrue();

@@ -51,8 +51,8 @@ final class RoutesCommand implements Callable<Integer> {
     String window;
 
     @Option(names = {"-o", "--output"}, defaultValue = "table",
-            description = "table, wide or json (default: ${DEFAULT-VALUE}). wide shows Linkerd's effective and actual"
-                    + " columns, which are equal: the proxy does not retry yet.")
+            description = "table, wide or json (default: ${DEFAULT-VALUE}). wide shows Linkerd's effective (each request"
+                    + " once, by its last attempt) and actual (every attempt, retries included) success and RPS.")
     String output;
 
     @Option(names = "--destination", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8086",
@@ -129,7 +129,8 @@ final class RoutesCommand implements Callable<Integer> {
             String rps = r.getHasTraffic() ? String.format(Locale.ROOT, "%.1frps", r.getRequestsPerSecond()) : "-";
             List<String> row = new ArrayList<>(List.of(r.getRoute(), r.getService(), success, rps));
             if (wide) {
-                row.addAll(List.of(success, rps));
+                row.add(r.getHasActualTraffic() ? String.format(Locale.ROOT, "%.2f%%", r.getActualSuccessRate() * 100) : "-");
+                row.add(r.getHasActualTraffic() ? String.format(Locale.ROOT, "%.1frps", r.getActualRequestsPerSecond()) : "-");
             }
             row.addAll(List.of(latency(r, r.getLatencyP50Ms()), latency(r, r.getLatencyP95Ms()), latency(r, r.getLatencyP99Ms())));
             rows.add(row.toArray(new String[0]));
@@ -155,6 +156,10 @@ final class RoutesCommand implements Callable<Integer> {
             if (r.getHasTraffic()) {
                 m.put("success", r.getSuccessRate());
                 m.put("rps", r.getRequestsPerSecond());
+                if (r.getHasActualTraffic()) {
+                    m.put("actual_success", r.getActualSuccessRate());
+                    m.put("actual_rps", r.getActualRequestsPerSecond());
+                }
                 for (Object[] q : new Object[][] {{"latency_ms_p50", r.getLatencyP50Ms()}, {"latency_ms_p95", r.getLatencyP95Ms()},
                         {"latency_ms_p99", r.getLatencyP99Ms()}}) {
                     double v = (Double) q[1];

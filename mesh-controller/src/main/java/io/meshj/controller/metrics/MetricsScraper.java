@@ -56,7 +56,7 @@ public final class MetricsScraper implements AutoCloseable {
     /** The series stat, edges and routes read; the rest of a scrape (JVM, identity, ...) is not kept. */
     private static final java.util.Set<String> KEPT = java.util.Set.of("response_total", "response_latency_ms_bucket",
             "tcp_open_connections", "tcp_open_total", "tcp_read_bytes_total", "tcp_write_bytes_total",
-            "route_response_total", "route_response_latency_ms_bucket");
+            "route_response_total", "route_response_latency_ms_bucket", "route_actual_response_total");
 
     /**
      * A pod's traffic as a server, what a plain stat reads: its inbound requests, and the connections clients

@@ -59,6 +59,7 @@ class ProfileDiscoveryTest {
                 timeout: 250ms
               - name: not-get
                 condition: {not: {method: GET}}
+              retryBudget: {retryRatio: 0.5, minRetriesPerSecond: 3, ttl: 20s}
             """;
 
     @Test
@@ -87,6 +88,10 @@ class ProfileDiscoveryTest {
         assertThat(books.isFailure(200)).isFalse();
         // A declared route without a timeout gets Linkerd's default, and the wire carries it.
         assertThat(p.routes().get(1).timeout()).contains(Route.DEFAULT_TIMEOUT);
+        // The budget crosses the wire too (a float ratio: near enough).
+        assertThat(p.retryBudget().retryRatio()).isCloseTo(0.5, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(p.retryBudget().minRetriesPerSecond()).isEqualTo(3);
+        assertThat(p.retryBudget().ttl()).isEqualTo(Duration.ofSeconds(20));
 
         Files.writeString(file, PROFILE.replace("name: not-get", "name: writes"));
         source.poll();

@@ -66,7 +66,10 @@ class RoutesTest {
             scraper.record(bot, scrape(
                     "route_response_total{" + out + ",status_code=\"200\",classification=\"success\"} " + i * 12,
                     "route_response_latency_ms_bucket{" + out + ",status_code=\"200\",le=\"1\"} " + i * 12,
-                    "route_response_latency_ms_bucket{" + out + ",status_code=\"200\",le=\"+Inf\"} " + i * 12));
+                    "route_response_latency_ms_bucket{" + out + ",status_code=\"200\",le=\"+Inf\"} " + i * 12,
+                    // Every attempt: the 12 requests above took 18, six of them failed and were retried.
+                    "route_actual_response_total{" + out + ",status_code=\"200\",classification=\"success\"} " + i * 12,
+                    "route_actual_response_total{" + out + ",status_code=\"503\",classification=\"failure\"} " + i * 6));
         }
     }
 
@@ -101,6 +104,7 @@ class RoutesTest {
         assertThat(books.getLatencyP95Ms()).isCloseTo(19.0, within(1e-9));
         assertThat(books.getLatencyP99Ms()).isCloseTo(19.8, within(1e-9));
         assertThat(books.getAuthority()).isEqualTo(WEB);
+        assertThat(books.getHasActualTraffic()).as("proxies that report no attempts").isFalse();
         assertThat(r.getRows(1).getHasTraffic()).isFalse();
         RouteRow unmatched = r.getRows(2);
         assertThat(unmatched.getSuccessRate()).isCloseTo(0.5, within(1e-9));
@@ -116,6 +120,9 @@ class RoutesTest {
         assertThat(books.getSuccessRate()).isEqualTo(1.0);
         assertThat(books.getRequestsPerSecond()).isCloseTo(1.2, within(1e-9));
         assertThat(books.getLatencyP99Ms()).isCloseTo(0.99, within(1e-9));
+        assertThat(books.getHasActualTraffic()).isTrue();
+        assertThat(books.getActualSuccessRate()).isCloseTo(12.0 / 18, within(1e-9));
+        assertThat(books.getActualRequestsPerSecond()).isCloseTo(1.8, within(1e-9));
         assertThat(r.getRows(1).getHasTraffic()).isFalse();
         assertThat(r.getRows(2).getHasTraffic()).isFalse();
     }

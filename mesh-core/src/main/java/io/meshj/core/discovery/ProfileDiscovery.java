@@ -163,7 +163,8 @@ public final class ProfileDiscovery implements AutoCloseable {
      * The profile a {@code DestinationProfile} describes, named {@code name} when it carries no name.
      * A route without a timeout has none (the wire says absent for no limit).
      *
-     * @throws IllegalArgumentException for a route the core model rejects (an invalid regex, say)
+     * @throws IllegalArgumentException for a route or retry budget the core model rejects (an invalid
+     *     regex, a ratio out of range)
      */
     public static ServiceProfile toProfile(String name, DestinationProfile p) {
         ServiceProfile.Builder b = ServiceProfile.builder(p.getFullyQualifiedName().isEmpty() ? name : p.getFullyQualifiedName());
@@ -175,6 +176,11 @@ public final class ProfileDiscovery implements AutoCloseable {
                 route.responseClass(new ResponseClass(responseMatch(c.getCondition()), c.getIsFailure()));
             }
             b.route(route.build());
+        }
+        if (p.hasRetryBudget()) {
+            io.meshj.api.destination.v1.RetryBudget rb = p.getRetryBudget();
+            b.retryBudget(new io.meshj.core.retry.RetryBudget.Spec(rb.getRetryRatio(), rb.getMinRetriesPerSecond(),
+                    Duration.ofSeconds(rb.getTtl().getSeconds(), rb.getTtl().getNanos())));
         }
         return b.build();
     }

@@ -62,6 +62,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code GET /grpc-status?code=N} → 200, a gRPC-framed empty message, and the trailer {@code grpc-status: N}</li>
  *   <li>{@code GET /empty} → 200 with no body and no Content-Length (on HTTP/2: HEADERS with END_STREAM)</li>
  *   <li>{@code POST /stall} → never answers and stops reading the body (a stuck application)</li>
+ *   <li>{@code GET|POST /flaky[/anything]?key=K&fails=N[&grpc=1]} → the first N requests with key K fail
+ *       once their body has been read (503; with grpc=1 a trailers-only gRPC response, grpc-status 14),
+ *       the ones after answer as {@code /echo}; {@link #attempts} counts them</li>
  * </ul>
  */
 public final class TestBackend implements AutoCloseable {
@@ -83,6 +86,7 @@ public final class TestBackend implements AutoCloseable {
     private final Channel server;
     private final BlockingQueue<Seen> seen = new LinkedBlockingQueue<>();
     private final AtomicInteger connections = new AtomicInteger();
+    private final Map<String, AtomicInteger> attempts = new java.util.concurrent.ConcurrentHashMap<>();
     /** Open connections, closed before the event loops stop so that what streams hold is released. */
     private final io.netty.channel.group.ChannelGroup accepted =
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
@@ -157,6 +161,12 @@ public final class TestBackend implements AutoCloseable {
         seen.clear();
     }
 
+    /** How many {@code /flaky} requests with {@code key} the backend saw. */
+    public int attempts(String key) {
+        AtomicInteger n = attempts.get(key);
+        return n == null ? 0 : n.get();
+    }
+
     /** Connections accepted so far. */
     public int connections() {
         return connections.get();
@@ -174,6 +184,8 @@ public final class TestBackend implements AutoCloseable {
     private final class Handler extends ChannelInboundHandlerAdapter {
         private final String protocol;
         private boolean echoing;
+        /** A /flaky failure, sent when the request's body has been read. */
+        private Runnable failAtEnd;
         private long bytesLeft;
         private long bytesOffset;
 
@@ -191,6 +203,11 @@ public final class TestBackend implements AutoCloseable {
                 route(ctx, request);
             }
             if (msg instanceof HttpContent content) {
+                if (failAtEnd != null && content instanceof LastHttpContent) {
+                    Runnable fail = failAtEnd;
+                    failAtEnd = null;
+                    fail.run();
+                }
                 if (echoing) {
                     if (content instanceof LastHttpContent last) {
                         echoing = false;
@@ -231,22 +248,9 @@ public final class TestBackend implements AutoCloseable {
 
         private void route(ChannelHandlerContext ctx, HttpRequest request) {
             QueryStringDecoder q = new QueryStringDecoder(request.uri());
-            switch (q.path()) {
+            switch (q.path().startsWith("/flaky/") ? "/flaky" : q.path()) {
                 case "/hello" -> respond(ctx, request, HttpResponseStatus.OK, "hello\n");
-                case "/echo" -> {
-                    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-                    String type = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
-                    if (type != null) {
-                        head.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
-                    }
-                    if (HttpUtil.isContentLengthSet(request)) {
-                        HttpUtil.setContentLength(head, HttpUtil.getContentLength(request));
-                    } else {
-                        HttpUtil.setTransferEncodingChunked(head, true);
-                    }
-                    echoing = true;
-                    ctx.write(head);
-                }
+                case "/echo" -> echo(ctx, request);
                 case "/bytes" -> {
                     long n = Long.parseLong(param(q, "n", "0"));
                     HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
@@ -289,10 +293,44 @@ public final class TestBackend implements AutoCloseable {
                             .getOrDefault("code", List.of("0")).get(0));
                     ctx.writeAndFlush(last);
                 }
+                case "/flaky" -> {
+                    int n = attempts.computeIfAbsent(param(q, "key", ""), k -> new AtomicInteger()).incrementAndGet();
+                    if (n > Integer.parseInt(param(q, "fails", "0"))) {
+                        echo(ctx, request);
+                    } else if ("1".equals(param(q, "grpc", "0"))) {
+                        failAtEnd = () -> {
+                            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/grpc").set("grpc-status", "14")
+                                    .set("grpc-message", "failure " + n);
+                            if ("HTTP/1.1".equals(protocol)) {
+                                HttpUtil.setContentLength(r, 0);
+                            }
+                            ctx.writeAndFlush(r);
+                        };
+                    } else {
+                        failAtEnd = () -> respond(ctx, request, HttpResponseStatus.SERVICE_UNAVAILABLE, "failure " + n + "\n");
+                    }
+                }
                 case "/empty" -> ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
                 case "/stall" -> ctx.channel().config().setAutoRead(false);
                 default -> respond(ctx, request, HttpResponseStatus.NOT_FOUND, "not found\n");
             }
+        }
+
+        /** Answers with the request's body as it comes, and its trailers (the parts: {@link #channelRead}). */
+        private void echo(ChannelHandlerContext ctx, HttpRequest request) {
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            String type = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+            if (type != null) {
+                head.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
+            }
+            if (HttpUtil.isContentLengthSet(request)) {
+                HttpUtil.setContentLength(head, HttpUtil.getContentLength(request));
+            } else {
+                HttpUtil.setTransferEncodingChunked(head, true);
+            }
+            echoing = true;
+            ctx.write(head);
         }
 
         private void writeBytes(ChannelHandlerContext ctx) {

@@ -53,8 +53,20 @@ import java.util.concurrent.TimeUnit;
  * end to end: a side stops reading while the other side is not writable (for HTTP/2 streams,
  * writability follows the peer's flow-control window, and a stream that is not read returns no window),
  * so a slow reader holds data in the kernel and in the peers' windows, not in the proxy's memory.
- * The only buffer is the request parts that arrive while the upstream is being connected, bounded by
- * one read: reading stops as soon as a request starts and resumes once its upstream is ready.
+ * The only buffers are the request parts that arrive while the upstream is being connected, bounded by
+ * one read (reading stops as soon as a request starts and resumes once its upstream is ready), and the
+ * body of a request on a retryable route, kept until its response starts, bounded by
+ * {@link #MAX_REPLAY_BYTES}.
+ *
+ * <p>Retries (a route the service profile marks retryable, as Linkerd's): while the response has not
+ * started, a failed attempt (a response head the route classifies as failure, a connect failure, or the
+ * upstream failing or resetting before its head) is given up, and the request is routed again (P2C picks
+ * anew) and sent again, if the service's retry budget allows it, the request has attempts left
+ * ({@link #MAX_ATTEMPTS}) and the whole of it was sent and kept. To be sent again a request's body is kept (retained duplicates of the parts already streamed,
+ * no copy) up to {@link #MAX_REPLAY_BYTES}, Linkerd's limit; a larger body is not retried. The
+ * decision is made on the response head, so a gRPC status counts only when it is there (a
+ * trailers-only response, which is how gRPC servers answer most failures). The route's timeout covers
+ * every attempt.
  *
  * <p>Every outcome is an answer: routing, connect and timeout failures before the response started are
  * error responses ({@link ProxyErrorResponses}); failures after it are resets (HTTP/2) or a closed
@@ -67,6 +79,15 @@ final class ProxyCall implements UpstreamListener {
 
     /** How many refused streams a request is retried after (each retry goes to a newer stream). */
     private static final int MAX_REFUSALS = 3;
+
+    /**
+     * Attempts of one request at most (two retries), as the embedded mode's gRPC retry policy: the budget
+     * bounds retries across requests, this bounds what one request whose every attempt fails can cost.
+     */
+    static final int MAX_ATTEMPTS = 3;
+
+    /** The largest request body kept to be sent again if a retryable route's attempt fails (Linkerd's: 64 KiB). */
+    static final int MAX_REPLAY_BYTES = 64 * 1024;
 
     /** How long a request waits for its destination's first profile before it goes on without routes. */
     private static final long PROFILE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -82,6 +103,10 @@ final class ProxyCall implements UpstreamListener {
     private final boolean bodyless;
     private final long startNanos = System.nanoTime();
     private final EventLoop loop;
+    // Where to route it, kept for retries.
+    private Authority authority;
+    private Authority endpointHint;
+    private Authority originalDestination;
 
     private Target target;
     /** Inbound: the verified identity of the meshed client, or null for plaintext. */
@@ -117,6 +142,15 @@ final class ProxyCall implements UpstreamListener {
     private boolean skipInformationalEnd;
     /** Times the upstream refused this request's stream; it was sent again after each. */
     private int refusals;
+    // Retries: whether the request may still be sent again as far as its body goes, the body parts sent
+    // so far (retained duplicates), their size, and whether the head written upstream was a duplicate
+    // (a FullHttpRequest), leaving the original ours to release.
+    private boolean replayable;
+    private ArrayDeque<HttpContent> replay;
+    private long replayBytes;
+    private boolean headRetained;
+    private int retries;
+    private long attemptStartNanos = startNanos;
     private boolean finished;
     private ChannelFuture lastWrite;
 
@@ -159,7 +193,6 @@ final class ProxyCall implements UpstreamListener {
             respond(ProxyError.METHOD_NOT_SUPPORTED, "CONNECT");
             return;
         }
-        Authority authority;
         try {
             authority = authorityOf(request);
         } catch (InvalidAuthorityException e) {
@@ -169,12 +202,11 @@ final class ProxyCall implements UpstreamListener {
         authorityLabel = authority == null ? null : authority.toString();
         // Where the application connected, when iptables redirected it here: outbound, what a name no
         // service claims (or no name) goes to; inbound, which application port.
-        Authority originalDestination = OriginalDestination.get(down.connection());
+        originalDestination = OriginalDestination.get(down.connection());
         if (authority == null && originalDestination == null && context.direction() == Direction.OUTBOUND) {
             respond(ProxyError.NO_AUTHORITY, null);
             return;
         }
-        Authority endpointHint = null;
         if (context.direction() == Direction.INBOUND) {
             peerIdentity = ProxyTls.peerIdentity(down.connection()).orElse(null);
             String dst = request.headers().get(HopByHop.DST_ADDR);
@@ -210,7 +242,7 @@ final class ProxyCall implements UpstreamListener {
             pending.add(content);
             return;
         }
-        lease.write(content);
+        sendBody(content);
         if (!requestComplete && !lease.isWritable()) {
             down.pauseReading();
         }
@@ -307,6 +339,10 @@ final class ProxyCall implements UpstreamListener {
         rt = profile.route(request.method().name(), request.uri());
         rtSeries = profile.series(rt);
         rtSeries.request();
+        rtSeries.actualRequest();
+        profile.deposit();
+        // Outbound only, as Linkerd: a server's proxy retrying too would multiply every retry.
+        replayable = rt.isRetryable() && !upgradeRequest && context.direction() == Direction.OUTBOUND;
         long t = rt.timeoutNanos();
         if (t > 0 && (timeout == null || t < timeoutNanos)) {
             // Counted from the request's head, as the listener's own timeout: the shorter one wins.
@@ -336,8 +372,8 @@ final class ProxyCall implements UpstreamListener {
 
     private void onLeased(Future<? super UpstreamLease> f) {
         if (!f.isSuccess()) {
-            if (!finished) {
-                target.onFailure(System.nanoTime() - startNanos);
+            if (!finished && !retryAfterError("connect_failed")) {
+                target.onFailure(System.nanoTime() - attemptStartNanos);
                 respond(ProxyError.CONNECT_FAILED, target.address() + ": " + rootMessage(f.cause()));
             }
             return;
@@ -355,11 +391,16 @@ final class ProxyCall implements UpstreamListener {
             return;
         }
         lease = l;
-        l.write(upstreamRequest(l.isHttp2()));
+        l.write(upstreamHead(l.isHttp2()));
+        if (retries > 0 && replay != null) {
+            for (HttpContent c : replay) {
+                l.write(c.retainedDuplicate());
+            }
+        }
         if (pending != null) {
             HttpContent c;
             while ((c = pending.poll()) != null) {
-                l.write(c);
+                sendBody(c);
             }
         }
         l.flush();
@@ -370,6 +411,132 @@ final class ProxyCall implements UpstreamListener {
             }
             // else: onUpstreamWritabilityChanged resumes it.
         }
+    }
+
+    /**
+     * The head to write upstream. A FullHttpRequest (head and body in one) that may be sent again goes
+     * as a retained duplicate, so that the original is still whole for the next attempt.
+     */
+    private HttpRequest upstreamHead(boolean http2) {
+        HttpRequest head = upstreamRequest(http2);
+        if (head instanceof FullHttpMessage full && head == request && (headRetained || keepForReplay(full.content().readableBytes()))) {
+            headRetained = true;
+            return (HttpRequest) full.retainedDuplicate();
+        }
+        return head;
+    }
+
+    /** Writes a body part upstream, keeping a duplicate while the request may be sent again. */
+    private void sendBody(HttpContent content) {
+        if (keepForReplay(content.content().readableBytes())) {
+            if (replay == null) {
+                replay = new ArrayDeque<>(4);
+            }
+            replay.add(content.retainedDuplicate());
+        }
+        lease.write(content);
+    }
+
+    /** Whether {@code bytes} more can be kept to send again; past the limit, what was kept goes. */
+    private boolean keepForReplay(int bytes) {
+        if (!replayable) {
+            return false;
+        }
+        replayBytes += bytes;
+        if (replayBytes > MAX_REPLAY_BYTES) {
+            dropReplay();
+            return false;
+        }
+        return true;
+    }
+
+    /** No more attempts: releases the body parts kept for them. */
+    private void dropReplay() {
+        replayable = false;
+        if (replay != null) {
+            HttpContent c;
+            while ((c = replay.poll()) != null) {
+                c.release();
+            }
+            replay = null;
+        }
+    }
+
+    /**
+     * Before a response head is passed on: when it is a failure the request may be retried after, gives
+     * this attempt up and starts the next one. True if it did (the head is then released).
+     */
+    private boolean retryAfter(HttpResponse response) {
+        if (!retryPossible()) {
+            return false;
+        }
+        int status = response.status().code();
+        int g = grpcStatusOf(response.headers());
+        if (!RouteProfiles.isFailure(rt, status, g, null) || !profile.tryRetry()) {
+            return false;
+        }
+        long rtt = System.nanoTime() - attemptStartNanos;
+        target.onFailure(rtt);
+        route().response(status, g, null, rtt / 1e6);
+        rtSeries.actualResponse(status, true);
+        boolean whole = response instanceof LastHttpContent;
+        boolean reusable = whole && (lease.isHttp2() || HttpUtil.isKeepAlive(response));
+        ReferenceCountUtil.release(response);
+        lease.release(reusable); // a response with more to come: its stream is reset, its HTTP/1 connection closed
+        lease = null;
+        retry();
+        return true;
+    }
+
+    /** When an attempt failed without a response ({@code error}): retries it if it may. True if it did. */
+    private boolean retryAfterError(String error) {
+        if (!retryPossible() || !profile.tryRetry()) {
+            return false;
+        }
+        target.onFailure(System.nanoTime() - attemptStartNanos);
+        route().response(0, -1, error, -1);
+        rtSeries.actualError(error);
+        if (lease != null) {
+            lease.release(false);
+            lease = null;
+        }
+        retry();
+        return true;
+    }
+
+    /** Whether a failed attempt may be followed by another, the budget aside. */
+    private boolean retryPossible() {
+        return !finished && !responseStarted && replayable && requestComplete && retries < MAX_ATTEMPTS - 1
+                && rt != null && rt.isRetryable();
+    }
+
+    private void retry() {
+        retries++;
+        attemptStartNanos = System.nanoTime();
+        target = null; // its outcome is told; the next attempt is routed anew
+        route = null; // and counted on the series of wherever it goes
+        context.router().route(authority, endpointHint, originalDestination, loop).addListener(this::onRetryRouted);
+    }
+
+    private void onRetryRouted(Future<? super Target> f) {
+        if (!f.isSuccess()) {
+            if (f.cause() instanceof RouteException re) {
+                respond(re.error(), re.getMessage());
+            } else {
+                respond(ProxyError.CONNECT_FAILED, String.valueOf(f.cause()));
+            }
+            return;
+        }
+        Target t = (Target) f.getNow();
+        if (finished) {
+            t.onCancel();
+            return;
+        }
+        target = t;
+        route().request();
+        rtSeries.actualRequest();
+        context.connector().acquire(loop, t.address(), t.identity(), upstreamSpeaksHttp2(t), this, connectionMeter(context, t))
+                .addListener(this::onLeased);
     }
 
     /** The request head as the upstream gets it. */
@@ -440,6 +607,9 @@ final class ProxyCall implements UpstreamListener {
                 upstreamFailed(ProxyError.UPSTREAM_PROTOCOL_ERROR, "101 Switching Protocols without an upgrade request");
                 return;
             }
+            if (retryAfter(response)) {
+                return;
+            }
             responseHead(response);
         }
         if (msg instanceof HttpContent content) {
@@ -483,14 +653,16 @@ final class ProxyCall implements UpstreamListener {
     private void responseHead(HttpResponse response) {
         cancelTimeout();
         responseStarted = true;
+        dropReplay();
         long rtt = System.nanoTime() - startNanos;
         responseStatus = response.status().code();
         responseNanos = rtt;
         grpcStatus(response.headers()); // a trailers-only gRPC response carries its status here
+        long attemptRtt = System.nanoTime() - attemptStartNanos;
         if (response.status().code() >= 500) {
-            target.onFailure(rtt);
+            target.onFailure(attemptRtt);
         } else {
-            target.onSuccess(rtt);
+            target.onSuccess(attemptRtt);
         }
         if (!lease.isHttp2()) {
             upstreamKeepAlive = HttpUtil.isKeepAlive(response);
@@ -602,6 +774,9 @@ final class ProxyCall implements UpstreamListener {
         if (finished) {
             return;
         }
+        if (!responseStarted && retryAfterError("upstream_reset")) {
+            return;
+        }
         failure = "upstream_reset";
         if (down.isHttp2()) {
             if (!responseStarted) {
@@ -656,8 +831,12 @@ final class ProxyCall implements UpstreamListener {
 
     private void upstreamFailed(ProxyError error, String detail) {
         failure = error.name().toLowerCase(java.util.Locale.ROOT);
+        if (!responseStarted && retryAfterError(failure)) {
+            failure = null;
+            return;
+        }
         if (!responseStarted) {
-            target.onFailure(System.nanoTime() - startNanos);
+            target.onFailure(System.nanoTime() - attemptStartNanos);
             respond(error, detail);
             return;
         }
@@ -674,7 +853,7 @@ final class ProxyCall implements UpstreamListener {
             return;
         }
         if (target != null) {
-            target.onFailure(System.nanoTime() - startNanos);
+            target.onFailure(System.nanoTime() - attemptStartNanos);
         }
         respond(ProxyError.TIMEOUT, "no response within " + Durations.format(java.time.Duration.ofNanos(timeoutNanos))
                 + (rt != null && rt.timeoutNanos() == timeoutNanos
@@ -748,7 +927,11 @@ final class ProxyCall implements UpstreamListener {
                 c.release();
             }
         }
-        if (!normally && lease == null) {
+        dropReplay();
+        if (headRetained) {
+            headRetained = false;
+            ReferenceCountUtil.release(request); // what went upstream were duplicates
+        } else if (!normally && lease == null) {
             ReferenceCountUtil.release(request);
         }
     }
@@ -784,9 +967,11 @@ final class ProxyCall implements UpstreamListener {
         if (rtSeries != null) {
             if (responseNanos < 0) {
                 rtSeries.error(error != null ? error : "aborted");
+                rtSeries.actualError(error != null ? error : "aborted");
             } else {
-                rtSeries.response(responseStatus, RouteProfiles.isFailure(rt, responseStatus, grpcStatus, error),
-                        responseNanos / 1e6);
+                boolean failed = RouteProfiles.isFailure(rt, responseStatus, grpcStatus, error);
+                rtSeries.response(responseStatus, failed, responseNanos / 1e6);
+                rtSeries.actualResponse(responseStatus, failed);
             }
         }
         if (tap.isTapped()) {
@@ -815,17 +1000,25 @@ final class ProxyCall implements UpstreamListener {
     }
 
     private void grpcStatus(HttpHeaders headers) {
-        String s = headers.get(GRPC_STATUS);
-        if (s != null) {
-            try {
-                grpcStatus = Integer.parseInt(s.trim());
-            } catch (NumberFormatException e) {
-                grpcStatus = 2; // UNKNOWN: a gRPC status that is no number is not OK
-            }
-            if (grpcStatus < 0 || grpcStatus > 16) {
-                grpcStatus = 2; // UNKNOWN too: gRPC defines 0-16, and each value would be a series of its own
-            }
+        int g = grpcStatusOf(headers);
+        if (g >= 0) {
+            grpcStatus = g;
         }
+    }
+
+    /** The gRPC status in {@code headers}, or -1 when there is none. */
+    private static int grpcStatusOf(HttpHeaders headers) {
+        String s = headers.get(GRPC_STATUS);
+        if (s == null) {
+            return -1;
+        }
+        int g;
+        try {
+            g = Integer.parseInt(s.trim());
+        } catch (NumberFormatException e) {
+            return 2; // UNKNOWN: a gRPC status that is no number is not OK
+        }
+        return g < 0 || g > 16 ? 2 : g; // UNKNOWN too: gRPC defines 0-16, and each value would be a series of its own
     }
 
     private static final io.netty.util.AsciiString GRPC_STATUS = io.netty.util.AsciiString.cached("grpc-status");

@@ -8,6 +8,8 @@ import io.meshj.core.name.Authority;
 import io.meshj.core.name.InvalidAuthorityException;
 import io.meshj.core.profile.Route;
 import io.meshj.core.profile.ServiceProfile;
+import io.meshj.core.retry.RetryBudget;
+import io.meshj.core.time.Ticker;
 import io.meshj.metrics.RouteMetrics;
 import java.time.Duration;
 import java.util.Map;
@@ -138,6 +140,8 @@ public final class RouteProfiles implements AutoCloseable {
         private final Map<Route, RouteMetrics.Series> series = new ConcurrentHashMap<>();
         private final Watch watch;
         private volatile ServiceProfile current;
+        /** The service's retry budget while one of its routes is retryable; null otherwise. */
+        private volatile RetryBudget budget;
 
         Profile(String direction, Authority name) {
             this.direction = direction;
@@ -148,6 +152,12 @@ public final class RouteProfiles implements AutoCloseable {
         private void update(ServiceProfile p) {
             current = p;
             series.clear(); // the old profile's Route objects are no keys any more
+            RetryBudget old = budget;
+            if (p.routes().stream().noneMatch(Route::isRetryable)) {
+                budget = null;
+            } else if (old == null || !old.spec().equals(p.retryBudget())) {
+                budget = RetryBudget.of(p.retryBudget(), Ticker.system()); // else: the same budget goes on
+            }
             ready.complete(null);
         }
 
@@ -186,6 +196,20 @@ public final class RouteProfiles implements AutoCloseable {
         public Route route(String method, String uri) {
             ServiceProfile p = current;
             return p == null ? ServiceProfile.defaultRoute() : p.route(method, path(uri));
+        }
+
+        /** Credits the retry budget with one request to the service (as Linkerd: any route, retries excluded). */
+        public void deposit() {
+            RetryBudget b = budget;
+            if (b != null) {
+                b.deposit();
+            }
+        }
+
+        /** True, spending it, when the budget allows one more retry now; false without retryable routes. */
+        public boolean tryRetry() {
+            RetryBudget b = budget;
+            return b != null && b.tryWithdraw();
         }
 
         /** The series of {@code route}, looked up once per route of the current profile. */

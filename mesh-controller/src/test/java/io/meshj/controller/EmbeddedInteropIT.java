@@ -120,6 +120,15 @@ class EmbeddedInteropIT {
         assertThat(callerMetrics).containsPattern("response_total\\{[^}]*authority=\"plain-svc\\." + NS + ":" + app.getPort()
                 + "\"[^}]*direction=\"outbound\"[^}]*dst_deployment=\"plain\"[^}]*grpc_status=\"0\"[^}]*server_id=\""
                 + Pattern.quote(plainId) + "\"[^}]*tls=\"true\"[^}]*\\} 1\\.0");
+
+        // A client only, the caller registered itself all the same: the controller scrapes it, so stat
+        // lists it and edges shows its call, secured.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            assertThat(MeshjProcess.run("-n", NS, "edges", "deploy", "--destination", destination))
+                    .containsPattern("(?m)^caller +plain +" + NS + " +" + NS + " +√$");
+            assertThat(MeshjProcess.run("-n", NS, "stat", "deploy", "--destination", destination))
+                    .containsPattern("(?m)^caller +1/1 ").containsPattern("(?m)^plain +1/1 ");
+        });
     }
 
     @Test

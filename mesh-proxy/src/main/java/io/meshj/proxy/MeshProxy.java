@@ -139,7 +139,7 @@ public final class MeshProxy implements AutoCloseable {
                         .channelType(transport.socketChannel())
                         .build())
                 .orElse(null);
-        this.control = identityChannel != null || config.register().isPresent()
+        this.control = identityChannel != null || config.register().isPresent() || config.registerClient()
                 ? new io.netty.util.concurrent.DefaultEventExecutor(new io.netty.util.concurrent.DefaultThreadFactory("meshj-identity", true))
                 : null;
         this.tls = identityChannel == null ? null : ProxyTls.start(
@@ -253,6 +253,18 @@ public final class MeshProxy implements AutoCloseable {
                     ExponentialBackoff.builder().min(Duration.ofMillis(200)).max(Duration.ofSeconds(10)).build());
             registrar.start();
         });
+        if (config.registerClient()) {
+            registrar = new Registrar(controllerChannel, control, Workload.newBuilder()
+                    .setName(config.workloadName()).setNamespace(config.namespace()).setService("").setPort(0)
+                    .setAddress(config.registerAddress()).setServiceAccount(config.serviceAccount())
+                    .setTlsIdentity(tls == null ? "" : tls.identity().dnsName())
+                    .setAdminPort(adminAddress().getPort()).setTapPort(tapAddress().getPort())
+                    .putAllLabels(config.deployment().map(d -> java.util.Map.of("deployment", d)).orElse(java.util.Map.of()))
+                    .build(),
+                    () -> ProxyTls.readToken(config.identityTokenFile().orElseThrow()),
+                    ExponentialBackoff.builder().min(Duration.ofMillis(200)).max(Duration.ofSeconds(10)).build());
+            registrar.start();
+        }
         LOG.log(System.Logger.Level.INFO, "meshj proxy ready ({0}): outbound {1}, inbound {2}, admin {3}, tap {4}",
                 transport, outboundAddress(), inboundAddress(), adminAddress(), tapAddress());
     }

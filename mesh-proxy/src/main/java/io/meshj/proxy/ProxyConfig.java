@@ -35,6 +35,7 @@ public final class ProxyConfig {
     private final Path discoveryFile;
     private final Authority destination;
     private final Authority register;
+    private final boolean registerClient;
     private final String registerAddress;
     private final String serviceAccount;
     private final String workloadName;
@@ -70,6 +71,7 @@ public final class ProxyConfig {
         this.discoveryFile = b.discoveryFile;
         this.destination = b.destination;
         this.register = b.register;
+        this.registerClient = b.registerClient;
         this.registerAddress = b.registerAddress;
         this.serviceAccount = b.serviceAccount;
         this.workloadName = b.workloadName;
@@ -164,6 +166,11 @@ public final class ProxyConfig {
      */
     public Optional<Authority> register() {
         return Optional.ofNullable(register);
+    }
+
+    /** True when the workload registers as a client: known to the controller (scraped, tapped), no endpoint. */
+    public boolean registerClient() {
+        return registerClient;
     }
 
     /** The address the registered endpoint is reached at (default 127.0.0.1). */
@@ -313,8 +320,9 @@ public final class ProxyConfig {
         line(b, "discovery-file", discoveryFile == null ? "(none)" : discoveryFile.toString());
         line(b, "destination", destination == null
                 ? (discoveryFile == null ? "(none: names are dialed as written)" : "(none)") : destination.toString());
-        line(b, "register", register == null ? "(none)" : register + " at " + registerAddress + " as " + workloadName
-                + " (service account " + serviceAccount + ")");
+        line(b, "register", register != null ? register + " at " + registerAddress + " as " + workloadName
+                + " (service account " + serviceAccount + ")" : registerClient ? "a client (no endpoint) at " + registerAddress
+                + " as " + workloadName + " (service account " + serviceAccount + ")" : "(none)");
         line(b, "namespace", namespace);
         line(b, "cluster-domain", clusterDomain);
         line(b, "opaque-ports", join(new ArrayList<>(opaquePorts)));
@@ -372,6 +380,7 @@ public final class ProxyConfig {
         private Path discoveryFile;
         private Authority destination;
         private Authority register;
+        private boolean registerClient;
         private Authority identity;
         private Path identityTokenFile;
         private Path trustAnchors;
@@ -448,6 +457,12 @@ public final class ProxyConfig {
                 throw new IllegalArgumentException("register " + service + ": expected <service>.<namespace>:<app port>");
             }
             this.register = service;
+            return this;
+        }
+
+        /** Registers the workload as a client: the controller knows it (stat, edges, tap), nobody resolves it. */
+        public Builder registerClient(boolean client) {
+            this.registerClient = client;
             return this;
         }
 
@@ -611,6 +626,13 @@ public final class ProxyConfig {
         public ProxyConfig build() {
             if (discoveryFile != null && destination != null) {
                 throw new IllegalArgumentException("discovery-file and destination are two discovery backends: give one");
+            }
+            if (registerClient && register != null) {
+                throw new IllegalArgumentException("register-client and register: a registered endpoint is known already, give one");
+            }
+            if (registerClient && (destination == null || identityTokenFile == null)) {
+                throw new IllegalArgumentException("register-client needs destination (the controller it registers with) and"
+                        + " identity-token-file (the controller registers only workloads that prove their identity)");
             }
             if (register != null && destination == null) {
                 throw new IllegalArgumentException("register needs destination: the controller it registers with");

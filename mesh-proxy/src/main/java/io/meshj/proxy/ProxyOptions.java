@@ -55,13 +55,16 @@ public final class ProxyOptions {
                 (b, v) -> b.destination(authority(v)));
         add("register", "register the application with the controller as <service>.<namespace>:<app port>",
                 (b, v) -> b.register(authority(v)));
+        add("register-client", "true: register the workload with the controller as a client (no endpoint), so that"
+                + " stat, edges and tap know a workload that serves nothing (default false)",
+                (b, v) -> b.registerClient(bool(v)));
         add("register-address", "the address the registered application is reached at (default 127.0.0.1)",
                 ProxyConfig.Builder::registerAddress);
         add("service-account", "the workload's service account, for its registration (default default)",
                 ProxyConfig.Builder::serviceAccount);
         add("workload-name", "the workload's name, for its registration (default the host name)",
                 ProxyConfig.Builder::workloadName);
-        add("deployment", "the deployment its registration is grouped in by stat (default the registered service)",
+        add("deployment", "the deployment its registration is grouped in by stat (default the registered service; a client: its name)",
                 ProxyConfig.Builder::deployment);
         add("namespace", "the proxy's namespace, for short service names (default default)",
                 ProxyConfig.Builder::namespace);
@@ -225,6 +228,14 @@ public final class ProxyOptions {
 
     private static Duration duration(String v) {
         return Durations.parse(v);
+    }
+
+    private static boolean bool(String v) {
+        return switch (v.strip()) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("expected true or false");
+        };
     }
 
     private static int integer(String v) {

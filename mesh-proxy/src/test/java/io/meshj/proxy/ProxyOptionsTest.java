@@ -76,6 +76,23 @@ class ProxyOptionsTest {
     }
 
     @Test
+    void aClientRegistersWithoutAnEndpoint() {
+        ProxyConfig c = ProxyOptions.parse(List.of("--destination", "127.0.0.1:8086", "--register-client", "true",
+                "--service-account", "bot", "--workload-name", "bot-1", "--identity-token-file", "t"), Map.of());
+        assertThat(c.registerClient()).isTrue();
+        assertThat(c.describe()).contains("register = a client (no endpoint) at 127.0.0.1 as bot-1 (service account bot)");
+        assertThat(ProxyOptions.parse(List.of(), Map.of("MESHJ_PROXY_REGISTER_CLIENT", "false")).registerClient()).isFalse();
+
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--register-client", "yes"), Map.of()))
+                .hasMessageContaining("register-client").hasMessageContaining("expected true or false");
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--register-client", "true"), Map.of()))
+                .hasMessageContaining("register-client needs destination");
+        assertThatThrownBy(() -> ProxyOptions.parse(List.of("--destination", "127.0.0.1:8086", "--app-ports", "8080",
+                "--register", "web.emojivoto:8080", "--register-client", "true", "--identity-token-file", "t"), Map.of()))
+                .hasMessageContaining("register-client and register");
+    }
+
+    @Test
     void theLogLevelIsOneOfFiveAndMapsToJavaLogging() {
         ProxyConfig c = ProxyOptions.parse(List.of(), Map.of("MESHJ_PROXY_LOG_LEVEL", "DEBUG"));
         assertThat(c.logLevel()).isEqualTo("debug");

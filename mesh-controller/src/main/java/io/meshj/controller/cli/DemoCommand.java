@@ -89,7 +89,6 @@ final class DemoCommand implements Callable<Integer> {
             int emojiPort = ports.prefer(8081, "emoji");
             int votingPort = ports.prefer(8082, "voting");
             int web = ports.prefer(webPort, "web");
-            int voteBotPort = ports.free(); // registered so vote-bot shows in stat; nothing listens there
             String dst = "127.0.0.1:" + destination;
             String id = "127.0.0.1:" + identity;
 
@@ -128,7 +127,7 @@ final class DemoCommand implements Callable<Integer> {
 
             step(out, "vote-bot", "plain, behind a sidecar proxy, voting about once a second");
             DemoProcess botProxy = start("vote-bot-proxy", proxy(meshjJar, dst, id, anchors, tokens.get("vote-bot"),
-                    "vote-bot", "vote-bot", voteBotPort), Map.of(), logs);
+                    "vote-bot", null, 0), Map.of(), logs);
             String botOutbound = botProxy.awaitReady(PROXY_READY, 60);
             start("vote-bot", javaJar(jar, "vote-bot", "--mode", "plain", "--proxy", "127.0.0.1:" + botOutbound,
                     "--web-addr", "web-svc." + NAMESPACE + ":" + web), Map.of(), logs)
@@ -195,13 +194,18 @@ final class DemoCommand implements Callable<Integer> {
         return c;
     }
 
+    /** A sidecar for {@code sa}'s workload, registered as an endpoint of {@code service}, or as a client when null. */
     private static List<String> proxy(Path meshjJar, String dst, String id, Path anchors, Path token, String sa, String service,
             int appPort) {
-        return javaJar(meshjJar, "proxy", "--outbound-listen", "127.0.0.1:0", "--inbound-listen", "127.0.0.1:0",
-                "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0", "--destination", dst, "--identity", id,
-                "--identity-token-file", token.toString(), "--trust-anchors", anchors.toString(), "--service-account", sa,
-                "--namespace", NAMESPACE, "--workload-name", sa + "-1", "--register", service + "." + NAMESPACE + ":" + appPort,
-                "--app-ports", Integer.toString(appPort), "--deployment", sa);
+        List<String> registration = service == null ? List.of("--register-client", "true")
+                : List.of("--register", service + "." + NAMESPACE + ":" + appPort, "--app-ports", Integer.toString(appPort));
+        List<String> args = new java.util.ArrayList<>(List.of("proxy", "--outbound-listen", "127.0.0.1:0",
+                "--inbound-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--tap-listen", "127.0.0.1:0",
+                "--destination", dst, "--identity", id, "--identity-token-file", token.toString(),
+                "--trust-anchors", anchors.toString(), "--service-account", sa, "--namespace", NAMESPACE,
+                "--workload-name", sa + "-1", "--deployment", sa));
+        args.addAll(registration);
+        return javaJar(meshjJar, args.toArray(String[]::new));
     }
 
     private void printSummary(PrintWriter out, Path dir, int destination, int identity, int emoji, int voting, int web) {

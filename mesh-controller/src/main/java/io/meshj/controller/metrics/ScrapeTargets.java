@@ -11,16 +11,23 @@ public final class ScrapeTargets {
     private ScrapeTargets() {
     }
 
-    /** The registered workloads whose proxies have an admin port; deploy groups by a "deployment" label, else the service. */
+    /**
+     * The registered workloads whose proxies have an admin port, each admin server once (a workload that
+     * registered as a client and as an endpoint, or as endpoints of two services, is one proxy to
+     * scrape: twice would count its traffic twice); deploy groups by a "deployment" label, else the
+     * service.
+     */
     public static List<MetricsScraper.Target> of(LocalRegistry registry) {
-        List<MetricsScraper.Target> out = new ArrayList<>();
+        java.util.Map<String, MetricsScraper.Target> byUrl = new java.util.TreeMap<>();
         for (LocalRegistry.Workload w : registry.workloads()) {
             if (w.adminPort() > 0) {
-                out.add(new MetricsScraper.Target(w.namespace(), w.name(), w.service(),
-                        w.labels().getOrDefault("deployment", w.service()), url(w.address(), w.adminPort()), w.tlsIdentity()));
+                String url = url(w.address(), w.adminPort());
+                MetricsScraper.Target t = new MetricsScraper.Target(w.namespace(), w.name(), w.serviceOrNull(),
+                        w.deployment(), url, w.tlsIdentity());
+                byUrl.merge(url, t, (a, b) -> a.service() != null ? a : b); // an endpoint's, which names its service
             }
         }
-        return out;
+        return new ArrayList<>(byUrl.values());
     }
 
     /** The cluster's pods: meshed ones with their proxy's admin /metrics, the others only to be counted. */

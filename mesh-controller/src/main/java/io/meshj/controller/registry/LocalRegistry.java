@@ -39,6 +39,10 @@ import java.util.UUID;
  * ran out (the controller calls it every second), so a workload that dies leaves the mesh by itself.
  * Registering the same address and port again replaces the earlier registration.
  *
+ * <p>A workload that serves nothing (a client: no service, port 0) registers too, so that the
+ * controller knows it — scrapes its proxy for stat and edges, taps it — without making it an endpoint
+ * of anything; registering the same name, namespace and address again replaces it.
+ *
  * <p>Registrations persist in a JSON file, written by {@link #flush} at most once a second and by
  * rename, so a crash never leaves half a file. Lease deadlines are not persisted: a restarted controller gives every registration it loads a fresh
  * time to live, so its workloads keep their endpoints as long as they come back to renew in time.
@@ -92,6 +96,22 @@ public final class LocalRegistry implements DiscoverySource {
             tlsIdentity = tlsIdentity == null || tlsIdentity.isEmpty() ? null : tlsIdentity;
         }
 
+        /** What stat groups it by as a deploy: its "deployment" label, else its service, else its name. */
+        public String deployment() {
+            String d = labels.get("deployment");
+            return d != null && !d.isEmpty() ? d : !isClient() ? service : name;
+        }
+
+        /** Its service, or null for a client. */
+        public String serviceOrNull() {
+            return isClient() ? null : service;
+        }
+
+        /** A client only: it serves no service, and is registered to be known, not to be called. */
+        public boolean isClient() {
+            return (service == null || service.isEmpty()) && port == 0;
+        }
+
         /** A workload whose proxy (if any) has no identity and no admin or tap port to show. */
         public Workload(String name, String namespace, String service, int port, String address, String serviceAccount,
                 ProtocolHint protocolHint, int inboundPort, Map<String, String> labels) {
@@ -103,6 +123,7 @@ public final class LocalRegistry implements DiscoverySource {
     public record Lease(String id, Duration ttl) {
     }
 
+    /** A workload's registration; a client's has no service and no endpoint. */
     private record Registration(String leaseId, Workload workload, Authority service, Endpoint endpoint, long ttlNanos,
             long expiresAtNanos) {
         Registration renewed(long now) {
@@ -122,13 +143,16 @@ public final class LocalRegistry implements DiscoverySource {
             throw new IllegalArgumentException("ttl " + t.toMillis() + " ms: must be between 1 s and 10 min");
         }
         Registration r = registration(UUID.randomUUID().toString(), workload, t.toNanos());
-        Registration replaced = byService.getOrDefault(r.service(), Map.of()).get(r.endpoint().address());
+        Registration replaced = r.service() == null ? sameClient(workload)
+                : byService.getOrDefault(r.service(), Map.of()).get(r.endpoint().address());
         if (replaced != null) {
             byLease.remove(replaced.leaseId());
         }
         put(r);
         persist();
-        publish(r.service());
+        if (r.service() != null) {
+            publish(r.service());
+        }
         return new Lease(r.leaseId(), t);
     }
 
@@ -144,7 +168,9 @@ public final class LocalRegistry implements DiscoverySource {
         }
         Registration renewed = r.renewed(ticker.nanoTime());
         byLease.put(id, renewed);
-        byService.get(r.service()).put(r.endpoint().address(), renewed);
+        if (r.service() != null) {
+            byService.get(r.service()).put(r.endpoint().address(), renewed);
+        }
         return new Lease(id, Duration.ofNanos(r.ttlNanos()));
     }
 
@@ -156,7 +182,9 @@ public final class LocalRegistry implements DiscoverySource {
         }
         remove(r);
         persist();
-        publish(r.service());
+        if (r.service() != null) {
+            publish(r.service());
+        }
         return true;
     }
 
@@ -176,7 +204,7 @@ public final class LocalRegistry implements DiscoverySource {
             remove(r);
         }
         persist();
-        expired.stream().map(Registration::service).distinct().forEach(this::publish);
+        expired.stream().map(Registration::service).filter(java.util.Objects::nonNull).distinct().forEach(this::publish);
     }
 
     /** The number of live registrations. */
@@ -207,9 +235,20 @@ public final class LocalRegistry implements DiscoverySource {
     // ---- internals ----
 
     private Registration registration(String leaseId, Workload w, long ttlNanos) {
-        require(w.service(), "service");
         require(w.namespace(), "namespace");
         require(w.address(), "address");
+        if (w.isClient()) {
+            require(w.name(), "name"); // what tells one client from another
+            try {
+                if (!Authority.of(w.address(), 1).isIpAddress()) {
+                    throw new IllegalArgumentException("must be an IP address");
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("workload address " + w.address() + ": must be an IP address", e);
+            }
+            return new Registration(leaseId, w, null, null, ttlNanos, ticker.nanoTime() + ttlNanos);
+        }
+        require(w.service(), "service");
         if (w.port() < 1 || w.port() > 65535) {
             throw new IllegalArgumentException("workload port " + w.port() + ": must be in 1-65535");
         }
@@ -248,13 +287,31 @@ public final class LocalRegistry implements DiscoverySource {
         }
     }
 
+    /** The registration of the client {@code w} registers again (same name, namespace and address), or null. */
+    private Registration sameClient(Workload w) {
+        for (Registration r : byLease.values()) {
+            Workload o = r.workload();
+            if (r.service() == null && o.name().equals(w.name()) && o.namespace().equals(w.namespace())
+                    && o.address().equals(w.address())) {
+                return r;
+            }
+        }
+        return null;
+    }
+
     private void put(Registration r) {
         byLease.put(r.leaseId(), r);
+        if (r.service() == null) {
+            return;
+        }
         byService.computeIfAbsent(r.service(), k -> new LinkedHashMap<>()).put(r.endpoint().address(), r);
     }
 
     private void remove(Registration r) {
         byLease.remove(r.leaseId());
+        if (r.service() == null) {
+            return;
+        }
         Map<Authority, Registration> endpoints = byService.get(r.service());
         if (endpoints != null && endpoints.get(r.endpoint().address()) == r) {
             endpoints.remove(r.endpoint().address());
@@ -268,7 +325,7 @@ public final class LocalRegistry implements DiscoverySource {
         if (service.isIpAddress()) {
             // An IP:port lookup names one registered workload, whatever its service.
             for (Registration r : byLease.values()) {
-                if (r.endpoint().address().equals(service)) {
+                if (r.endpoint() != null && r.endpoint().address().equals(service)) {
                     return EndpointSet.of(List.of(r.endpoint()));
                 }
             }

@@ -11,16 +11,20 @@ public final class TapTargets {
     private TapTargets() {
     }
 
-    /** Registered workloads that announced a tap port; deploy groups by a "deployment" label, else the service. */
+    /**
+     * Registered workloads that announced a tap port, each tap server once (tapped twice, its events
+     * would show twice); deploy groups by a "deployment" label, else the service.
+     */
     public static List<TapTarget> of(LocalRegistry registry) {
-        List<TapTarget> out = new ArrayList<>();
+        java.util.Map<String, TapTarget> byServer = new java.util.TreeMap<>();
         for (LocalRegistry.Workload w : registry.workloads()) {
             if (w.tapPort() > 0) {
-                out.add(new TapTarget(w.namespace(), w.name(), w.labels().getOrDefault("deployment", w.service()),
-                        w.service(), w.address(), w.tapPort(), w.tlsIdentity()));
+                TapTarget t = new TapTarget(w.namespace(), w.name(), w.deployment(), w.serviceOrNull(), w.address(),
+                        w.tapPort(), w.tlsIdentity());
+                byServer.merge(w.address() + " " + w.tapPort(), t, (a, b) -> a.service() != null ? a : b);
             }
         }
-        return out;
+        return new ArrayList<>(byServer.values());
     }
 
     /** Meshed pods with an address, their proxy's tap port and their service account's identity. */

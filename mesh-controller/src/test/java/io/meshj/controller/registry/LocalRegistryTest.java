@@ -135,6 +135,51 @@ class LocalRegistryTest {
         assertThat(updates).last().isEqualTo(new EndpointUpdate.NoEndpoints(false));
     }
 
+    private static LocalRegistry.Workload client(String name, String ip) {
+        return new LocalRegistry.Workload(name, "emojivoto", "", 0, ip, "bff-sa", ProtocolHint.H2, 0,
+                Map.of("deployment", "bff"), null, 4191, 4190);
+    }
+
+    @Test
+    void aClientIsKnownButIsNoEndpointOfAnything() {
+        LocalRegistry registry = open();
+        registry.watch(Authority.parse("10.0.0.9:4191"), updates::add);
+        updates.clear();
+        LocalRegistry.Lease first = registry.register(client("bff-1", "10.0.0.9"), Duration.ofSeconds(10));
+        assertThat(updates).as("no watch hears of a client").isEmpty();
+        assertThat(registry.workloads()).singleElement().satisfies(w -> {
+            assertThat(w.isClient()).isTrue();
+            assertThat(w.serviceOrNull()).isNull();
+            assertThat(w.deployment()).isEqualTo("bff");
+        });
+        // Registering again (a restarted client) replaces it; another client beside it is another.
+        LocalRegistry.Lease again = registry.register(client("bff-1", "10.0.0.9"), Duration.ofSeconds(10));
+        registry.register(client("bff-2", "10.0.0.10"), Duration.ofSeconds(10));
+        assertThat(registry.size()).isEqualTo(2);
+        assertThatThrownBy(() -> registry.renew(first.id())).isInstanceOf(NoSuchElementException.class);
+        // Renewed, it stays; expired, it goes.
+        ticker.advance(Duration.ofSeconds(6));
+        registry.renew(again.id());
+        ticker.advance(Duration.ofSeconds(6));
+        registry.expire();
+        assertThat(registry.workloads()).extracting(LocalRegistry.Workload::name).containsExactly("bff-1");
+        assertThat(registry.deregister(again.id())).isTrue();
+        assertThat(registry.size()).isZero();
+        assertThat(updates).isEmpty();
+    }
+
+    @Test
+    void aClientSurvivesARestartAndNeedsANameAndAnIp() {
+        LocalRegistry before = open();
+        before.register(client("bff-1", "10.0.0.9"), Duration.ofSeconds(10));
+        before.flush();
+        assertThat(open().workloads()).extracting(LocalRegistry.Workload::name).containsExactly("bff-1");
+        assertThatThrownBy(() -> before.register(client("", "10.0.0.9"), null)).hasMessage("workload name is required");
+        assertThatThrownBy(() -> before.register(client("bff-3", "bff.example"), null)).hasMessageContaining("must be an IP address");
+        // Without a deployment label, stat groups a client by its name.
+        assertThat(new LocalRegistry.Workload("bff-4", "ns", "", 0, "10.0.0.1", "", null, 0, null).deployment()).isEqualTo("bff-4");
+    }
+
     @Test
     void badWorkloadsAreRejectedNamingTheField() {
         LocalRegistry registry = open();

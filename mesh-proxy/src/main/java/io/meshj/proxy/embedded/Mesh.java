@@ -63,7 +63,10 @@ import java.util.stream.Collectors;
  * A {@code Mesh} holds the workload's identity (a certificate from the controller's identity service,
  * renewed before it ends), resolves {@code mesh:///} names through the controller, records Linkerd's
  * metrics (served on its own admin port, where the controller scrapes them, or in the application's
- * registry) and publishes tap events (served to the controller on its tap port).
+ * registry) and publishes tap events (served to the controller on its tap port). It registers itself
+ * with the controller as a client from the start, so that a workload that only calls others is
+ * scraped, tapped and shown by stat and edges too; each {@link MeshServer} registers it as an endpoint
+ * of its service besides.
  *
  * <pre>{@code
  * Mesh mesh = Mesh.fromEnvironment();              // MESHJ_* variables, meshj.* system properties
@@ -102,6 +105,7 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
     private final Map<Authority, Set<String>> expectedIdentities = new ConcurrentHashMap<>();
     private final Channel adminServer;
     private final TapServer tapServer;
+    private final Registrar clientRegistration;
     private volatile boolean closed;
 
     private Mesh(Settings s) {
@@ -150,6 +154,8 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
         }
         this.adminServer = admin;
         this.tapServer = tap;
+        this.clientRegistration = registrar("", 0); // a client: no service, no port
+        clientRegistration.start();
         LOG.log(System.Logger.Level.INFO, "meshj embedded: {0} ({1}), controller {2}, admin {3}, tap {4}", identity,
                 s.workloadName, s.destination, adminAddress(), tapAddress());
     }
@@ -320,8 +326,15 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
      * the lease until the returned registration is closed.
      */
     public AutoCloseable register(int port) {
-        Registrar r = new Registrar(controllerChannel, control, Workload.newBuilder()
-                .setName(settings.workloadName).setNamespace(settings.namespace).setService(settings.service).setPort(port)
+        Registrar r = registrar(settings.service, port);
+        r.start();
+        return r::close;
+    }
+
+    /** The registration of this workload as an endpoint of {@code service} at {@code port}, or as a client ("", 0). */
+    private Registrar registrar(String service, int port) {
+        return new Registrar(controllerChannel, control, Workload.newBuilder()
+                .setName(settings.workloadName).setNamespace(settings.namespace).setService(service).setPort(port)
                 .setAddress(settings.registerAddress).setServiceAccount(settings.serviceAccount)
                 .setProtocolHint(ProtocolHint.PROTOCOL_HINT_H2)
                 .setTlsIdentity(identity.dnsName())
@@ -330,8 +343,6 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
                 .build(),
                 () -> ProxyTls.readToken(settings.tokenFile),
                 ExponentialBackoff.builder().min(Duration.ofMillis(200)).max(Duration.ofSeconds(10)).build());
-        r.start();
-        return r::close;
     }
 
     String registerAddress() {
@@ -344,6 +355,7 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
             return;
         }
         closed = true;
+        clientRegistration.close();
         adminServer.close();
         tapServer.close();
         closeParts();

@@ -94,7 +94,7 @@ class EmojivotoInPodsE2E {
         services.put("emoji", "emoji-svc");
         services.put("voting", "voting-svc");
         services.put("web", "web-svc");
-        services.put("vote-bot", "vote-bot"); // registered so that stat lists it; nothing listens there
+        services.put("vote-bot", null); // a client: registered so that stat, edges and tap know it
         for (Map.Entry<String, String> e : services.entrySet()) {
             String pod = e.getKey();
             List<String> init = new ArrayList<>(List.of(MESHJ.toString(), "proxy-init", "--proxy-uid", Integer.toString(PROXY_UID)));
@@ -104,14 +104,16 @@ class EmojivotoInPodsE2E {
             net.exec(pod, init.toArray(String[]::new)).check();
             Path token = readable(Files.writeString(dir.resolve(pod + ".token"),
                     meshj("identity", "token", "--sa", pod, "-n", NS, "--data-dir", home.toString()).strip()));
-            proxies.put(pod, net.startAs(PROXY_UID, pod, "env", "MESHJ_JAVA_OPTS=" + JVM_OPTS, MESHJ.toString(), "proxy",
+            List<String> proxy = new ArrayList<>(List.of("env", "MESHJ_JAVA_OPTS=" + JVM_OPTS, MESHJ.toString(), "proxy",
                     "--inbound-listen", "0.0.0.0:4143", "--outbound-listen", "127.0.0.1:4140",
                     "--admin-listen", "0.0.0.0:4191", "--tap-listen", "0.0.0.0:4190",
                     "--destination", "controller:8086", "--identity", "controller:8080",
                     "--identity-token-file", token.toString(), "--trust-anchors", anchors.toString(),
                     "--service-account", pod, "--namespace", NS, "--workload-name", pod + "-pod", "--deployment", pod,
-                    "--register", e.getValue() + "." + NS + ":8080", "--register-address", net.address(pod),
-                    "--app-ports", "8080", "--log-level", pod.equals("vote-bot") ? "debug" : "info"));
+                    "--register-address", net.address(pod), "--log-level", pod.equals("vote-bot") ? "debug" : "info"));
+            proxy.addAll(e.getValue() == null ? List.of("--register-client", "true")
+                    : List.of("--register", e.getValue() + "." + NS + ":8080", "--app-ports", "8080"));
+            proxies.put(pod, net.startAs(PROXY_UID, pod, proxy.toArray(String[]::new)));
         }
         for (PodProcess proxy : proxies.values()) {
             proxy.awaitOutput("meshj proxy ready (EPOLL)", Duration.ofSeconds(90));

@@ -92,8 +92,9 @@ public final class Registrar implements AutoCloseable {
     private synchronized void leased(Lease lease) {
         if (leaseId == null || !leaseId.equals(lease.getId())) {
             Workload w = request.getWorkload();
-            LOG.log(System.Logger.Level.INFO, () -> "registered " + w.getService() + "." + w.getNamespace() + ":"
-                    + w.getPort() + " with the controller");
+            LOG.log(System.Logger.Level.INFO, () -> w.getService().isEmpty() && w.getPort() == 0
+                    ? "registered " + w.getName() + "." + w.getNamespace() + " with the controller (a client: no endpoint)"
+                    : "registered " + w.getService() + "." + w.getNamespace() + ":" + w.getPort() + " with the controller");
         }
         leaseId = lease.getId();
         failures = 0;

@@ -239,24 +239,18 @@ public final class MeshProxy implements AutoCloseable {
         // Series of endpoints that went away with their pods are dropped after a while, or churn
         // would grow the registry (and every scrape) for as long as the proxy runs.
         group.next().scheduleAtFixedRate(metrics::expireIdle, 1, 1, TimeUnit.MINUTES);
-        config.register().ifPresent(service -> {
+        Workload.Builder registration = null;
+        if (config.register().isPresent()) {
+            io.meshj.core.name.Authority service = config.register().get();
             String[] parts = service.host().split("\\.");
-            registrar = new Registrar(controllerChannel, control, Workload.newBuilder()
-                    .setName(config.workloadName()).setNamespace(parts[1]).setService(parts[0]).setPort(service.port())
-                    .setAddress(config.registerAddress()).setServiceAccount(config.serviceAccount())
-                    .setProtocolHint(ProtocolHint.PROTOCOL_HINT_H2).setInboundPort(inboundAddress().getPort())
-                    .setTlsIdentity(tls == null ? "" : tls.identity().dnsName())
-                    .setAdminPort(adminAddress().getPort()).setTapPort(tapAddress().getPort())
-                    .putAllLabels(config.deployment().map(d -> java.util.Map.of("deployment", d)).orElse(java.util.Map.of()))
-                    .build(),
-                    () -> ProxyTls.readToken(config.identityTokenFile().orElseThrow()),
-                    ExponentialBackoff.builder().min(Duration.ofMillis(200)).max(Duration.ofSeconds(10)).build());
-            registrar.start();
-        });
-        if (config.registerClient()) {
-            registrar = new Registrar(controllerChannel, control, Workload.newBuilder()
-                    .setName(config.workloadName()).setNamespace(config.namespace()).setService("").setPort(0)
-                    .setAddress(config.registerAddress()).setServiceAccount(config.serviceAccount())
+            registration = Workload.newBuilder().setNamespace(parts[1]).setService(parts[0]).setPort(service.port())
+                    .setProtocolHint(ProtocolHint.PROTOCOL_HINT_H2).setInboundPort(inboundAddress().getPort());
+        } else if (config.registerClient()) {
+            registration = Workload.newBuilder().setNamespace(config.namespace()).setService("").setPort(0); // no endpoint
+        }
+        if (registration != null) {
+            registrar = new Registrar(controllerChannel, control, registration
+                    .setName(config.workloadName()).setAddress(config.registerAddress()).setServiceAccount(config.serviceAccount())
                     .setTlsIdentity(tls == null ? "" : tls.identity().dnsName())
                     .setAdminPort(adminAddress().getPort()).setTapPort(tapAddress().getPort())
                     .putAllLabels(config.deployment().map(d -> java.util.Map.of("deployment", d)).orElse(java.util.Map.of()))

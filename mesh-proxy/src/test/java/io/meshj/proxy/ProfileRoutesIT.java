@@ -2,24 +2,14 @@ package io.meshj.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.Server;
-import io.grpc.netty.NettyServerBuilder;
-import io.grpc.stub.StreamObserver;
-import io.meshj.api.destination.v1.AddressSet;
-import io.meshj.api.destination.v1.DestinationGrpc;
 import io.meshj.api.destination.v1.DestinationProfile;
-import io.meshj.api.destination.v1.GetDestination;
 import io.meshj.api.destination.v1.RequestMatch;
 import io.meshj.api.destination.v1.ResponseClass;
 import io.meshj.api.destination.v1.ResponseMatch;
 import io.meshj.api.destination.v1.Route;
-import io.meshj.api.destination.v1.TcpAddress;
-import io.meshj.api.destination.v1.Update;
-import io.meshj.api.destination.v1.WeightedAddress;
-import io.meshj.core.name.Authority;
 import io.meshj.core.testing.KeepAliveHttpClient;
+import io.meshj.proxy.testing.ProfiledProxy;
 import io.meshj.proxy.testing.TestBackend;
-import java.net.InetSocketAddress;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -33,52 +23,21 @@ class ProfileRoutesIT {
 
     private static final String DST = "dst=\"web.default.svc.cluster.local:80\"";
 
+    private ProfiledProxy mesh;
     private TestBackend backend;
-    private Server controller;
     private MeshProxy proxy;
 
-    /** Endpoints: the backend, for any name. Profiles: {@code profile}, or never an answer when null. */
-    private final class FakeDestination extends DestinationGrpc.DestinationImplBase {
-        private final DestinationProfile profile;
-
-        FakeDestination(DestinationProfile profile) {
-            this.profile = profile;
-        }
-
-        @Override
-        public void get(GetDestination request, StreamObserver<Update> responses) {
-            responses.onNext(Update.newBuilder().setAdd(AddressSet.newBuilder().addAddresses(WeightedAddress.newBuilder()
-                    .setAddress(TcpAddress.newBuilder().setHost("127.0.0.1").setPort(backend.port())))).build());
-        }
-
-        @Override
-        public void getProfile(GetDestination request, StreamObserver<DestinationProfile> responses) {
-            if (profile != null) {
-                responses.onNext(profile);
-            }
-        }
-    }
-
     @AfterEach
-    void stop() throws Exception {
-        if (proxy != null) {
-            proxy.close();
-        }
-        if (controller != null) {
-            controller.shutdownNow();
-        }
-        if (backend != null) {
-            backend.close();
+    void stop() {
+        if (mesh != null) {
+            mesh.close();
         }
     }
 
     private int start(DestinationProfile profile) throws Exception {
-        backend = TestBackend.start();
-        controller = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                .addService(new FakeDestination(profile)).build().start();
-        InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
-        proxy = MeshProxy.start(ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any).tapListen(any)
-                .destination(Authority.of("127.0.0.1", controller.getPort())).build());
+        mesh = ProfiledProxy.start(profile);
+        backend = mesh.backend();
+        proxy = mesh.proxy();
         return proxy.outboundAddress().getPort();
     }
 

@@ -2,23 +2,13 @@ package io.meshj.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.Server;
-import io.grpc.netty.NettyServerBuilder;
-import io.grpc.stub.StreamObserver;
-import io.meshj.api.destination.v1.AddressSet;
-import io.meshj.api.destination.v1.DestinationGrpc;
 import io.meshj.api.destination.v1.DestinationProfile;
-import io.meshj.api.destination.v1.GetDestination;
 import io.meshj.api.destination.v1.RequestMatch;
 import io.meshj.api.destination.v1.RetryBudget;
 import io.meshj.api.destination.v1.Route;
-import io.meshj.api.destination.v1.TcpAddress;
-import io.meshj.api.destination.v1.Update;
-import io.meshj.api.destination.v1.WeightedAddress;
-import io.meshj.core.name.Authority;
 import io.meshj.proxy.testing.Processes;
+import io.meshj.proxy.testing.ProfiledProxy;
 import io.meshj.proxy.testing.TestBackend;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,41 +30,15 @@ class RetriesIT {
     @TempDir
     Path dir;
 
+    private ProfiledProxy mesh;
     private TestBackend backend;
-    private Server controller;
     private MeshProxy proxy;
     private String proxyAddress;
 
-    /** Endpoints: the backend, for any name; the profile given. */
-    private final class FakeDestination extends DestinationGrpc.DestinationImplBase {
-        private final DestinationProfile profile;
-
-        FakeDestination(DestinationProfile profile) {
-            this.profile = profile;
-        }
-
-        @Override
-        public void get(GetDestination request, StreamObserver<Update> responses) {
-            responses.onNext(Update.newBuilder().setAdd(AddressSet.newBuilder().addAddresses(WeightedAddress.newBuilder()
-                    .setAddress(TcpAddress.newBuilder().setHost("127.0.0.1").setPort(backend.port())))).build());
-        }
-
-        @Override
-        public void getProfile(GetDestination request, StreamObserver<DestinationProfile> responses) {
-            responses.onNext(profile);
-        }
-    }
-
     @AfterEach
-    void stop() throws Exception {
-        if (proxy != null) {
-            proxy.close();
-        }
-        if (controller != null) {
-            controller.shutdownNow();
-        }
-        if (backend != null) {
-            backend.close();
+    void stop() {
+        if (mesh != null) {
+            mesh.close();
         }
     }
 
@@ -87,12 +51,9 @@ class RetriesIT {
         if (budget != null) {
             profile.setRetryBudget(budget);
         }
-        backend = TestBackend.start();
-        controller = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                .addService(new FakeDestination(profile.build())).build().start();
-        InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
-        proxy = MeshProxy.start(ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any).tapListen(any)
-                .destination(Authority.of("127.0.0.1", controller.getPort())).build());
+        mesh = ProfiledProxy.start(profile.build());
+        backend = mesh.backend();
+        proxy = mesh.proxy();
         proxyAddress = "127.0.0.1:" + proxy.outboundAddress().getPort();
     }
 

@@ -287,17 +287,8 @@ final class ProxyCall implements UpstreamListener {
     // ---- routing and connecting ----
 
     private void onRouted(Future<? super Target> f) {
-        if (!f.isSuccess()) {
-            if (f.cause() instanceof RouteException re) {
-                respond(re.error(), re.getMessage());
-            } else {
-                respond(ProxyError.CONNECT_FAILED, String.valueOf(f.cause()));
-            }
-            return;
-        }
-        Target t = (Target) f.getNow();
-        if (finished) {
-            t.onCancel();
+        Target t = routed(f);
+        if (t == null) {
             return;
         }
         if (context.direction() == Direction.INBOUND && peerIdentity == null
@@ -326,8 +317,30 @@ final class ProxyCall implements UpstreamListener {
         route().request();
         matchRoute();
         startTap();
-        boolean http2 = upstreamSpeaksHttp2(t);
-        context.connector().acquire(loop, t.address(), t.identity(), http2, this, connectionMeter(context, t))
+        acquire(t);
+    }
+
+    /** The target routing picked, or null when it failed (then answered) or the request ended meanwhile. */
+    private Target routed(Future<? super Target> f) {
+        if (!f.isSuccess()) {
+            if (f.cause() instanceof RouteException re) {
+                respond(re.error(), re.getMessage());
+            } else {
+                respond(ProxyError.CONNECT_FAILED, String.valueOf(f.cause()));
+            }
+            return null;
+        }
+        Target t = (Target) f.getNow();
+        if (finished) {
+            t.onCancel();
+            return null;
+        }
+        return t;
+    }
+
+    /** Leases an upstream for {@code t}: a pooled HTTP/1 connection or a stream of a shared HTTP/2 one. */
+    private void acquire(Target t) {
+        context.connector().acquire(loop, t.address(), t.identity(), upstreamSpeaksHttp2(t), this, connectionMeter(context, t))
                 .addListener(this::onLeased);
     }
 
@@ -519,24 +532,14 @@ final class ProxyCall implements UpstreamListener {
     }
 
     private void onRetryRouted(Future<? super Target> f) {
-        if (!f.isSuccess()) {
-            if (f.cause() instanceof RouteException re) {
-                respond(re.error(), re.getMessage());
-            } else {
-                respond(ProxyError.CONNECT_FAILED, String.valueOf(f.cause()));
-            }
-            return;
-        }
-        Target t = (Target) f.getNow();
-        if (finished) {
-            t.onCancel();
+        Target t = routed(f);
+        if (t == null) {
             return;
         }
         target = t;
         route().request();
         rtSeries.actualRequest();
-        context.connector().acquire(loop, t.address(), t.identity(), upstreamSpeaksHttp2(t), this, connectionMeter(context, t))
-                .addListener(this::onLeased);
+        acquire(t);
     }
 
     /** The request head as the upstream gets it. */
@@ -805,8 +808,7 @@ final class ProxyCall implements UpstreamListener {
             refusals++;
             lease.release(false);
             lease = null;
-            context.connector().acquire(loop, target.address(), target.identity(), upstreamSpeaksHttp2(target), this,
-                    connectionMeter(context, target)).addListener(this::onLeased);
+            acquire(target);
             return;
         }
         if (down.isHttp2() && !responseStarted) {

@@ -20,6 +20,11 @@ final class HopByHop {
     static final AsciiString ORIG_PROTO = AsciiString.cached("meshj-orig-proto");
     /** Names the endpoint (application address) meant, when a meshj proxy in front of it is dialed. */
     static final AsciiString DST_ADDR = AsciiString.cached("meshj-dst-addr");
+    /**
+     * The service a meshed request was sent to, as the client's proxy resolved it (its fully qualified
+     * name and port, Linkerd's {@code l5d-dst-canonical}): the inbound proxy follows that service's profile.
+     */
+    static final AsciiString DST_CANONICAL = AsciiString.cached("meshj-dst-canonical");
 
     /**
      * The verified identity of the meshed client, set by the inbound proxy for the application (as

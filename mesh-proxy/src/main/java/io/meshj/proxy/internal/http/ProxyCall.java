@@ -222,7 +222,11 @@ final class ProxyCall implements UpstreamListener {
         context.config().requestTimeout().ifPresent(t -> scheduleTimeout(t.toNanos()));
         // Follow the destination's profile from now, alongside endpoint discovery: both are usually
         // known by the time a target is picked.
-        profile = context.profiles().lookup(context.direction() == Direction.INBOUND, authorityLabel);
+        boolean inbound = context.direction() == Direction.INBOUND;
+        // Inbound, the name a meshed client's proxy resolved is the service's (Host may be a short name
+        // of another namespace); a plaintext client could claim any, so its Host is all there is.
+        String canonical = inbound && peerIdentity != null ? request.headers().get(HopByHop.DST_CANONICAL) : null;
+        profile = context.profiles().lookup(inbound, canonical != null ? canonical : authorityLabel);
         context.router().route(authority, endpointHint, originalDestination, loop).addListener(this::onRouted);
     }
 
@@ -556,6 +560,7 @@ final class ProxyCall implements UpstreamListener {
             // Meant for this proxy only; never shown to the application.
             h.remove(HopByHop.ORIG_PROTO);
             h.remove(HopByHop.DST_ADDR);
+            h.remove(HopByHop.DST_CANONICAL);
             if (peerIdentity != null) {
                 h.set(HopByHop.CLIENT_ID, peerIdentity.dnsName());
             } else {
@@ -563,8 +568,14 @@ final class ProxyCall implements UpstreamListener {
             }
         } else if (target.viaProxy()) {
             h.set(HopByHop.DST_ADDR, target.endpoint().toString());
+            if (profile != null) {
+                h.set(HopByHop.DST_CANONICAL, profile.dst());
+            } else {
+                h.remove(HopByHop.DST_CANONICAL);
+            }
         } else {
             h.remove(HopByHop.DST_ADDR);
+            h.remove(HopByHop.DST_CANONICAL);
         }
         if (http2) {
             if (wasHttp1 && context.direction() == Direction.OUTBOUND) {

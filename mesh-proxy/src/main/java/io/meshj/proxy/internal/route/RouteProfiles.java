@@ -23,8 +23,10 @@ import java.util.function.UnaryOperator;
  * The service profiles a proxy routes by, as Linkerd's proxy resolves one per destination: outbound,
  * the profile of each authority requests name (watched from its first request, cached per authority,
  * dropped after ten idle minutes); inbound, the profile of the service this proxy's workload registered
- * as — Linkerd's inbound proxy likewise reads the profile of its own service, so a server sees its
- * routes whether or not its clients are meshed.
+ * as, so a server sees its routes whether or not its clients are meshed; or, for a proxy that did not
+ * register (an injected sidecar on Kubernetes), of the service the request was sent to: the canonical
+ * name the client's proxy sends along, else the request's authority — as Linkerd's inbound proxy reads
+ * the profile of {@code l5d-dst-canonical}.
  *
  * <p>Each {@link Profile} follows its stream, matches requests to a route (the first declared route
  * that matches, else the default route) and keeps each route's {@link RouteMetrics.Series}, so the
@@ -42,6 +44,8 @@ public final class RouteProfiles implements AutoCloseable {
     private final Cache<String, Authority> names;
     /** One profile (and one controller stream) per destination name, however requests spell it. */
     private final Cache<Authority, Profile> outbound;
+    /** Inbound profiles by the name requests were sent to, when the proxy registered no service. */
+    private final Cache<Authority, Profile> inboundByName;
     private final Profile inbound;
 
     /**
@@ -59,25 +63,19 @@ public final class RouteProfiles implements AutoCloseable {
                 .maximumSize(10_000)
                 .expireAfterAccess(Duration.ofMinutes(10))
                 .build();
-        this.outbound = source == null ? null : Caffeine.newBuilder()
-                .maximumSize(2_000)
-                .expireAfterAccess(Duration.ofMinutes(10))
-                .removalListener((Authority k, Profile p, RemovalCause c) -> {
-                    if (p != null) {
-                        p.close();
-                    }
-                })
-                .build();
+        this.outbound = source == null ? null : profileCache(2_000);
+        this.inboundByName = source == null || inboundService != null ? null : profileCache(100);
         this.inbound = source == null || inboundService == null ? null
                 : new Profile("inbound", normalizer.apply(inboundService));
     }
 
     /**
-     * The profile of requests to {@code authority} (as the request wrote it) outbound, or of this
-     * proxy's service inbound; null when there is none to follow.
+     * The profile of requests to {@code authority} (as the request wrote it) outbound; inbound, of this
+     * proxy's registered service, else of {@code authority} (the service the request was sent to); null
+     * when there is none to follow.
      */
     public Profile lookup(boolean inboundDirection, String authority) {
-        if (inboundDirection) {
+        if (inboundDirection && inboundByName == null) {
             return inbound;
         }
         if (outbound == null || authority == null) {
@@ -95,14 +93,29 @@ public final class RouteProfiles implements AutoCloseable {
         if (name.isIpAddress()) {
             return null; // no service to have a profile (Linkerd asks by IP for pod profiles; not yet)
         }
-        return outbound.get(name, n -> new Profile("outbound", n));
+        return inboundDirection ? inboundByName.get(name, n -> new Profile("inbound", n))
+                : outbound.get(name, n -> new Profile("outbound", n));
+    }
+
+    private static Cache<Authority, Profile> profileCache(int size) {
+        return Caffeine.newBuilder()
+                .maximumSize(size)
+                .expireAfterAccess(Duration.ofMinutes(10))
+                .removalListener((Authority k, Profile p, RemovalCause c) -> {
+                    if (p != null) {
+                        p.close();
+                    }
+                })
+                .build();
     }
 
     @Override
     public void close() {
-        if (outbound != null) {
-            outbound.invalidateAll();
-            outbound.cleanUp();
+        for (Cache<Authority, Profile> c : java.util.Arrays.asList(outbound, inboundByName)) {
+            if (c != null) {
+                c.invalidateAll();
+                c.cleanUp();
+            }
         }
         if (inbound != null) {
             inbound.close();

@@ -99,6 +99,26 @@ class RouteProfilesTest {
     }
 
     @Test
+    void anUnregisteredProxyFollowsInboundTheProfileOfTheServiceEachRequestWasSentTo() {
+        opened.clear();
+        RouteProfiles unregistered = new RouteProfiles((name, listener) -> {
+            opened.add(name);
+            return () -> closed.add(name);
+        }, normalizer::normalize, metrics.routes(), null);
+        RouteProfiles.Profile in = unregistered.lookup(true, "web.default.svc.cluster.local:8080");
+        assertThat(in.dst()).isEqualTo("web.default.svc.cluster.local:8080");
+        assertThat(unregistered.lookup(true, "web:8080")).isSameAs(in);
+        assertThat(unregistered.lookup(false, "web:8080")).as("outbound is another profile, with its own series")
+                .isNotSameAs(in);
+        assertThat(unregistered.lookup(true, "10.0.0.1:8080")).isNull();
+        assertThat(unregistered.lookup(true, null)).isNull();
+        in.series(in.route("GET", "/")).request();
+        assertThat(metrics.scrape()).contains("route_request_total{direction=\"inbound\",dst=\"web.default.svc.cluster.local:8080\"} 1.0");
+        unregistered.close();
+        assertThat(closed).hasSize(2);
+    }
+
+    @Test
     void seriesAreCachedPerRouteAndRecordTheRoutesClassification() {
         RouteProfiles.Profile p = profiles.lookup(true, null); // the only watch so far
         watches.get(Authority.parse("web.default.svc.cluster.local:8080")).accept(webProfile());

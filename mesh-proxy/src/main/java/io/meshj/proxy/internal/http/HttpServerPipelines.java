@@ -4,6 +4,7 @@ import io.meshj.proxy.internal.Http2Windows;
 import io.meshj.proxy.internal.QuietCloseHandler;
 import io.meshj.proxy.internal.h2.H2ConnectionHandler;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -23,6 +24,7 @@ public final class HttpServerPipelines {
 
     /** An HTTP/1 connection: head timeout, codec, and the handler that makes each request a call. */
     public static void http1(ChannelPipeline p, ProxyContext context) {
+        closeOnEndOfInput(p.channel());
         int maxHead = context.config().maxHeaderBytes();
         p.addLast(RequestHeadTimeoutHandler.NAME, new RequestHeadTimeoutHandler(context.config().headerReadTimeout(),
                 context.config().idleTimeout(), context));
@@ -31,6 +33,16 @@ public final class HttpServerPipelines {
                 .setMaxHeaderSize(maxHead)
                 .setMaxChunkSize(MAX_CHUNK_BYTES)));
         p.addLast(Http1ServerHandler.NAME, new Http1ServerHandler(context));
+    }
+
+    /**
+     * Accepted connections allow half-closure until their protocol is known (opaque TCP relays it). An
+     * HTTP client that closes its side is gone, as hyper (and so Linkerd's proxy) takes it by default:
+     * the connection closes, and the calls in flight are cancelled and their upstream requests with them,
+     * instead of waiting for responses nobody will read.
+     */
+    private static void closeOnEndOfInput(Channel ch) {
+        ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
     }
 
     /** True for an HTTP/1 connection with no request in flight (safe to close when draining). */
@@ -46,6 +58,7 @@ public final class HttpServerPipelines {
      * grace period.
      */
     public static void http2(ChannelPipeline p, ProxyContext context) {
+        closeOnEndOfInput(p.channel());
         // Streams of one connection flush independently; coalesce them into one write per loop turn.
         p.addLast("flush", new FlushConsolidationHandler(256, true));
         p.addLast(HTTP2_NAME, H2ConnectionHandler.forServer(stream -> new Http2ServerStream(context, stream))

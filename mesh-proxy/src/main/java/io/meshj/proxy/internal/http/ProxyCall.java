@@ -89,6 +89,9 @@ final class ProxyCall implements UpstreamListener {
     /** The largest request body kept to be sent again if a retryable route's attempt fails (Linkerd's: 64 KiB). */
     static final int MAX_REPLAY_BYTES = 64 * 1024;
 
+    /** What ended a request whose client went away before it did: not counted as the destination's failure. */
+    private static final String DOWNSTREAM_GONE = "downstream_gone";
+
     /** How long a request waits for its destination's first profile before it goes on without routes. */
     private static final long PROFILE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -276,7 +279,7 @@ final class ProxyCall implements UpstreamListener {
         if (!responseStarted && target != null) {
             target.onCancel();
         }
-        failure = "downstream_gone";
+        failure = DOWNSTREAM_GONE;
         finish(false);
         if (lease != null) {
             if (error != Http2Error.CANCEL) {
@@ -975,6 +978,17 @@ final class ProxyCall implements UpstreamListener {
         if (route == null) {
             route().request(); // ended before it was routed: still a request
         }
+        // The client went away (a reset, a closed connection, a gRPC deadline on its side): no failure
+        // of the destination's. Before a response it is no response at all; after its head, the response
+        // is what the head said — as Linkerd, which fixed counting cancellations as failures (linkerd2#3281).
+        boolean cancelled = DOWNSTREAM_GONE.equals(error);
+        if (cancelled) {
+            if (responseNanos < 0) {
+                recordTapEnd(error);
+                return;
+            }
+            error = null;
+        }
         route.response(error != null && responseNanos < 0 ? 0 : responseStatus, grpcStatus, error,
                 responseNanos < 0 ? -1 : responseNanos / 1e6);
         if (rtSeries != null) {
@@ -987,6 +1001,10 @@ final class ProxyCall implements UpstreamListener {
                 rtSeries.actualResponse(responseStatus, failed);
             }
         }
+        recordTapEnd(cancelled ? DOWNSTREAM_GONE : error);
+    }
+
+    private void recordTapEnd(String error) {
         if (tap.isTapped()) {
             long sinceStart = System.nanoTime() - startNanos;
             tap.responseEnd(new io.meshj.core.tap.TapEvent.ResponseEnd(tapRequest, grpcStatus, error,

@@ -81,25 +81,21 @@ class MetricsIT {
     @Test
     void aClientThatGoesAwayIsNoFailureOfTheDestination() throws Exception {
         try (MeshFixture mesh = new MeshFixture(dir).start()) {
-            // curl gives up after a second on a response due in five, over HTTP/1 and HTTP/2: two requests
-            // and no response at all; the proxies cancel them upstream instead of waiting.
-            for (String protocol : List.of("--http1.1", "--http2-prior-knowledge")) {
-                assertThat(Processes.curl("-s", protocol, "--max-time", "1", "-H", "Host: web",
-                        mesh.outboundUrl("/slow?ms=5000")).exitCode()).isEqualTo(28);
-            }
+            // curl gives up after a second on an HTTP/2 response due in five: a request and no response at
+            // all; the proxies cancel it upstream instead of waiting. (An HTTP/1 client's close cannot be
+            // told from a half-close, after which the answer is still due: HttpProxyIT.)
+            assertThat(Processes.curl("-s", "--http2-prior-knowledge", "--max-time", "1", "-H", "Host: web",
+                    mesh.outboundUrl("/slow?ms=5000")).exitCode()).isEqualTo(28);
             Processes.curl("-sf", "-H", "Host: web", mesh.outboundUrl("/hello")).assertSuccess();
-            // Both proxies learn of it within the slow responses' five seconds (the client proxy closes the
-            // connections and resets its streams to the server proxy, which cancels its application request).
+            // The client proxy learns of it well within the slow response's five seconds: it closes curl's
+            // connection (and resets its stream to the server proxy, which cancels its application request).
             await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
                 assertThat(sum(mesh.client().metrics().scrape(), "tcp_open_connections", "direction=\"outbound\"",
                         "peer=\"src\"")).isEqualTo(0.0);
-                // To the application: the HTTP/2 connection (its cancelled stream reset) and /hello's HTTP/1
-                // one; the HTTP/1 connection of the cancelled HTTP/1 request was closed (3 if it still waited).
-                assertThat(sum(mesh.server().metrics().scrape(), "tcp_open_connections", "direction=\"inbound\"",
-                        "peer=\"dst\"")).isEqualTo(2.0);
+                assertThat(sum(mesh.server().metrics().scrape(), "request_total", "direction=\"inbound\"")).isEqualTo(2.0);
             });
             for (String scrape : List.of(mesh.client().metrics().scrape(), mesh.server().metrics().scrape())) {
-                assertThat(sum(scrape, "request_total")).isEqualTo(3.0);
+                assertThat(sum(scrape, "request_total")).isEqualTo(2.0);
                 assertThat(sum(scrape, "response_total", "classification=\"failure\"")).as(scrape).isZero();
                 assertThat(sum(scrape, "response_total", "classification=\"success\"")).as(scrape).isEqualTo(1.0);
             }

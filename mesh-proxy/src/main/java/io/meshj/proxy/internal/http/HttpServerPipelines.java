@@ -24,7 +24,6 @@ public final class HttpServerPipelines {
 
     /** An HTTP/1 connection: head timeout, codec, and the handler that makes each request a call. */
     public static void http1(ChannelPipeline p, ProxyContext context) {
-        closeOnEndOfInput(p.channel());
         int maxHead = context.config().maxHeaderBytes();
         p.addLast(RequestHeadTimeoutHandler.NAME, new RequestHeadTimeoutHandler(context.config().headerReadTimeout(),
                 context.config().idleTimeout(), context));
@@ -37,9 +36,10 @@ public final class HttpServerPipelines {
 
     /**
      * Accepted connections allow half-closure until their protocol is known (opaque TCP relays it). An
-     * HTTP client that closes its side is gone, as hyper (and so Linkerd's proxy) takes it by default:
-     * the connection closes, and the calls in flight are cancelled and their upstream requests with them,
-     * instead of waiting for responses nobody will read.
+     * HTTP/2 client that closes its side is gone (HTTP/2 ends streams, not halves of connections): the
+     * connection closes, and its streams' calls are cancelled and their upstream requests with them,
+     * instead of waiting for responses nobody will read. (HTTP/1 keeps half-closure: a client may send
+     * its request, shut its side, and still read the answer; {@link Http1ServerHandler} sees to it.)
      */
     private static void closeOnEndOfInput(Channel ch) {
         ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);

@@ -41,10 +41,6 @@ public final class TcpRelay extends ChannelInboundHandlerAdapter {
      * through as soon as the relays are added, so call this from the event loop of {@code a}.
      */
     public static void splice(Channel a, Channel b) {
-        // A connection that spoke HTTP until now (a WebSocket upgrade) closed on end of input; relayed, a
-        // half-close is passed on instead.
-        a.config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
-        b.config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
         TcpRelay toB = new TcpRelay(b);
         TcpRelay toA = new TcpRelay(a);
         toB.peerRelay = toA;

@@ -150,9 +150,7 @@ public final class LocalRegistry implements DiscoverySource {
         }
         put(r);
         persist();
-        if (r.service() != null) {
-            publish(r.service());
-        }
+        publish(r.service());
         return new Lease(r.leaseId(), t);
     }
 
@@ -182,9 +180,7 @@ public final class LocalRegistry implements DiscoverySource {
         }
         remove(r);
         persist();
-        if (r.service() != null) {
-            publish(r.service());
-        }
+        publish(r.service());
         return true;
     }
 
@@ -204,7 +200,7 @@ public final class LocalRegistry implements DiscoverySource {
             remove(r);
         }
         persist();
-        expired.stream().map(Registration::service).filter(java.util.Objects::nonNull).distinct().forEach(this::publish);
+        expired.stream().map(Registration::service).distinct().forEach(this::publish);
     }
 
     /** The number of live registrations. */
@@ -237,15 +233,9 @@ public final class LocalRegistry implements DiscoverySource {
     private Registration registration(String leaseId, Workload w, long ttlNanos) {
         require(w.namespace(), "namespace");
         require(w.address(), "address");
+        requireIpAddress(w.address());
         if (w.isClient()) {
             require(w.name(), "name"); // what tells one client from another
-            try {
-                if (!Authority.of(w.address(), 1).isIpAddress()) {
-                    throw new IllegalArgumentException("must be an IP address");
-                }
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("workload address " + w.address() + ": must be an IP address", e);
-            }
             return new Registration(leaseId, w, null, null, ttlNanos, ticker.nanoTime() + ttlNanos);
         }
         require(w.service(), "service");
@@ -264,9 +254,6 @@ public final class LocalRegistry implements DiscoverySource {
             throw new IllegalArgumentException("workload " + w.service() + "." + w.namespace() + " at " + w.address()
                     + ": " + e.getMessage(), e);
         }
-        if (!address.isIpAddress()) {
-            throw new IllegalArgumentException("workload address " + w.address() + ": must be an IP address");
-        }
         Map<String, String> labels = new LinkedHashMap<>(w.labels());
         labels.put("namespace", w.namespace());
         labels.put("service", w.service());
@@ -279,6 +266,18 @@ public final class LocalRegistry implements DiscoverySource {
         Endpoint endpoint = Endpoint.builder(address).labels(labels).protocolHint(w.protocolHint())
                 .inboundPort(w.inboundPort()).tlsIdentity(w.tlsIdentity()).build();
         return new Registration(leaseId, w, service, endpoint, ttlNanos, ticker.nanoTime() + ttlNanos);
+    }
+
+    private static void requireIpAddress(String address) {
+        boolean ip;
+        try {
+            ip = Authority.of(address, 1).isIpAddress();
+        } catch (IllegalArgumentException e) { // InvalidAuthorityException among them
+            ip = false;
+        }
+        if (!ip) {
+            throw new IllegalArgumentException("workload address " + address + ": must be an IP address");
+        }
     }
 
     private static void require(String value, String field) {
@@ -338,7 +337,11 @@ public final class LocalRegistry implements DiscoverySource {
         return EndpointSet.of(endpoints.values().stream().map(Registration::endpoint).toList());
     }
 
+    /** Tells the watches of {@code service} (and of IP:port names) what it is now; a client's (null) has none. */
     private void publish(Authority service) {
+        if (service == null) {
+            return;
+        }
         watches.publish(service, current(service));
         for (Authority watched : watches.names()) {
             if (watched.isIpAddress()) {

@@ -524,10 +524,12 @@ final class ProxyCall implements UpstreamListener {
         return true;
     }
 
-    /** Whether a failed attempt may be followed by another, the budget aside. */
+    /**
+     * Whether a failed attempt may be followed by another, the budget aside. {@code replayable} says the
+     * route is retryable (outbound) and the request still kept; it turns false once the response starts.
+     */
     private boolean retryPossible() {
-        return !finished && !responseStarted && replayable && requestComplete && retries < MAX_ATTEMPTS - 1
-                && rt != null && rt.isRetryable();
+        return replayable && !finished && !responseStarted && requestComplete && retries < MAX_ATTEMPTS - 1;
     }
 
     private void retry() {
@@ -671,11 +673,12 @@ final class ProxyCall implements UpstreamListener {
         cancelTimeout();
         responseStarted = true;
         dropReplay();
-        long rtt = System.nanoTime() - startNanos;
+        long now = System.nanoTime();
+        long rtt = now - startNanos;
         responseStatus = response.status().code();
         responseNanos = rtt;
         grpcStatus(response.headers()); // a trailers-only gRPC response carries its status here
-        long attemptRtt = System.nanoTime() - attemptStartNanos;
+        long attemptRtt = now - attemptStartNanos;
         if (response.status().code() >= 500) {
             target.onFailure(attemptRtt);
         } else {
@@ -846,11 +849,11 @@ final class ProxyCall implements UpstreamListener {
     }
 
     private void upstreamFailed(ProxyError error, String detail) {
-        failure = error.name().toLowerCase(java.util.Locale.ROOT);
-        if (!responseStarted && retryAfterError(failure)) {
-            failure = null;
+        String reason = error.name().toLowerCase(java.util.Locale.ROOT);
+        if (!responseStarted && retryAfterError(reason)) {
             return;
         }
+        failure = reason;
         if (!responseStarted) {
             target.onFailure(System.nanoTime() - attemptStartNanos);
             respond(error, detail);

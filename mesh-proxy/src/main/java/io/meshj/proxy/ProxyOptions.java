@@ -28,7 +28,7 @@ import java.util.function.BiConsumer;
  */
 public final class ProxyOptions {
 
-    private record Option(String flag, String description, BiConsumer<ProxyConfig.Builder, String> apply) {
+    private record Option(String flag, String description, BiConsumer<ProxyConfigBuilder, String> apply) {
         String env() {
             return "MESHJ_PROXY_" + flag.toUpperCase(Locale.ROOT).replace('-', '_');
         }
@@ -43,7 +43,7 @@ public final class ProxyOptions {
                 (b, v) -> b.inboundListen(socketAddress(v)));
         add("admin-listen", "address of the admin server (default 0.0.0.0:4191)",
                 (b, v) -> b.adminListen(socketAddress(v)));
-        add("log-level", "error, warn, info, debug or trace (default info)", ProxyConfig.Builder::logLevel);
+        add("log-level", "error, warn, info, debug or trace (default info)", ProxyConfigBuilder::logLevel);
         add("tap-listen", "address of the tap server, for the controller only (default 0.0.0.0:4190)",
                 (b, v) -> b.tapListen(socketAddress(v)));
         add("app-ports", "the application's ports on 127.0.0.1 for inbound traffic, e.g. 8080,9090 (none: redirected"
@@ -59,17 +59,17 @@ public final class ProxyOptions {
                 + " stat, edges and tap know a workload that serves nothing (default false)",
                 (b, v) -> b.registerClient(bool(v)));
         add("register-address", "the address the registered application is reached at (default 127.0.0.1)",
-                ProxyConfig.Builder::registerAddress);
+                ProxyConfigBuilder::registerAddress);
         add("service-account", "the workload's service account, for its registration (default default)",
-                ProxyConfig.Builder::serviceAccount);
+                ProxyConfigBuilder::serviceAccount);
         add("workload-name", "the workload's name, for its registration (default the host name)",
-                ProxyConfig.Builder::workloadName);
+                ProxyConfigBuilder::workloadName);
         add("deployment", "the deployment its registration is grouped in by stat (default the registered service; a client: its name)",
-                ProxyConfig.Builder::deployment);
+                ProxyConfigBuilder::deployment);
         add("namespace", "the proxy's namespace, for short service names (default default)",
-                ProxyConfig.Builder::namespace);
+                ProxyConfigBuilder::namespace);
         add("cluster-domain", "the cluster's DNS domain (default cluster.local)",
-                ProxyConfig.Builder::clusterDomain);
+                ProxyConfigBuilder::clusterDomain);
         add("identity", "the controller's identity service, host:port; enables mTLS (needs the next two)",
                 (b, v) -> b.identity(authority(v)));
         add("identity-token-file", "file holding the token that proves the workload's identity (meshj identity token)",
@@ -77,11 +77,11 @@ public final class ProxyOptions {
         add("trust-anchors", "PEM file of the mesh's trust anchors",
                 (b, v) -> b.trustAnchors(Path.of(v)));
         add("trust-anchors-pem", "the mesh's trust anchors as PEM text (instead of trust-anchors; for injected sidecars)",
-                ProxyConfig.Builder::trustAnchorsPem);
+                ProxyConfigBuilder::trustAnchorsPem);
         add("controller-identity", "the identity the controller presents; TLS to the controller (needs trust-anchors),"
-                + " e.g. controller.meshj.serviceaccount.identity.meshj.cluster.local", ProxyConfig.Builder::controllerIdentity);
+                + " e.g. controller.meshj.serviceaccount.identity.meshj.cluster.local", ProxyConfigBuilder::controllerIdentity);
         add("trust-domain", "the trust domain of identities (default cluster.local)",
-                ProxyConfig.Builder::trustDomain);
+                ProxyConfigBuilder::trustDomain);
         add("require-identity-ports", "application ports that refuse plaintext (non-mTLS) inbound connections",
                 (b, v) -> b.requireIdentityPorts(ports(v)));
         add("opaque-ports", "ports forwarded without protocol detection (default 25,587,3306,4444,5432,6379,9300,11211)",
@@ -113,7 +113,7 @@ public final class ProxyOptions {
     private ProxyOptions() {
     }
 
-    private static void add(String flag, String description, BiConsumer<ProxyConfig.Builder, String> apply) {
+    private static void add(String flag, String description, BiConsumer<ProxyConfigBuilder, String> apply) {
         OPTIONS.put(flag, new Option(flag, description, apply));
     }
 
@@ -131,7 +131,7 @@ public final class ProxyOptions {
     public static ProxyConfig parse(List<String> args, Map<String, String> env) {
         requireNonNull(args, "args");
         requireNonNull(env, "env");
-        ProxyConfig.Builder b = ProxyConfig.builder();
+        ProxyConfigBuilder b = ProxyConfig.builder();
         for (Option o : OPTIONS.values()) {
             String value = env.get(o.env());
             if (value != null && !value.isBlank()) {
@@ -174,7 +174,7 @@ public final class ProxyOptions {
         return b.toString();
     }
 
-    private static void apply(ProxyConfig.Builder b, Option o, String source, String value) {
+    private static void apply(ProxyConfigBuilder b, Option o, String source, String value) {
         try {
             o.apply().accept(b, value);
         } catch (IllegalArgumentException e) {

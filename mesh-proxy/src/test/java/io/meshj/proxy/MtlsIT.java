@@ -72,7 +72,7 @@ class MtlsIT {
                 && foreignServer.isReady());
     }
 
-    private static ProxyConfig.Builder loopback() {
+    private static ProxyConfigBuilder loopback() {
         InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
         return ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any).tapListen(any);
     }

@@ -2,6 +2,7 @@ package io.meshj.proxy.testing;
 
 import io.meshj.proxy.MeshProxy;
 import io.meshj.proxy.ProxyConfig;
+import io.meshj.proxy.ProxyConfigBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -33,8 +34,8 @@ public final class MeshFixture implements AutoCloseable {
     private final TestBackend backend;
     private final List<Integer> extraAppPorts = new ArrayList<>();
     private final Map<String, String> extraServices = new LinkedHashMap<>();
-    private Consumer<ProxyConfig.Builder> clientConfig = b -> { };
-    private Consumer<ProxyConfig.Builder> serverConfig = b -> { };
+    private Consumer<ProxyConfigBuilder> clientConfig = b -> { };
+    private Consumer<ProxyConfigBuilder> serverConfig = b -> { };
     private MeshProxy client;
     private MeshProxy server;
 
@@ -55,12 +56,12 @@ public final class MeshFixture implements AutoCloseable {
         return this;
     }
 
-    public MeshFixture clientConfig(Consumer<ProxyConfig.Builder> c) {
+    public MeshFixture clientConfig(Consumer<ProxyConfigBuilder> c) {
         this.clientConfig = c;
         return this;
     }
 
-    public MeshFixture serverConfig(Consumer<ProxyConfig.Builder> c) {
+    public MeshFixture serverConfig(Consumer<ProxyConfigBuilder> c) {
         this.serverConfig = c;
         return this;
     }
@@ -69,7 +70,7 @@ public final class MeshFixture implements AutoCloseable {
         List<Integer> appPorts = new ArrayList<>();
         appPorts.add(backend.port());
         appPorts.addAll(extraAppPorts);
-        ProxyConfig.Builder s = base().appPorts(appPorts);
+        ProxyConfigBuilder s = base().appPorts(appPorts);
         serverConfig.accept(s);
         server = MeshProxy.start(s.build());
         int inbound = server.inboundAddress().getPort();
@@ -86,13 +87,13 @@ public final class MeshFixture implements AutoCloseable {
                 .append(endpoints.replace("%INBOUND%", Integer.toString(inbound))).append('\n'));
         Path file = Files.writeString(dir.resolve("endpoints.yml"), yaml);
 
-        ProxyConfig.Builder c = base().discoveryFile(file);
+        ProxyConfigBuilder c = base().discoveryFile(file);
         clientConfig.accept(c);
         client = MeshProxy.start(c.build());
         return this;
     }
 
-    private static ProxyConfig.Builder base() {
+    private static ProxyConfigBuilder base() {
         InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
         return ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any).tapListen(any).eventLoops(2);
     }

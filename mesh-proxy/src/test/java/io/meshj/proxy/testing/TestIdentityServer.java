@@ -9,7 +9,7 @@ import io.grpc.stub.StreamObserver;
 import io.meshj.api.identity.v1.CertifyRequest;
 import io.meshj.api.identity.v1.CertifyResponse;
 import io.meshj.api.identity.v1.IdentityGrpc;
-import io.meshj.proxy.ProxyConfig;
+import io.meshj.proxy.ProxyConfigBuilder;
 import io.meshj.tls.CertificateAuthority;
 import io.meshj.tls.Pem;
 import io.meshj.tls.WorkloadIdentity;
@@ -88,7 +88,7 @@ public final class TestIdentityServer implements AutoCloseable {
     }
 
     /** Sets {@code b} up to be certified as {@code serviceAccount} in {@code default} by this server. */
-    public ProxyConfig.Builder configure(ProxyConfig.Builder b, String serviceAccount) {
+    public ProxyConfigBuilder configure(ProxyConfigBuilder b, String serviceAccount) {
         WorkloadIdentity id = identity(serviceAccount);
         Path token = dir.resolve(serviceAccount + ".token");
         try {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.meshj.proxy.MeshProxy;
 import io.meshj.proxy.ProxyConfig;
+import io.meshj.proxy.ProxyConfigBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -109,7 +110,7 @@ class PlainModeBehindSidecarsIT {
                 + "      inboundPort: " + inboundPort + "\n";
     }
 
-    private static ProxyConfig.Builder sidecar() {
+    private static ProxyConfigBuilder sidecar() {
         InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
         return ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any).tapListen(any).eventLoops(1);
     }

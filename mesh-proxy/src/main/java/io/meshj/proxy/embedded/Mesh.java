@@ -36,7 +36,6 @@ import io.meshj.tls.MeshGrpcCredentials;
 import io.meshj.tls.MeshTrustManager;
 import io.meshj.tls.RotatingKeyManager;
 import io.meshj.tls.WorkloadIdentity;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
@@ -44,7 +43,6 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.util.concurrent.DefaultEventExecutor;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -87,7 +85,7 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Mesh.class.getName());
     private static Mesh defaultMesh;
 
-    private final Settings settings;
+    private final MeshSettings settings;
     private final WorkloadIdentity identity;
     private final EventLoopGroup group;
     private final DefaultEventExecutor control;
@@ -108,27 +106,28 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
     private final Registrar clientRegistration;
     private volatile boolean closed;
 
-    private Mesh(Settings s) {
+    // Package-private, not public: MeshBuilder#build() checks the settings and resolves their defaults first.
+    Mesh(MeshSettings s) {
         this.settings = s;
-        this.identity = new WorkloadIdentity(s.serviceAccount, s.namespace, s.trustDomain);
-        this.trustAnchors = ProxyTls.readTrustAnchors(s.trustAnchors);
+        this.identity = new WorkloadIdentity(s.serviceAccount(), s.namespace(), s.trustDomain());
+        this.trustAnchors = ProxyTls.readTrustAnchors(s.trustAnchors());
         Transport transport = Transport.best();
         this.group = transport.newGroup(1, "meshj-mesh");
         this.control = new DefaultEventExecutor(new DefaultThreadFactory("meshj-identity", true));
-        ChannelCredentials controllerTls = s.controllerIdentity == null ? null : MeshGrpcCredentials.channel(
+        ChannelCredentials controllerTls = s.controllerIdentity() == null ? null : MeshGrpcCredentials.channel(
                 (RotatingKeyManager) null, trustAnchors,
-                MeshTrustManager.IdentityPolicy.exactly(WorkloadIdentity.parseDnsName(s.controllerIdentity)));
-        this.controllerChannel = controllerChannel(s.destination, controllerTls)
+                MeshTrustManager.IdentityPolicy.exactly(WorkloadIdentity.parseDnsName(s.controllerIdentity())));
+        this.controllerChannel = controllerChannel(s.destination(), controllerTls)
                 // Watches are quiet streams: pings find a controller that vanished without a FIN.
                 .keepAliveTime(30, TimeUnit.SECONDS).keepAliveTimeout(10, TimeUnit.SECONDS)
                 .build();
-        this.identityChannel = controllerChannel(s.identityService, controllerTls).build();
-        AuthorityNormalizer normalizer = AuthorityNormalizer.builder().namespace(s.namespace).clusterDomain(s.clusterDomain).build();
+        this.identityChannel = controllerChannel(s.identityService(), controllerTls).build();
+        AuthorityNormalizer normalizer = AuthorityNormalizer.builder().namespace(s.namespace()).clusterDomain(s.clusterDomain()).build();
         this.destinations = DestinationDiscovery.builder(controllerChannel).normalizer(normalizer).build();
         this.discovery = new IdentityRecordingDiscovery();
         this.profiles = io.meshj.core.discovery.ProfileDiscovery.builder(controllerChannel).normalizer(normalizer).build();
-        this.tls = ProxyTls.start(identity, s.tokenFile, trustAnchors, identityChannel, control);
-        this.metrics = s.registry == null ? MeshMetrics.create() : MeshMetrics.create(s.registry);
+        this.tls = ProxyTls.start(identity, s.tokenFile(), trustAnchors, identityChannel, control);
+        this.metrics = s.registry() == null ? MeshMetrics.create() : MeshMetrics.create(s.registry());
         metrics.identity(tls.certifier(),
                 c -> c.current().map(k -> (double) k.validUntil().getEpochSecond()).orElse(0.0),
                 c -> c.refreshedAt().map(t -> (double) t.getEpochSecond()).orElse(0.0),
@@ -142,22 +141,22 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
                     .childHandler(new AdminServer(this::isReady, metrics::scrape,
                             () -> LOG.log(System.Logger.Level.INFO, "admin /shutdown ignored: the application owns this mesh"),
                             () -> tls.certifier().current().map(CertifiedKey::describe).orElse(null)))
-                    .bind(s.adminListen).sync().channel();
-            tap = TapServer.start(s.tapListen, tapBus, transport, group, tls, trustAnchors, controllerIdentity(s));
+                    .bind(s.adminListen()).sync().channel();
+            tap = TapServer.start(s.tapListen(), tapBus, transport, group, tls, trustAnchors, controllerIdentity(s));
         } catch (Exception e) {
             if (admin != null) {
                 admin.close();
             }
             closeParts();
-            throw new IllegalStateException("cannot start the mesh's admin or tap server (" + s.adminListen + ", "
-                    + s.tapListen + "): " + e.getMessage(), e);
+            throw new IllegalStateException("cannot start the mesh's admin or tap server (" + s.adminListen() + ", "
+                    + s.tapListen() + "): " + e.getMessage(), e);
         }
         this.adminServer = admin;
         this.tapServer = tap;
         this.clientRegistration = registrar("", 0); // a client: no service, no port
         clientRegistration.start();
         LOG.log(System.Logger.Level.INFO, "meshj embedded: {0} ({1}), controller {2}, admin {3}, tap {4}", identity,
-                s.workloadName, s.destination, adminAddress(), tapAddress());
+                s.workloadName(), s.destination(), adminAddress(), tapAddress());
     }
 
     private static NettyChannelBuilder controllerChannel(Authority a, ChannelCredentials tls) {
@@ -165,19 +164,19 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
                 : NettyChannelBuilder.forAddress(a.host(), a.port(), tls);
     }
 
-    private static WorkloadIdentity controllerIdentity(Settings s) {
-        return s.controllerIdentity != null ? WorkloadIdentity.parseDnsName(s.controllerIdentity)
-                : new WorkloadIdentity("controller", "meshj", s.trustDomain);
+    private static WorkloadIdentity controllerIdentity(MeshSettings s) {
+        return s.controllerIdentity() != null ? WorkloadIdentity.parseDnsName(s.controllerIdentity())
+                : new WorkloadIdentity("controller", "meshj", s.trustDomain());
     }
 
     /** The workload as tap shows it, and as its registration labels it (deployment groups it in stat). */
-    private static Map<String, String> workloadLabels(Settings s) {
+    private static Map<String, String> workloadLabels(MeshSettings s) {
         Map<String, String> l = new LinkedHashMap<>();
-        l.put("namespace", s.namespace);
-        l.put("pod", s.workloadName);
-        l.put("serviceaccount", s.serviceAccount);
-        l.put("service", s.service);
-        l.put("deployment", s.deployment);
+        l.put("namespace", s.namespace());
+        l.put("pod", s.workloadName());
+        l.put("serviceaccount", s.serviceAccount());
+        l.put("service", s.service());
+        l.put("deployment", s.deployment());
         return l;
     }
 
@@ -201,8 +200,8 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
         return defaultMesh;
     }
 
-    public static Builder builder() {
-        return new Builder();
+    public static MeshBuilder builder() {
+        return new MeshBuilder();
     }
 
     /** This workload's identity. */
@@ -227,8 +226,8 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
             return this;
         } catch (TimeoutException e) {
             throw new IllegalStateException("no certificate for " + identity + " from the identity service at "
-                    + settings.identityService + " within " + timeout.toMillis() + " ms (is the controller running, and the token"
-                    + " in " + settings.tokenFile + " valid?)");
+                    + settings.identityService() + " within " + timeout.toMillis() + " ms (is the controller running, and the token"
+                    + " in " + settings.tokenFile() + " valid?)");
         } catch (ExecutionException e) {
             throw new IllegalStateException("cannot get a certificate for " + identity + ": " + e.getCause().getMessage(),
                     e.getCause());
@@ -265,7 +264,7 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
      */
     public ServerCredentials serverCredentials() {
         return MeshGrpcCredentials.server(tls.certifier(), trustAnchors,
-                MeshTrustManager.IdentityPolicy.anyIn(settings.trustDomain), ClientAuth.OPTIONAL);
+                MeshTrustManager.IdentityPolicy.anyIn(settings.trustDomain()), ClientAuth.OPTIONAL);
     }
 
     /** The server must be one of the identities discovery gives for the target it was dialed for. */
@@ -326,7 +325,7 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
      * the lease until the returned registration is closed.
      */
     public AutoCloseable register(int port) {
-        Registrar r = registrar(settings.service, port);
+        Registrar r = registrar(settings.service(), port);
         r.start();
         return r::close;
     }
@@ -334,19 +333,19 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
     /** The registration of this workload as an endpoint of {@code service} at {@code port}, or as a client ("", 0). */
     private Registrar registrar(String service, int port) {
         return new Registrar(controllerChannel, control, Workload.newBuilder()
-                .setName(settings.workloadName).setNamespace(settings.namespace).setService(service).setPort(port)
-                .setAddress(settings.registerAddress).setServiceAccount(settings.serviceAccount)
+                .setName(settings.workloadName()).setNamespace(settings.namespace()).setService(service).setPort(port)
+                .setAddress(settings.registerAddress()).setServiceAccount(settings.serviceAccount())
                 .setProtocolHint(ProtocolHint.PROTOCOL_HINT_H2)
                 .setTlsIdentity(identity.dnsName())
                 .setAdminPort(adminAddress().getPort()).setTapPort(tapAddress().getPort())
-                .putLabels("deployment", settings.deployment)
+                .putLabels("deployment", settings.deployment())
                 .build(),
-                () -> ProxyTls.readToken(settings.tokenFile),
+                () -> ProxyTls.readToken(settings.tokenFile()),
                 ExponentialBackoff.builder().min(Duration.ofMillis(200)).max(Duration.ofSeconds(10)).build());
     }
 
     String registerAddress() {
-        return settings.registerAddress;
+        return settings.registerAddress();
     }
 
     @Override
@@ -391,228 +390,6 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
         @Override
         public void close() {
             destinations.close();
-        }
-    }
-
-    /** What a mesh is configured with; see {@link Builder}. */
-    private record Settings(Authority destination, Authority identityService, String namespace, String serviceAccount,
-            Path tokenFile, Path trustAnchors, String trustDomain, String clusterDomain, String workloadName,
-            String service, String deployment, String registerAddress, InetSocketAddress adminListen,
-            InetSocketAddress tapListen, String controllerIdentity, PrometheusMeterRegistry registry) {
-    }
-
-    /**
-     * A mesh's configuration. Each setting has an environment variable and a system property (which
-     * wins), applied by {@link #fromEnvironment}: {@code MESHJ_TOKEN_FILE} / {@code meshj.token.file}.
-     */
-    public static final class Builder {
-        private Authority destination = Authority.of("127.0.0.1", 8086);
-        private Authority identityService = Authority.of("127.0.0.1", 8080);
-        private String namespace = "default";
-        private String serviceAccount = "default";
-        private Path tokenFile;
-        private Path trustAnchors;
-        private String trustDomain = "cluster.local";
-        private String clusterDomain = "cluster.local";
-        private String workloadName;
-        private String service;
-        private String deployment;
-        private String registerAddress = "127.0.0.1";
-        private InetSocketAddress adminListen = new InetSocketAddress("127.0.0.1", 0);
-        private InetSocketAddress tapListen = new InetSocketAddress("127.0.0.1", 0);
-        private String controllerIdentity;
-        private PrometheusMeterRegistry registry;
-
-        private Builder() {
-        }
-
-        /** Every setting, by variable: {@code MESHJ_<NAME>} and {@code meshj.<name>} with dots. */
-        private static final List<String> VARIABLES = List.of("DESTINATION", "IDENTITY", "NAMESPACE", "SERVICE_ACCOUNT",
-                "TOKEN_FILE", "TRUST_ANCHORS", "TRUST_DOMAIN", "CLUSTER_DOMAIN", "WORKLOAD_NAME", "SERVICE", "DEPLOYMENT",
-                "REGISTER_ADDRESS", "ADMIN_LISTEN", "TAP_LISTEN", "CONTROLLER_IDENTITY");
-
-        /**
-         * Applies the settings present in {@code env} ({@code MESHJ_*}) and {@code properties}
-         * ({@code meshj.*}, which win).
-         *
-         * @throws ConfigException naming the variable or property and its value when one is invalid
-         */
-        public Builder fromEnvironment(Map<String, String> env, java.util.Properties properties) {
-            for (String v : VARIABLES) {
-                String property = "meshj." + v.toLowerCase(java.util.Locale.ROOT).replace('_', '.');
-                String value = properties.getProperty(property);
-                String source = property;
-                if (value == null) {
-                    value = env.get("MESHJ_" + v);
-                    source = "MESHJ_" + v;
-                }
-                if (value == null || value.isBlank()) {
-                    continue;
-                }
-                try {
-                    apply(v, value.strip());
-                } catch (RuntimeException e) {
-                    throw new ConfigException(source, 0, "", "\"" + value + "\": " + e.getMessage(), e);
-                }
-            }
-            return this;
-        }
-
-        private void apply(String variable, String v) {
-            switch (variable) {
-                case "DESTINATION" -> destination(v);
-                case "IDENTITY" -> identityService(v);
-                case "NAMESPACE" -> namespace(v);
-                case "SERVICE_ACCOUNT" -> serviceAccount(v);
-                case "TOKEN_FILE" -> tokenFile(Path.of(v));
-                case "TRUST_ANCHORS" -> trustAnchors(Path.of(v));
-                case "TRUST_DOMAIN" -> trustDomain(v);
-                case "CLUSTER_DOMAIN" -> clusterDomain = v;
-                case "WORKLOAD_NAME" -> workloadName(v);
-                case "SERVICE" -> service(v);
-                case "DEPLOYMENT" -> deployment(v);
-                case "REGISTER_ADDRESS" -> registerAddress(v);
-                case "ADMIN_LISTEN" -> adminListen = listen(v);
-                case "TAP_LISTEN" -> tapListen = listen(v);
-                case "CONTROLLER_IDENTITY" -> controllerIdentity = v;
-                default -> throw new IllegalStateException(variable);
-            }
-        }
-
-        private static InetSocketAddress listen(String v) {
-            Authority a = Authority.parse(v);
-            if (!a.hasPort()) {
-                throw new IllegalArgumentException("needs host:port");
-            }
-            return new InetSocketAddress(a.host(), a.port());
-        }
-
-        private static Authority hostPort(String v) {
-            Authority a = Authority.parse(requireNonNull(v, "host:port"));
-            if (!a.hasPort()) {
-                throw new IllegalArgumentException("needs host:port");
-            }
-            return a;
-        }
-
-        /** The controller's destination service (also its registry), host:port; default 127.0.0.1:8086. */
-        public Builder destination(String hostPort) {
-            this.destination = hostPort(hostPort);
-            return this;
-        }
-
-        /** The controller's identity service, host:port; default 127.0.0.1:8080. */
-        public Builder identityService(String hostPort) {
-            this.identityService = hostPort(hostPort);
-            return this;
-        }
-
-        public Builder namespace(String namespace) {
-            this.namespace = requireNonNull(namespace, "namespace");
-            return this;
-        }
-
-        public Builder serviceAccount(String serviceAccount) {
-            this.serviceAccount = requireNonNull(serviceAccount, "serviceAccount");
-            return this;
-        }
-
-        /** The token proving the workload's identity ({@code meshj identity token}); read at each use. Required. */
-        public Builder tokenFile(Path tokenFile) {
-            this.tokenFile = requireNonNull(tokenFile, "tokenFile");
-            return this;
-        }
-
-        /** PEM file of the mesh's trust anchors. Required. */
-        public Builder trustAnchors(Path trustAnchors) {
-            this.trustAnchors = requireNonNull(trustAnchors, "trustAnchors");
-            return this;
-        }
-
-        public Builder trustDomain(String trustDomain) {
-            this.trustDomain = requireNonNull(trustDomain, "trustDomain");
-            return this;
-        }
-
-        /** The workload's name (the pod label); default the host name. */
-        public Builder workloadName(String workloadName) {
-            this.workloadName = requireNonNull(workloadName, "workloadName");
-            return this;
-        }
-
-        /** The service its servers register as an endpoint of; default the service account. */
-        public Builder service(String service) {
-            this.service = requireNonNull(service, "service");
-            return this;
-        }
-
-        /** The deployment stat groups it in; default the service account. */
-        public Builder deployment(String deployment) {
-            this.deployment = requireNonNull(deployment, "deployment");
-            return this;
-        }
-
-        /** The address peers reach its servers at (an IP literal); default 127.0.0.1. */
-        public Builder registerAddress(String registerAddress) {
-            this.registerAddress = requireNonNull(registerAddress, "registerAddress");
-            return this;
-        }
-
-        /** Where its admin server ({@code /metrics}, {@code /ready}) listens; default 127.0.0.1, any port. */
-        public Builder adminListen(InetSocketAddress address) {
-            this.adminListen = requireNonNull(address, "address");
-            return this;
-        }
-
-        /** Where its tap server listens (for the controller only); default 127.0.0.1, any port. */
-        public Builder tapListen(InetSocketAddress address) {
-            this.tapListen = requireNonNull(address, "address");
-            return this;
-        }
-
-        /** TLS to the controller, which must present this identity (default plaintext, as the local controller). */
-        public Builder controllerIdentity(String dnsName) {
-            this.controllerIdentity = requireNonNull(dnsName, "dnsName");
-            return this;
-        }
-
-        /** Records the mesh's series in the application's own registry instead of one of its own. */
-        public Builder meterRegistry(PrometheusMeterRegistry registry) {
-            this.registry = requireNonNull(registry, "registry");
-            return this;
-        }
-
-        /**
-         * Starts the mesh: asks for the workload's certificate (see {@link Mesh#awaitReady}) and binds the
-         * admin and tap servers.
-         *
-         * @throws ConfigException when the token file or trust anchors are missing or unreadable
-         */
-        public Mesh build() {
-            if (tokenFile == null) {
-                throw new ConfigException("MESHJ_TOKEN_FILE", 0, "", "not set: the file with the workload's token"
-                        + " (meshj identity token --sa " + serviceAccount + " -n " + namespace + ")");
-            }
-            if (trustAnchors == null) {
-                throw new ConfigException("MESHJ_TRUST_ANCHORS", 0, "", "not set: the PEM file of the mesh's trust anchors");
-            }
-            if (!java.nio.file.Files.isReadable(tokenFile)) {
-                throw new ConfigException("MESHJ_TOKEN_FILE", 0, "", tokenFile + " cannot be read");
-            }
-            String name = workloadName != null ? workloadName : hostName();
-            String svc = service != null ? service : serviceAccount;
-            String dep = deployment != null ? deployment : serviceAccount;
-            return new Mesh(new Settings(destination, identityService, namespace, serviceAccount, tokenFile, trustAnchors,
-                    trustDomain, clusterDomain, name, svc, dep, registerAddress, adminListen, tapListen,
-                    controllerIdentity, registry));
-        }
-
-        private static String hostName() {
-            try {
-                return java.net.InetAddress.getLocalHost().getHostName();
-            } catch (java.net.UnknownHostException e) {
-                return "localhost";
-            }
         }
     }
 }

@@ -15,9 +15,10 @@ import io.meshj.core.name.AuthorityNormalizer;
 import io.meshj.proxy.internal.ListenerInitializer;
 import io.meshj.proxy.internal.ProxyMetrics;
 import io.meshj.proxy.internal.admin.AdminServer;
-import io.meshj.proxy.internal.http.Direction;
-import io.meshj.proxy.internal.http.HttpServerPipelines;
-import io.meshj.proxy.internal.http.ProxyContext;
+import io.meshj.proxy.internal.Direction;
+import io.meshj.proxy.internal.DrainEvent;
+import io.meshj.proxy.internal.ProxyLifecycle;
+import io.meshj.proxy.internal.call.ProxyContext;
 import io.meshj.proxy.internal.route.InboundRouter;
 import io.meshj.proxy.internal.route.OutboundRouter;
 import io.meshj.proxy.internal.tls.ProxyTls;
@@ -40,7 +41,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The sidecar proxy: an outbound listener for the application's own requests, an inbound listener for
@@ -78,7 +78,7 @@ public final class MeshProxy implements AutoCloseable {
     private final io.meshj.core.tap.TapBus tapBus = io.meshj.core.tap.TapBus.create();
     private final java.util.List<java.security.cert.X509Certificate> trustAnchors;
     private io.meshj.proxy.internal.tap.TapServer tapServer;
-    private final AtomicInteger inFlight = new AtomicInteger();
+    private final ProxyLifecycle lifecycle = new ProxyLifecycle();
     private final ChannelGroup downstreams = new DefaultChannelGroup("downstreams", GlobalEventExecutor.INSTANCE);
     private final ChannelGroup upstreams = new DefaultChannelGroup("upstreams", GlobalEventExecutor.INSTANCE);
     private final ProxyContext outboundContext;
@@ -132,7 +132,7 @@ public final class MeshProxy implements AutoCloseable {
                 : io.meshj.core.discovery.ProfileDiscovery.builder(controllerChannel).normalizer(normalizer).build();
         this.profiles = profileDiscovery == null ? io.meshj.proxy.internal.route.RouteProfiles.NONE
                 : new io.meshj.proxy.internal.route.RouteProfiles(profileDiscovery::watch, profileDiscovery::normalize,
-                        metrics.routes(), config.register().orElse(null));
+                        metrics.routes(), config.register().orElse(null), io.meshj.core.time.Ticker.system());
         this.identityChannel = config.identity()
                 .map(a -> (ManagedChannel) controllerChannel(a, controllerCredentials)
                         .eventLoopGroup(group)
@@ -152,10 +152,22 @@ public final class MeshProxy implements AutoCloseable {
         UpstreamConnector connector = new UpstreamConnector(transport, resolver, config.connectTimeout(),
                 config.maxHeaderBytes(), upstreams, tls);
         java.util.Map<String, String> labels = workloadLabels(config);
-        this.outboundContext = new ProxyContext(Direction.OUTBOUND, outboundRouter, connector, config, metrics, inFlight,
-                tapBus, labels, profiles);
-        this.inboundContext = new ProxyContext(Direction.INBOUND, new InboundRouter(config.appPorts()), connector,
-                config, metrics, inFlight, tapBus, labels, profiles);
+        this.outboundContext = context(Direction.OUTBOUND, outboundRouter, connector, labels);
+        this.inboundContext = context(Direction.INBOUND, new InboundRouter(config.appPorts()), connector, labels);
+    }
+
+    private ProxyContext context(Direction direction, io.meshj.proxy.internal.route.Router router,
+            UpstreamConnector connector, java.util.Map<String, String> labels) {
+        return ProxyContext.builder(direction)
+                .router(router)
+                .profiles(profiles)
+                .upstreams(connector)
+                .config(config)
+                .metrics(metrics)
+                .tap(tapBus, labels)
+                .lifecycle(lifecycle)
+                .ticker(io.meshj.core.time.Ticker.system())
+                .build();
     }
 
     /**
@@ -233,8 +245,7 @@ public final class MeshProxy implements AutoCloseable {
                 trustAnchors, controllerIdentity(config));
         java.util.List<InetSocketAddress> own = java.util.List.of(outboundAddress(), inboundAddress(), adminAddress(),
                 tapAddress());
-        outboundContext.setListeners(own);
-        inboundContext.setListeners(own);
+        lifecycle.setListeners(own);
         ready = true;
         // Series of endpoints that went away with their pods are dropped after a while, or churn
         // would grow the registry (and every scrape) for as long as the proxy runs.
@@ -340,8 +351,7 @@ public final class MeshProxy implements AutoCloseable {
         if (r != null) {
             r.close(); // leave the registry now: callers stop picking this endpoint while it drains
         }
-        outboundContext.startDraining();
-        inboundContext.startDraining();
+        lifecycle.startDraining();
         Thread t = new Thread(this::drain, "meshj-shutdown");
         t.setDaemon(true);
         t.start();
@@ -353,14 +363,11 @@ public final class MeshProxy implements AutoCloseable {
             closeQuietly(outboundServer);
             closeQuietly(inboundServer);
             for (Channel ch : downstreams) {
-                ch.eventLoop().execute(() -> {
-                    if (HttpServerPipelines.isHttp2(ch) || HttpServerPipelines.isIdleHttp1(ch)) {
-                        ch.close(); // HTTP/2: GOAWAY, then close once its streams finish
-                    }
-                });
+                // Each protocol's handler ends its connection as the protocol allows (HTTP/2: GOAWAY).
+                ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(DrainEvent.INSTANCE));
             }
             long deadline = System.nanoTime() + config.shutdownGracePeriod().toNanos();
-            while (System.nanoTime() - deadline < 0 && (!downstreams.isEmpty() || inFlight.get() > 0)) {
+            while (System.nanoTime() - deadline < 0 && (!downstreams.isEmpty() || lifecycle.inFlight() > 0)) {
                 Thread.sleep(50); // a dedicated shutdown thread polling a counter; no event loop waits
             }
             closeNow();

@@ -2,8 +2,8 @@ package io.meshj.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.meshj.proxy.internal.http.Direction;
-import io.meshj.proxy.internal.http.ProxyError;
+import io.meshj.proxy.internal.Direction;
+import io.meshj.proxy.internal.ProxyError;
 import io.meshj.proxy.testing.MeshFixture;
 import io.meshj.proxy.testing.Processes;
 import java.io.ByteArrayOutputStream;

@@ -6,7 +6,7 @@ import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.testing.integration.TestServiceImpl;
-import io.meshj.proxy.internal.http.Direction;
+import io.meshj.proxy.internal.Direction;
 import io.meshj.proxy.testing.MeshFixture;
 import io.meshj.proxy.testing.Processes;
 import java.net.InetSocketAddress;

@@ -23,6 +23,7 @@ import io.meshj.core.name.Authority;
 import io.meshj.core.name.AuthorityNormalizer;
 import io.meshj.core.retry.ExponentialBackoff;
 import io.meshj.core.tap.TapBus;
+import io.meshj.core.time.Ticker;
 import io.meshj.metrics.MeshMetrics;
 import io.meshj.proxy.internal.admin.AdminServer;
 import io.meshj.proxy.internal.embedded.InboundObservers;
@@ -311,12 +312,12 @@ public final class Mesh implements MeshRuntime, AutoCloseable {
 
     @Override
     public EndpointObserver observer(String authority) {
-        return new OutboundObserver(metrics, tapBus, authority, labels);
+        return new OutboundObserver(metrics, tapBus, authority, labels, Ticker.system());
     }
 
     /** The recorders an embedded server installs (see {@link MeshServer}). */
     InboundObservers inboundObservers() {
-        return new InboundObservers(metrics, tapBus, labels, MeshServer.PEER_IDENTITY);
+        return new InboundObservers(metrics, tapBus, labels, MeshServer.PEER_IDENTITY, Ticker.system());
     }
 
     /**

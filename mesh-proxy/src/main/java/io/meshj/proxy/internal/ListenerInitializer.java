@@ -2,10 +2,9 @@ package io.meshj.proxy.internal;
 
 import io.meshj.core.name.Authority;
 import io.meshj.proxy.internal.detect.ProtocolDetectionHandler;
-import io.meshj.proxy.internal.http.HttpServerPipelines;
-import io.meshj.proxy.internal.http.ProxyContext;
 import io.meshj.metrics.TlsStatus;
-import io.meshj.proxy.internal.http.Direction;
+import io.meshj.proxy.internal.call.ProxyContext;
+import io.meshj.proxy.internal.http.HttpServerPipelines;
 import io.meshj.proxy.internal.tcp.TcpForwarder;
 import io.meshj.proxy.internal.tcp.TcpFrames;
 import io.meshj.proxy.internal.tls.ProxyTls;
@@ -100,7 +99,7 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
         if (address == null) {
             return null;
         }
-        if (context.isSelf(address)) {
+        if (context.lifecycle().isSelf(address)) {
             LOG.log(System.Logger.Level.DEBUG, () -> "original destination of " + describe(ch.remoteAddress()) + ": "
                     + describe(address) + ", this proxy's own listener: ignored (" + context.direction().label() + ")");
             return null;
@@ -132,7 +131,7 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
                                 LOG.log(System.Logger.Level.WARNING, "{0} asked for {1}, which is not an application"
                                         + " port {2}: closing", ProxyTls.peerIdentity(ch).orElse(null), endpoint,
                                         context.config().appPorts());
-                                context.metrics().error(context.direction(), io.meshj.proxy.internal.http.ProxyError.NO_APP_PORT);
+                                context.countError(ProxyError.NO_APP_PORT);
                                 ch.close();
                                 return;
                             }

@@ -5,13 +5,10 @@ import io.meshj.metrics.MeshMetrics;
 import io.meshj.metrics.TcpMetrics;
 import io.meshj.metrics.TlsStatus;
 import io.meshj.metrics.TrafficLabels;
-import io.meshj.proxy.internal.http.Direction;
-import io.meshj.proxy.internal.http.ProxyError;
 import io.meshj.proxy.internal.route.Target;
 import io.meshj.tls.WorkloadCertifier;
 import io.micrometer.core.instrument.Counter;
 import java.util.EnumMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -29,7 +26,7 @@ public final class ProxyMetrics {
             Map<ProxyError, Counter> byKind = new EnumMap<>(ProxyError.class);
             for (ProxyError e : ProxyError.values()) {
                 byKind.put(e, mesh.counter("meshj_proxy_errors", "Requests and connections the proxy answered or refused itself, by reason.",
-                        "direction", d.label(), "reason", e.name().toLowerCase(Locale.ROOT)));
+                        "direction", d.label(), "reason", e.label()));
             }
             errors.put(d, byKind);
         }

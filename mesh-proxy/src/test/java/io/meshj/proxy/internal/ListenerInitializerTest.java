@@ -3,11 +3,10 @@ package io.meshj.proxy.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.meshj.core.name.Authority;
-import io.meshj.core.tap.TapBus;
 import io.meshj.proxy.ProxyConfig;
-import io.meshj.proxy.internal.http.Direction;
-import io.meshj.proxy.internal.http.ProxyContext;
-import io.meshj.proxy.internal.http.ProxyError;
+import io.meshj.proxy.internal.Direction;
+import io.meshj.proxy.internal.call.ProxyContext;
+import io.meshj.proxy.internal.ProxyError;
 import io.meshj.proxy.internal.route.RouteException;
 import io.meshj.proxy.internal.route.Router;
 import io.meshj.proxy.internal.route.Target;
@@ -25,9 +24,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -49,8 +46,8 @@ class ListenerInitializerTest {
         }
     };
     private final ProxyMetrics metrics = new ProxyMetrics();
-    private final ProxyContext context = new ProxyContext(Direction.OUTBOUND, router, null, ProxyConfig.builder().build(),
-            metrics, new AtomicInteger(), TapBus.create(), Map.of());
+    private final ProxyContext context = ProxyContext.builder(Direction.OUTBOUND).router(router)
+            .config(ProxyConfig.builder().build()).metrics(metrics).build();
     private final DefaultChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private EmbeddedChannel channel;
 
@@ -118,7 +115,7 @@ class ListenerInitializerTest {
 
     @Test
     void aConnectionHeadedForTheProxyItselfHasNoOriginalDestination() {
-        context.setListeners(List.of(REDIS));
+        context.lifecycle().setListeners(List.of(REDIS));
 
         EmbeddedChannel ch = accept(null, REDIS);
 

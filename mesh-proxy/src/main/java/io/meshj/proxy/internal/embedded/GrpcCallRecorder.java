@@ -6,6 +6,7 @@ import io.meshj.core.tap.TapBus;
 import io.meshj.core.tap.TapCall;
 import io.meshj.core.tap.TapEvent;
 import io.meshj.core.tap.TapRequest;
+import io.meshj.core.time.Ticker;
 import io.meshj.metrics.HttpMetrics;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,13 +23,19 @@ final class GrpcCallRecorder {
 
     private static final int HTTP_OK = 200;
 
-    private final long startNanos = System.nanoTime();
+    private final Ticker ticker;
+    private final long startNanos;
     private HttpMetrics.Route route;
     private TapCall tap = TapCall.NONE;
     private TapRequest tapRequest;
     private long headersNanos = -1;
     private long responseBytes;
     private boolean ended;
+
+    GrpcCallRecorder(Ticker ticker) {
+        this.ticker = ticker;
+        this.startNanos = ticker.nanoTime();
+    }
 
     /** The call started with these meters; {@code tapInit} builds its tap head, asked only when tapped. */
     synchronized void started(HttpMetrics.Route route, TapBus bus, String authority, String path,
@@ -47,7 +54,7 @@ final class GrpcCallRecorder {
         if (headersNanos >= 0 || ended) {
             return;
         }
-        headersNanos = System.nanoTime() - startNanos;
+        headersNanos = ticker.nanoTime() - startNanos;
         if (tap.isTapped()) {
             tap.responseInit(new TapEvent.ResponseInit(tapRequest, HTTP_OK, headersNanos, List.of()));
         }
@@ -66,7 +73,7 @@ final class GrpcCallRecorder {
             return;
         }
         ended = true;
-        long now = System.nanoTime() - startNanos;
+        long now = ticker.nanoTime() - startNanos;
         if (headersNanos < 0 && answered) {
             headersNanos = now; // a trailers-only answer: its head is its end
         }

@@ -15,6 +15,7 @@ import io.meshj.core.tap.TapBus;
 import io.meshj.core.tap.TapDirection;
 import io.meshj.core.tap.TapEvent;
 import io.meshj.core.tap.TapPeer;
+import io.meshj.core.time.Ticker;
 import io.meshj.metrics.MeshMetrics;
 import io.meshj.metrics.TcpMetrics;
 import io.meshj.metrics.TlsStatus;
@@ -40,15 +41,18 @@ public final class InboundObservers {
     private final MeshMetrics metrics;
     private final TapBus bus;
     private final Map<String, String> localLabels;
+    private final Ticker ticker;
     private final Context.Key<WorkloadIdentity> contextKey;
     private volatile String targetAddr = "unknown";
 
     /**
      * @param contextKey where handlers find the client's identity
      * @param localLabels this workload as tap shows it (namespace, pod, deployment, ...)
+     * @param ticker the clock latencies are measured by
      */
     public InboundObservers(MeshMetrics metrics, TapBus bus, Map<String, String> localLabels,
-            Context.Key<WorkloadIdentity> contextKey) {
+            Context.Key<WorkloadIdentity> contextKey, Ticker ticker) {
+        this.ticker = ticker;
         this.metrics = metrics;
         this.bus = bus;
         this.localLabels = Map.copyOf(localLabels);
@@ -115,7 +119,7 @@ public final class InboundObservers {
     private final class Tracer extends ServerStreamTracer {
         private final String path;
         private final Metadata headers;
-        private final GrpcCallRecorder recorder = new GrpcCallRecorder();
+        private final GrpcCallRecorder recorder = new GrpcCallRecorder(ticker);
         private volatile TcpMetrics.Connection connection;
 
         Tracer(String fullMethodName, Metadata headers) {

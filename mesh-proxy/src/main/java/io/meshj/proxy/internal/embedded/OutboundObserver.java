@@ -9,6 +9,7 @@ import io.meshj.core.tap.TapBus;
 import io.meshj.core.tap.TapDirection;
 import io.meshj.core.tap.TapEvent;
 import io.meshj.core.tap.TapPeer;
+import io.meshj.core.time.Ticker;
 import io.meshj.metrics.MeshMetrics;
 import io.meshj.metrics.TlsStatus;
 import io.meshj.metrics.TrafficLabels;
@@ -27,7 +28,12 @@ public final class OutboundObserver implements EndpointObserver {
     private final String authority;
     private final Map<String, String> localLabels;
 
-    public OutboundObserver(MeshMetrics metrics, TapBus bus, String authority, Map<String, String> localLabels) {
+    private final Ticker ticker;
+
+    /** @param ticker the clock latencies are measured by */
+    public OutboundObserver(MeshMetrics metrics, TapBus bus, String authority, Map<String, String> localLabels,
+            Ticker ticker) {
+        this.ticker = ticker;
         this.metrics = metrics;
         this.bus = bus;
         this.authority = authority;
@@ -41,7 +47,7 @@ public final class OutboundObserver implements EndpointObserver {
     }
 
     private final class Tracer extends ClientStreamTracer {
-        private final GrpcCallRecorder recorder = new GrpcCallRecorder();
+        private final GrpcCallRecorder recorder = new GrpcCallRecorder(ticker);
         private volatile boolean answered;
 
         Tracer(Endpoint endpoint, String path, Metadata headers) {

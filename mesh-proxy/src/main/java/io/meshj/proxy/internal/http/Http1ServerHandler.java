@@ -1,5 +1,13 @@
 package io.meshj.proxy.internal.http;
 
+import io.meshj.proxy.internal.DrainEvent;
+import io.meshj.proxy.internal.ProxyError;
+import io.meshj.proxy.internal.call.Downstream;
+import io.meshj.proxy.internal.call.ProxyCall;
+import io.meshj.proxy.internal.call.ProxyContext;
+import io.meshj.proxy.internal.call.ProxyErrorResponses;
+import io.meshj.proxy.internal.tcp.TcpRelay;
+import io.meshj.proxy.internal.upstream.UpstreamLease;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -7,9 +15,11 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -39,8 +49,8 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
     private boolean callReadsRequest;
     private boolean dropEmptyEnd;
     private ArrayDeque<HttpObject> queued;
-    /** The client will send nothing more: answer what was read, then close. */
-    private boolean inputShutdown;
+    /** The client will send nothing more, or the proxy is draining: answer what was read, then close. */
+    private boolean closeWhenIdle;
 
     Http1ServerHandler(ProxyContext context) {
         this.context = context;
@@ -53,11 +63,6 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
 
     boolean isIdle() {
         return call == null && (queued == null || queued.isEmpty());
-    }
-
-    /** The connection (for switching it to another protocol). */
-    Channel channel() {
-        return channel;
     }
 
     @Override
@@ -189,7 +194,7 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
                 : cause instanceof TooLongHttpHeaderException ? ProxyError.HEADERS_TOO_LARGE
                 : cause instanceof TooLongFrameException ? ProxyError.HEADERS_TOO_LARGE
                 : ProxyError.BAD_REQUEST;
-        context.metrics().error(context.direction(), error);
+        context.countError(error);
         String detail = cause == null || cause.getMessage() == null ? null : cause.getMessage();
         channel.writeAndFlush(ProxyErrorResponses.of(error, detail, false, channel.alloc()))
                 .addListener(ChannelFutureListener.CLOSE);
@@ -220,8 +225,17 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
      */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof DrainEvent) {
+            // Shutting down: an idle connection closes now, a busy one after its response (which says
+            // Connection: close).
+            closeWhenIdle = true;
+            if (isIdle()) {
+                channel.close();
+            }
+            return;
+        }
         if (evt instanceof ChannelInputShutdownEvent) {
-            inputShutdown = true;
+            closeWhenIdle = true;
             if (call != null && callReadsRequest) {
                 ProxyCall abandoned = call;
                 call = null;
@@ -296,7 +310,7 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
                 }
             }
         }
-        if (call == null && inputShutdown) {
+        if (call == null && closeWhenIdle) {
             channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         } else if (call == null && !channel.config().isAutoRead()) {
             channel.config().setAutoRead(true);
@@ -307,5 +321,25 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
     public void abort(Http2Error error) {
         call = null;
         channel.close();
+    }
+
+    /**
+     * Writes the 101, then hands both connections to a {@link TcpRelay}: this handler and the head timer
+     * go first, the codec last, so that bytes it already read after the 101's request reach the relay.
+     */
+    @Override
+    public void switchProtocols(FullHttpResponse switching, UpstreamLease upstream) {
+        channel.writeAndFlush(switching);
+        ChannelPipeline p = channel.pipeline();
+        p.remove(this);
+        removeIfPresent(p, RequestHeadTimeoutHandler.NAME);
+        upstream.tunnel(u -> TcpRelay.splice(channel, u));
+        removeIfPresent(p, CODEC_NAME);
+    }
+
+    private static void removeIfPresent(ChannelPipeline p, String name) {
+        if (p.get(name) != null) {
+            p.remove(name);
+        }
     }
 }

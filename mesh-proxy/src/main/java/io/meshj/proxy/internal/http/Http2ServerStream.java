@@ -1,11 +1,16 @@
 package io.meshj.proxy.internal.http;
 
+import io.meshj.proxy.internal.call.Downstream;
+import io.meshj.proxy.internal.call.ProxyCall;
+import io.meshj.proxy.internal.call.ProxyContext;
 import io.meshj.proxy.internal.h2.H2Stream;
+import io.meshj.proxy.internal.upstream.UpstreamLease;
 import io.meshj.proxy.internal.h2.H2StreamListener;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -175,6 +180,11 @@ final class Http2ServerStream implements Downstream, H2StreamListener {
     @Override
     public void abort(Http2Error error) {
         resetAndRelease(error);
+    }
+
+    @Override
+    public void switchProtocols(FullHttpResponse switching, UpstreamLease upstream) {
+        throw new UnsupportedOperationException("HTTP/2 has no upgrade"); // a call never asks: see ProxyCall
     }
 
     private void cancelDrain() {

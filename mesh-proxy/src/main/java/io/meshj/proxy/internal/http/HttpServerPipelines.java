@@ -1,7 +1,9 @@
 package io.meshj.proxy.internal.http;
 
+import io.meshj.proxy.internal.DrainEvent;
 import io.meshj.proxy.internal.Http2Windows;
 import io.meshj.proxy.internal.QuietCloseHandler;
+import io.meshj.proxy.internal.call.ProxyContext;
 import io.meshj.proxy.internal.h2.H2ConnectionHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -45,12 +47,6 @@ public final class HttpServerPipelines {
         ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
     }
 
-    /** True for an HTTP/1 connection with no request in flight (safe to close when draining). */
-    public static boolean isIdleHttp1(Channel ch) {
-        Http1ServerHandler h = (Http1ServerHandler) ch.pipeline().get(Http1ServerHandler.NAME);
-        return h != null && h.isIdle();
-    }
-
     /**
      * An HTTP/2 connection (prior knowledge): the connection handler, with the head-size limit advertised
      * as SETTINGS_MAX_HEADER_LIST_SIZE (Netty answers larger heads with 431), and each stream's request
@@ -75,9 +71,9 @@ public final class HttpServerPipelines {
 
     /**
      * Closes an HTTP/2 connection that has had no stream for the idle timeout (as HTTP/1 connections
-     * between requests are): the close goes through the connection handler, so it is a GOAWAY. The
-     * check runs once per period, so a connection closes between one and two periods after its last
-     * stream ended.
+     * between requests are), or at once when the proxy drains: the close goes through the connection
+     * handler, so it is a GOAWAY, and streams in flight finish. The idle check runs once per period, so
+     * a connection closes between one and two periods after its last stream ended.
      */
     private static final class IdleConnectionCloser extends io.netty.channel.ChannelInboundHandlerAdapter {
         private final long periodNanos;
@@ -97,6 +93,15 @@ public final class HttpServerPipelines {
         public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
             busySincePreviousCheck = true;
             ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof DrainEvent) {
+                ctx.channel().close();
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
         }
 
         private void schedule(io.netty.channel.ChannelHandlerContext ctx) {
@@ -122,10 +127,5 @@ public final class HttpServerPipelines {
                 timer.cancel(false);
             }
         }
-    }
-
-    /** True for a downstream HTTP/2 connection (closing it is a graceful GOAWAY). */
-    public static boolean isHttp2(Channel ch) {
-        return ch.pipeline().get(HTTP2_NAME) != null;
     }
 }

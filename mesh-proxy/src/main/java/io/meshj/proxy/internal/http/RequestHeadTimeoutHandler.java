@@ -1,5 +1,8 @@
 package io.meshj.proxy.internal.http;
 
+import io.meshj.proxy.internal.ProxyError;
+import io.meshj.proxy.internal.call.ProxyContext;
+import io.meshj.proxy.internal.call.ProxyErrorResponses;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -118,7 +121,7 @@ final class RequestHeadTimeoutHandler extends ChannelInboundHandlerAdapter {
         if (!awaitingHead || !ctx.channel().isActive()) {
             return;
         }
-        context.metrics().error(context.direction(), ProxyError.REQUEST_HEAD_TIMEOUT);
+        context.countError(ProxyError.REQUEST_HEAD_TIMEOUT);
         ctx.channel().writeAndFlush(ProxyErrorResponses.of(ProxyError.REQUEST_HEAD_TIMEOUT,
                         "no complete request head within " + headTimeout.toMillis() + " ms", false, ctx.alloc()))
                 .addListener(ChannelFutureListener.CLOSE);

@@ -1,7 +1,7 @@
 package io.meshj.proxy.internal.route;
 
 import io.meshj.core.name.Authority;
-import io.meshj.proxy.internal.http.ProxyError;
+import io.meshj.proxy.internal.ProxyError;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import java.util.HashMap;

@@ -13,7 +13,7 @@ import io.meshj.core.discovery.Watch;
 import io.meshj.core.endpoint.EndpointSet;
 import io.meshj.core.name.Authority;
 import io.meshj.core.name.AuthorityNormalizer;
-import io.meshj.proxy.internal.http.ProxyError;
+import io.meshj.proxy.internal.ProxyError;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;

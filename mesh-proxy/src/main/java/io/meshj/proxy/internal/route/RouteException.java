@@ -1,6 +1,6 @@
 package io.meshj.proxy.internal.route;
 
-import io.meshj.proxy.internal.http.ProxyError;
+import io.meshj.proxy.internal.ProxyError;
 
 /** Routing failed; the request is answered with {@link #error()}. Carries no stack trace. */
 public final class RouteException extends Exception {

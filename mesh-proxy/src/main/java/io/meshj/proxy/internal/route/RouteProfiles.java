@@ -35,11 +35,13 @@ import java.util.function.UnaryOperator;
 public final class RouteProfiles implements AutoCloseable {
 
     /** A proxy without a controller: no profiles, no route metrics. */
-    public static final RouteProfiles NONE = new RouteProfiles(null, null, null, null);
+    public static final RouteProfiles NONE = new RouteProfiles(null, null, null, null, Ticker.system());
 
     private final BiFunction<Authority, Consumer<ServiceProfile>, Watch> source;
     private final UnaryOperator<Authority> normalizer;
     private final RouteMetrics metrics;
+    /** The clock of the retry budgets. */
+    private final Ticker ticker;
     /** Host strings as requests write them, to the name their profile is asked for. */
     private final Cache<String, Authority> names;
     /** One profile (and one controller stream) per destination name, however requests spell it. */
@@ -53,9 +55,11 @@ public final class RouteProfiles implements AutoCloseable {
      * @param normalizer completes a name as the source will ({@code web:8080} to the service's FQDN)
      * @param metrics where route series go
      * @param inboundService the service the proxy's workload serves, or null (no inbound routes)
+     * @param ticker the clock retry budgets are kept by
      */
     public RouteProfiles(BiFunction<Authority, Consumer<ServiceProfile>, Watch> source, UnaryOperator<Authority> normalizer,
-            RouteMetrics metrics, Authority inboundService) {
+            RouteMetrics metrics, Authority inboundService, Ticker ticker) {
+        this.ticker = java.util.Objects.requireNonNull(ticker, "ticker");
         this.source = source;
         this.normalizer = normalizer;
         this.metrics = metrics;
@@ -169,7 +173,7 @@ public final class RouteProfiles implements AutoCloseable {
             if (p.routes().stream().noneMatch(Route::isRetryable)) {
                 budget = null;
             } else if (old == null || !old.spec().equals(p.retryBudget())) {
-                budget = RetryBudget.of(p.retryBudget(), Ticker.system()); // else: the same budget goes on
+                budget = RetryBudget.of(p.retryBudget(), ticker); // else: the same budget goes on
             }
             ready.complete(null);
         }

@@ -1,8 +1,8 @@
 package io.meshj.proxy.internal.tcp;
 
 import io.meshj.core.name.Authority;
-import io.meshj.proxy.internal.http.ProxyContext;
-import io.meshj.proxy.internal.http.ProxyError;
+import io.meshj.proxy.internal.ProxyError;
+import io.meshj.proxy.internal.call.ProxyContext;
 import io.meshj.proxy.internal.route.RouteException;
 import io.meshj.proxy.internal.route.Target;
 import io.meshj.proxy.internal.tls.ProxyTls;
@@ -41,36 +41,35 @@ public final class TcpForwarder {
         context.router().route(authority, null, original, downstream.eventLoop()).addListener((Future<Target> f) -> {
             if (!f.isSuccess()) {
                 ProxyError error = f.cause() instanceof RouteException re ? re.error() : ProxyError.CONNECT_FAILED;
-                context.metrics().error(context.direction(), error);
+                context.countError(error);
                 downstream.close();
                 return;
             }
             Target target = f.getNow();
-            if (context.direction() == io.meshj.proxy.internal.http.Direction.INBOUND
-                    && context.config().requireIdentityPorts().contains(target.address().port())
+            if (context.isInbound() && context.config().requireIdentityPorts().contains(target.address().port())
                     && ProxyTls.peerIdentity(downstream).isEmpty()) {
                 // Plaintext to a port that takes only meshed peers: no bytes reach the application.
-                context.metrics().error(context.direction(), ProxyError.IDENTITY_REQUIRED);
+                context.countError(ProxyError.IDENTITY_REQUIRED);
                 target.onCancel();
                 downstream.close();
                 return;
             }
-            long start = System.nanoTime();
-            context.connector().connectTcp(downstream.eventLoop(), target.address(), target.identity(),
-                    () -> context.metrics().connected(context.direction(), target, context.config().identity().isPresent()))
+            long start = context.ticker().nanoTime();
+            context.upstreams().connectTcp(downstream.eventLoop(), target.address(), target.identity(),
+                    context.connectionMeter(target))
                     .addListener((Future<Channel> cf) -> {
                 if (!cf.isSuccess()) {
                     LOG.log(System.Logger.Level.DEBUG, () -> context.direction() + " TCP to " + target.address()
                             + " failed: " + cf.cause());
-                    target.onFailure(System.nanoTime() - start);
-                    context.metrics().error(context.direction(), ProxyError.CONNECT_FAILED);
+                    target.onFailure(context.ticker().nanoTime() - start);
+                    context.countError(ProxyError.CONNECT_FAILED);
                     downstream.close();
                     return;
                 }
-                target.onSuccess(System.nanoTime() - start);
+                target.onSuccess(context.ticker().nanoTime() - start);
                 Channel upstream = cf.getNow();
-                if (context.isSelf(upstream.remoteAddress())) {
-                    context.metrics().error(context.direction(), ProxyError.LOOP_DETECTED);
+                if (context.lifecycle().isSelf(upstream.remoteAddress())) {
+                    context.countError(ProxyError.LOOP_DETECTED);
                     upstream.close();
                     downstream.close();
                     return;

@@ -3,7 +3,7 @@ package io.meshj.proxy.internal.route;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.meshj.core.name.Authority;
-import io.meshj.proxy.internal.http.ProxyError;
+import io.meshj.proxy.internal.ProxyError;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;

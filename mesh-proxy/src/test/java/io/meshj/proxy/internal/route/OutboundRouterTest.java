@@ -11,7 +11,7 @@ import io.meshj.core.endpoint.EndpointUpdate;
 import io.meshj.core.endpoint.ProtocolHint;
 import io.meshj.core.name.Authority;
 import io.meshj.core.name.AuthorityNormalizer;
-import io.meshj.proxy.internal.http.ProxyError;
+import io.meshj.proxy.internal.ProxyError;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;

@@ -10,6 +10,7 @@ import io.meshj.core.profile.ResponseClass;
 import io.meshj.core.profile.ResponseMatch;
 import io.meshj.core.profile.Route;
 import io.meshj.core.profile.ServiceProfile;
+import io.meshj.core.time.Ticker;
 import io.meshj.metrics.MeshMetrics;
 import io.meshj.metrics.RouteMetrics;
 import java.util.ArrayList;
@@ -43,7 +44,8 @@ class RouteProfilesTest {
         opened.add(name);
         Watch w = () -> closed.add(name);
         return w;
-    }, normalizer::normalize, metrics.routes(), Authority.parse("web.default:8080"));
+    }, normalizer::normalize, metrics.routes(), Authority.parse("web.default:8080"),
+            Ticker.system());
 
     @AfterEach
     void close() {
@@ -104,7 +106,7 @@ class RouteProfilesTest {
         RouteProfiles unregistered = new RouteProfiles((name, listener) -> {
             opened.add(name);
             return () -> closed.add(name);
-        }, normalizer::normalize, metrics.routes(), null);
+        }, normalizer::normalize, metrics.routes(), null, Ticker.system());
         RouteProfiles.Profile in = unregistered.lookup(true, "web.default.svc.cluster.local:8080");
         assertThat(in.dst()).isEqualTo("web.default.svc.cluster.local:8080");
         assertThat(unregistered.lookup(true, "web:8080")).isSameAs(in);

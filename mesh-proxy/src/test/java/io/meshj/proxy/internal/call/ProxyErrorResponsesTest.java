@@ -1,7 +1,8 @@
-package io.meshj.proxy.internal.http;
+package io.meshj.proxy.internal.call;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.meshj.proxy.internal.ProxyError;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;

@@ -1,4 +1,4 @@
-package io.meshj.proxy.internal.http;
+package io.meshj.proxy.internal;
 
 /** Which listener a connection arrived on; it becomes the {@code direction} metric label. */
 public enum Direction {

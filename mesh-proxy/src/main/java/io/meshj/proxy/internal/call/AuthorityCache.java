@@ -1,4 +1,4 @@
-package io.meshj.proxy.internal.http;
+package io.meshj.proxy.internal.call;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;

@@ -1,4 +1,4 @@
-package io.meshj.proxy.internal.http;
+package io.meshj.proxy.internal;
 
 /**
  * Why the proxy answered a request itself. Each kind has the HTTP status and gRPC status it maps to;
@@ -39,11 +39,18 @@ public enum ProxyError {
     private final int httpStatus;
     private final int grpcStatus;
     private final String reason;
+    private final String label;
 
     ProxyError(int httpStatus, int grpcStatus, String reason) {
         this.httpStatus = httpStatus;
         this.grpcStatus = grpcStatus;
         this.reason = reason;
+        this.label = name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** Its name as metrics label it ({@code reason}, {@code error}): lower case. */
+    public String label() {
+        return label;
     }
 
     public int httpStatus() {

@@ -1,8 +1,10 @@
-package io.meshj.proxy.internal.http;
+package io.meshj.proxy.internal.call;
 
+import io.meshj.proxy.internal.upstream.UpstreamLease;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http2.Http2Error;
 
@@ -10,7 +12,7 @@ import io.netty.handler.codec.http2.Http2Error;
  * Where a {@link ProxyCall} came from and answers to: an HTTP/1 connection (one request at a time) or
  * an HTTP/2 stream. Both speak HttpObjects. Called on the downstream's event loop.
  */
-interface Downstream {
+public interface Downstream {
 
     EventLoop eventLoop();
 
@@ -48,4 +50,11 @@ interface Downstream {
 
     /** Abandons the exchange: RST_STREAM with {@code error} on HTTP/2, closing the connection on HTTP/1. */
     void abort(Http2Error error);
+
+    /**
+     * The upstream accepted the client's HTTP/1 upgrade (a WebSocket): sends {@code switching} (the 101),
+     * then stops speaking HTTP on both connections and relays their bytes, {@code upstream}'s included
+     * (see {@link UpstreamLease#tunnel}). Only an HTTP/1 connection is ever asked to.
+     */
+    void switchProtocols(FullHttpResponse switching, UpstreamLease upstream);
 }

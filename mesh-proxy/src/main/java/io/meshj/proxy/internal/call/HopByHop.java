@@ -1,4 +1,4 @@
-package io.meshj.proxy.internal.http;
+package io.meshj.proxy.internal.call;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;

@@ -1,4 +1,4 @@
-package io.meshj.proxy.internal.http;
+package io.meshj.proxy.internal.call;
 
 import io.meshj.core.name.Authority;
 import io.meshj.core.tap.TapBus;
@@ -35,7 +35,7 @@ final class ProxyTap {
     static TapEvent.RequestInit requestInit(TapBus bus, ProxyContext context, SocketAddress client, HttpRequest request,
             String authority, Target target, WorkloadIdentity peer) {
         TapRequest r;
-        if (context.direction() == Direction.INBOUND) {
+        if (context.isInbound()) {
             TapPeer source = new TapPeer(inet(client), peer == null ? Map.of()
                     : Map.of("namespace", peer.namespace(), "serviceaccount", peer.serviceAccount()));
             TapPeer destination = new TapPeer(target == null ? null : unresolved(target.address()), context.localLabels());
@@ -44,7 +44,7 @@ final class ProxyTap {
             TapPeer source = new TapPeer(inet(client), context.localLabels());
             TapPeer destination = target == null ? TapPeer.UNKNOWN : new TapPeer(unresolved(target.endpoint()),
                     target.pick() == null ? Map.of() : target.pick().endpoint().labels());
-            boolean tls = target != null && target.identity() != null && context.config().identity().isPresent();
+            boolean tls = target != null && target.identity() != null && context.localTls();
             r = bus.request(TapDirection.OUTBOUND, source, destination, tls);
         }
         HttpHeaders h = request.headers();

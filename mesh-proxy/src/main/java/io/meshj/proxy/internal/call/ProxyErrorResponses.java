@@ -1,5 +1,6 @@
-package io.meshj.proxy.internal.http;
+package io.meshj.proxy.internal.call;
 
+import io.meshj.proxy.internal.ProxyError;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;

@@ -1,0 +1,60 @@
+package io.meshj.proxy.internal.call;
+
+import io.meshj.core.profile.Route;
+import io.meshj.core.time.Durations;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The time a request's response may take to start: the listener's request timeout, shortened by its
+ * route's timeout — both counted from the request head, the shorter wins, and it covers every attempt
+ * of a retried request. Made only for a request that has a timeout; event loop only.
+ */
+final class CallTimeout implements Runnable {
+
+    private final EventLoop loop;
+    private final Runnable onTimeout;
+    private ScheduledFuture<?> future;
+    private long nanos;
+    private String routeName;
+
+    CallTimeout(EventLoop loop, Runnable onTimeout) {
+        this.loop = loop;
+        this.onTimeout = onTimeout;
+    }
+
+    /**
+     * Applies a limit of {@code limitNanos} from the request head, {@code elapsedNanos} ago, unless a
+     * shorter one runs. {@code route} is the route it comes from, or null for the listener's.
+     */
+    void limit(long limitNanos, long elapsedNanos, Route route) {
+        if (future != null && limitNanos >= nanos) {
+            return;
+        }
+        cancel();
+        nanos = limitNanos;
+        routeName = route == null ? null : route.name();
+        future = loop.schedule(this, Math.max(0, limitNanos - elapsedNanos), TimeUnit.NANOSECONDS);
+    }
+
+    void cancel() {
+        if (future != null) {
+            future.cancel(false);
+            future = null;
+        }
+    }
+
+    @Override
+    public void run() {
+        future = null;
+        onTimeout.run();
+    }
+
+    /** What the request was told when its time ran out. */
+    String describe() {
+        return "no response within " + Durations.format(Duration.ofNanos(nanos))
+                + (routeName != null ? " (the timeout of route " + routeName + ")" : "");
+    }
+}

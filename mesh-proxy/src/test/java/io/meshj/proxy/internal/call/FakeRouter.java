@@ -1,0 +1,61 @@
+package io.meshj.proxy.internal.call;
+
+import io.meshj.core.balance.P2cBalancer;
+import io.meshj.core.balance.BalancedEndpoint;
+import io.meshj.core.endpoint.Endpoint;
+import io.meshj.core.name.Authority;
+import io.meshj.core.time.Ticker;
+import io.meshj.proxy.internal.ProxyError;
+import io.meshj.proxy.internal.route.RouteException;
+import io.meshj.proxy.internal.route.Router;
+import io.meshj.proxy.internal.route.Target;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Routes every request to the endpoints it was given, each picked from a real {@link P2cBalancer} of
+ * its own (so a test sees the outcomes a request reports: {@link #endpoint}'s pending count and load),
+ * round-robin across them; or fails every request with {@link #failWith}.
+ */
+public final class FakeRouter implements Router {
+
+    private final List<P2cBalancer> balancers = new ArrayList<>();
+    private final List<Authority> routed = new ArrayList<>();
+    private ProxyError failure;
+    private int next;
+
+    public FakeRouter(Ticker ticker, String... endpoints) {
+        for (String e : endpoints) {
+            P2cBalancer b = P2cBalancer.builder().ticker(ticker).build();
+            b.update(List.of(Endpoint.of(e)));
+            balancers.add(b);
+        }
+    }
+
+    public FakeRouter failWith(ProxyError error) {
+        this.failure = error;
+        return this;
+    }
+
+    /** The balancer's view of endpoint {@code i}. */
+    public BalancedEndpoint endpoint(int i) {
+        return balancers.get(i).endpoints().get(0);
+    }
+
+    /** The authorities requests were routed by, one per routing (retries route again). */
+    public List<Authority> routed() {
+        return routed;
+    }
+
+    @Override
+    public Future<Target> route(Authority authority, Authority endpointHint, Authority originalDestination, EventLoop loop) {
+        routed.add(authority);
+        if (failure != null) {
+            return loop.newFailedFuture(new RouteException(failure, "fake router: " + authority));
+        }
+        P2cBalancer b = balancers.get(next++ % balancers.size());
+        return loop.newSucceededFuture(Target.of(b.pick()));
+    }
+}

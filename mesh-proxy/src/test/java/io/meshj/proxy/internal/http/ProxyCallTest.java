@@ -1,0 +1,423 @@
+package io.meshj.proxy.internal.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshj.core.profile.RequestMatch;
+import io.meshj.core.profile.Route;
+import io.meshj.core.profile.ServiceProfile;
+import io.meshj.core.retry.RetryBudget;
+import io.meshj.core.tap.TapEvent;
+import io.meshj.core.tap.TapFilter;
+import io.meshj.core.tap.TapSubscription;
+import io.meshj.proxy.internal.Direction;
+import io.meshj.proxy.internal.ProxyError;
+import io.meshj.proxy.internal.call.CallFixture;
+import io.meshj.proxy.internal.call.FakeLease;
+import io.meshj.proxy.internal.call.ProxyContext;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The request path of an HTTP/1 connection without a socket: the real {@link Http1ServerHandler} and
+ * call layer on an {@link EmbeddedChannel} (the client writes HttpObjects in, reads them out), with a
+ * fake router, fake upstreams and a fake clock ({@link CallFixture}).
+ */
+class ProxyCallTest {
+
+    private static final Route RETRYABLE = Route.builder("POST /vote").condition(RequestMatch.PathRegex.of("/vote"))
+            .retryable(true).build();
+
+    private CallFixture fixture = new CallFixture("10.1.0.1:8080", "10.1.0.2:8080", "10.1.0.3:8080");
+    private EmbeddedChannel client;
+    private final List<HttpObject> received = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() {
+        received.forEach(ReferenceCountUtil::release);
+        fixture.upstreams().releaseAll();
+        if (client != null) {
+            client.finishAndReleaseAll();
+        }
+    }
+
+    private EmbeddedChannel connect(Direction direction) {
+        ProxyContext context = fixture.context(direction);
+        client = fixture.channel(new Http1ServerHandler(context));
+        return client;
+    }
+
+    private EmbeddedChannel connect() {
+        return connect(Direction.OUTBOUND);
+    }
+
+    private static HttpRequest get(String path) {
+        HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path);
+        r.headers().set(HttpHeaderNames.HOST, CallFixture.AUTHORITY);
+        return r;
+    }
+
+    private static HttpRequest post(String path, int length) {
+        HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path);
+        r.headers().set(HttpHeaderNames.HOST, CallFixture.AUTHORITY);
+        HttpUtil.setContentLength(r, length);
+        return r;
+    }
+
+    /** A request: its head, and for a POST its body in one last part. */
+    private void send(HttpRequest head, String body) {
+        client.writeInbound(head);
+        if (body != null) {
+            client.writeInbound(new DefaultLastHttpContent(Unpooled.copiedBuffer(body, StandardCharsets.ISO_8859_1)));
+        } else {
+            client.writeInbound(LastHttpContent.EMPTY_LAST_CONTENT); // the decoder ends every request so
+        }
+    }
+
+    private static FullHttpResponse response(int status, String body) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+                Unpooled.copiedBuffer(body, StandardCharsets.ISO_8859_1));
+        HttpUtil.setContentLength(r, body.length());
+        return r;
+    }
+
+    /** What the client was sent so far. */
+    private List<HttpObject> received() {
+        client.runPendingTasks();
+        Object o;
+        while ((o = client.readOutbound()) != null) {
+            received.add((HttpObject) o);
+        }
+        return received;
+    }
+
+    private HttpResponse responseHead() {
+        return received().stream().filter(HttpResponse.class::isInstance).map(HttpResponse.class::cast)
+                .reduce((a, b) -> b).orElseThrow(() -> new AssertionError("no response: " + received));
+    }
+
+    private String responseBody() {
+        StringBuilder b = new StringBuilder();
+        for (HttpObject o : received()) {
+            if (o instanceof HttpContent c) {
+                b.append(c.content().toString(StandardCharsets.UTF_8));
+            }
+        }
+        return b.toString();
+    }
+
+    // ---- streaming ----
+
+    @Test
+    void aRequestGoesToItsTargetAndItsResponseStreamsBackPartByPart() {
+        connect();
+        send(get("/hello"), null);
+
+        FakeLease lease = fixture.upstreams().last();
+        assertThat(lease.address().toString()).isEqualTo("10.1.0.1:8080");
+        assertThat(lease.head().uri()).isEqualTo("/hello");
+        assertThat(lease.requestEnded()).as("a bodyless request goes whole").isTrue();
+
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        HttpUtil.setTransferEncodingChunked(head, true);
+        lease.respond(head, new DefaultHttpContent(Unpooled.copiedBuffer("hel", StandardCharsets.UTF_8)));
+        assertThat(responseHead().status().code()).isEqualTo(200);
+        assertThat(responseBody()).as("relayed before the response ended").isEqualTo("hel");
+        assertThat(fixture.metric("response_total")).as("not recorded before the end").isZero();
+
+        lease.respond(new DefaultLastHttpContent(Unpooled.copiedBuffer("lo", StandardCharsets.UTF_8)));
+        assertThat(responseBody()).isEqualTo("hello");
+        assertThat(lease.releasedReusable()).as("keep-alive on both sides: back to the pool").isTrue();
+        assertThat(fixture.router().endpoint(0).pending()).as("the pick's outcome was told").isZero();
+        assertThat(fixture.metric("request_total", "direction=\"outbound\"", "authority=\"" + CallFixture.AUTHORITY + "\""))
+                .isEqualTo(1);
+        assertThat(fixture.metric("response_total", "status_code=\"200\"", "classification=\"success\"")).isEqualTo(1);
+    }
+
+    @Test
+    void bodyPartsThatArriveBeforeTheUpstreamWaitAndFollowTheHeadInOrder() {
+        fixture.upstreams().hold();
+        connect();
+        client.writeInbound(post("/upload", 6));
+        assertThat(client.config().isAutoRead()).as("reading stops until there is an upstream").isFalse();
+        client.writeInbound(new DefaultHttpContent(Unpooled.copiedBuffer("abc", StandardCharsets.UTF_8)));
+        client.writeInbound(new DefaultLastHttpContent(Unpooled.copiedBuffer("def", StandardCharsets.UTF_8)));
+
+        FakeLease lease = fixture.upstreams().completeHeld();
+        assertThat(lease.head().uri()).isEqualTo("/upload");
+        assertThat(lease.body()).isEqualTo("abcdef");
+        assertThat(lease.requestEnded()).isTrue();
+        assertThat(lease.flushes()).isPositive();
+    }
+
+    @Test
+    void theClientIsReadOnlyWhileTheUpstreamTakesWrites() {
+        connect();
+        client.writeInbound(post("/upload", 6));
+        FakeLease lease = fixture.upstreams().last();
+        assertThat(client.config().isAutoRead()).isTrue();
+
+        lease.writable(false);
+        assertThat(client.config().isAutoRead()).as("the upstream's window is full").isFalse();
+        lease.writable(true);
+        assertThat(client.config().isAutoRead()).isTrue();
+
+        client.writeInbound(new DefaultLastHttpContent(Unpooled.copiedBuffer("abcdef", StandardCharsets.UTF_8)));
+        lease.respond(response(200, "ok"));
+        assertThat(responseHead().status().code()).isEqualTo(200);
+    }
+
+    @Test
+    void aProxyAnswerIsRecordedAndTappedOnceWithItsReason() throws Exception {
+        fixture.router().failWith(ProxyError.NO_ENDPOINTS);
+        try (TapSubscription tap = fixture.tap().subscribe(TapFilter.ALL).open()) {
+            connect();
+            send(get("/x"), null);
+
+            assertThat(responseHead().status().code()).isEqualTo(503);
+            assertThat(responseHead().headers().get("meshj-proxy-error")).startsWith("no endpoints");
+            assertThat(fixture.metric("request_total")).isEqualTo(1);
+            assertThat(fixture.metric("response_total", "status_code=\"503\"")).isEqualTo(1);
+            assertThat(fixture.metric("meshj_proxy_errors_total", "reason=\"no_endpoints\"")).isEqualTo(1);
+            assertThat(events(tap)).extracting(e -> e.getClass().getSimpleName())
+                    .containsExactly("RequestInit", "ResponseInit", "ResponseEnd");
+        }
+    }
+
+    private static List<TapEvent> events(TapSubscription s) {
+        List<TapEvent> out = new ArrayList<>();
+        TapEvent e;
+        while ((e = s.poll()) != null) {
+            out.add(e);
+        }
+        return out;
+    }
+
+    @Test
+    void latencyIsMeasuredOnTheInjectedClockFromTheRequestHead() {
+        connect();
+        send(get("/slow"), null);
+        fixture.advance(Duration.ofMillis(15), client);
+        fixture.upstreams().last().respond(response(200, "ok"));
+
+        assertThat(fixture.metric("response_latency_ms_bucket", "le=\"10.0\"")).isZero();
+        assertThat(fixture.metric("response_latency_ms_bucket", "le=\"20.0\"")).isEqualTo(1);
+    }
+
+    // ---- retries ----
+
+    private CallFixture retrying(RetryBudget.Spec budget) {
+        return fixture.profile(ServiceProfile.builder("web.default.svc.cluster.local").route(RETRYABLE)
+                .retryBudget(budget).build());
+    }
+
+    @Test
+    void aRetryable5xxIsRetriedWithinTheBudgetOnAnotherPickWithItsBodyReplayed() throws Exception {
+        retrying(RetryBudget.Spec.DEFAULT);
+        try (TapSubscription tap = fixture.tap().subscribe(TapFilter.ALL).open()) {
+            connect();
+            send(post("/vote", 5), "hello");
+
+            FakeLease first = fixture.upstreams().last();
+            assertThat(first.body()).isEqualTo("hello");
+            first.respond(response(503, "busy"));
+
+            assertThat(fixture.upstreams().leases()).hasSize(2);
+            FakeLease second = fixture.upstreams().last();
+            assertThat(second.address()).as("P2C picks anew").isNotEqualTo(first.address());
+            assertThat(second.head().uri()).isEqualTo("/vote");
+            assertThat(second.body()).as("the body was kept and sent again").isEqualTo("hello");
+            assertThat(first.releasedReusable()).as("a whole response: its connection is fine").isTrue();
+            assertThat(received()).as("the client saw nothing of the failed attempt").isEmpty();
+
+            second.respond(response(200, "ok"));
+            assertThat(responseHead().status().code()).isEqualTo(200);
+            assertThat(responseBody()).isEqualTo("ok");
+
+            // Each attempt is counted where it went; the route sees one request, and two actual ones.
+            assertThat(fixture.metric("request_total")).isEqualTo(2);
+            assertThat(fixture.metric("response_total", "status_code=\"503\"", "classification=\"failure\"")).isEqualTo(1);
+            assertThat(fixture.metric("response_total", "status_code=\"200\"", "classification=\"success\"")).isEqualTo(1);
+            assertThat(fixture.metric("route_request_total", "rt_route=\"POST /vote\"")).isEqualTo(1);
+            assertThat(fixture.metric("route_actual_request_total", "rt_route=\"POST /vote\"")).isEqualTo(2);
+            assertThat(fixture.metric("route_response_total", "classification=\"success\"")).isEqualTo(1);
+            assertThat(fixture.metric("route_response_total", "classification=\"failure\"")).isZero();
+            assertThat(fixture.metric("route_actual_response_total", "classification=\"failure\"")).isEqualTo(1);
+            assertThat(fixture.router().endpoint(0).pending()).isZero();
+            assertThat(fixture.router().endpoint(1).pending()).isZero();
+            assertThat(events(tap)).as("tapped once, whatever the attempts").extracting(e -> e.getClass().getSimpleName())
+                    .containsExactly("RequestInit", "ResponseInit", "ResponseEnd");
+        }
+    }
+
+    @Test
+    void noRetryOnceTheBudgetIsSpent() {
+        // No deposits earn anything, and the reserve holds one retry per second.
+        retrying(new RetryBudget.Spec(0, 1, Duration.ofSeconds(1)));
+        connect();
+        send(post("/vote", 2), "hi");
+        fixture.upstreams().last().respond(response(503, "busy"));
+        fixture.upstreams().last().respond(response(503, "still busy"));
+
+        assertThat(fixture.upstreams().leases()).as("one retry, then the budget is empty").hasSize(2);
+        assertThat(responseHead().status().code()).isEqualTo(503);
+        assertThat(responseBody()).isEqualTo("still busy");
+    }
+
+    @Test
+    void aRequestIsAttemptedThreeTimesAtMost() {
+        retrying(RetryBudget.Spec.DEFAULT);
+        connect();
+        send(post("/vote", 2), "hi");
+        for (int i = 0; i < 3; i++) {
+            fixture.upstreams().last().respond(response(500, "attempt " + i));
+        }
+
+        assertThat(fixture.upstreams().leases()).hasSize(3);
+        assertThat(responseHead().status().code()).isEqualTo(500);
+        assertThat(responseBody()).isEqualTo("attempt 2");
+    }
+
+    @Test
+    void aBodyOf64KiBIsReplayedByteForByte() {
+        retrying(RetryBudget.Spec.DEFAULT);
+        connect();
+        String body = "x".repeat(64 * 1024 - 1) + "y";
+        send(post("/vote", body.length()), body);
+        fixture.upstreams().last().respond(response(503, "busy"));
+
+        assertThat(fixture.upstreams().leases()).hasSize(2);
+        assertThat(fixture.upstreams().last().body()).isEqualTo(body);
+    }
+
+    @Test
+    void aBodyLargerThan64KiBIsNotKeptAndNotRetried() {
+        retrying(RetryBudget.Spec.DEFAULT);
+        connect();
+        client.writeInbound(post("/vote", 64 * 1024 + 1));
+        client.writeInbound(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[64 * 1024])));
+        client.writeInbound(new DefaultLastHttpContent(Unpooled.wrappedBuffer(new byte[1])));
+        fixture.upstreams().last().respond(response(503, "busy"));
+
+        assertThat(fixture.upstreams().leases()).hasSize(1);
+        assertThat(responseHead().status().code()).isEqualTo(503);
+    }
+
+    @Test
+    void aConnectFailureIsRetriedToo() {
+        retrying(RetryBudget.Spec.DEFAULT);
+        fixture.upstreams().refuseNext(1);
+        connect();
+        // Bodyless, so whole when the connection fails at once (a request is retried only once all of it was kept).
+        send(get("/vote"), null);
+
+        assertThat(fixture.upstreams().leases()).as("the first connection was refused").hasSize(1);
+        fixture.upstreams().last().respond(response(200, "ok"));
+        assertThat(responseHead().status().code()).isEqualTo(200);
+        assertThat(fixture.metric("response_total", "error=\"connect_failed\"")).isEqualTo(1);
+    }
+
+    @Test
+    void theRouteTimeoutCoversEveryAttempt() {
+        fixture.profile(ServiceProfile.builder("web.default.svc.cluster.local")
+                .route(Route.builder("POST /vote").condition(RequestMatch.PathRegex.of("/vote")).retryable(true)
+                        .timeout(Duration.ofSeconds(1)).build())
+                .build());
+        connect();
+        send(post("/vote", 2), "hi");
+        fixture.advance(Duration.ofMillis(600), client);
+        fixture.upstreams().last().respond(response(503, "busy"));
+        FakeLease second = fixture.upstreams().last();
+        assertThat(fixture.upstreams().leases()).hasSize(2);
+
+        fixture.advance(Duration.ofMillis(399), client);
+        assertThat(received()).as("not yet: 999 ms since the request head").isEmpty();
+        fixture.advance(Duration.ofMillis(1), client);
+
+        assertThat(responseHead().status().code()).isEqualTo(504);
+        assertThat(responseHead().headers().get("meshj-proxy-error"))
+                .isEqualTo("response timeout: no response within 1s (the timeout of route POST /vote)");
+        assertThat(second.releasedReusable()).as("the attempt in flight is abandoned").isFalse();
+        assertThat(fixture.router().endpoint(1).pending()).isZero();
+        assertThat(fixture.metric("response_total", "status_code=\"504\"")).isEqualTo(1);
+    }
+
+    @Test
+    void anInboundRouteIsNeverRetried() {
+        retrying(RetryBudget.Spec.DEFAULT);
+        connect(Direction.INBOUND);
+        send(post("/vote", 2), "hi");
+        // Inbound goes to the application, which the inbound router would name; the fake routes anyway.
+        fixture.upstreams().last().respond(response(503, "busy"));
+
+        assertThat(fixture.upstreams().leases()).hasSize(1);
+        assertThat(responseHead().status().code()).isEqualTo(503);
+    }
+
+    // ---- cancellation ----
+
+    @Test
+    void aClientThatGoesAwayCancelsItsUpstreamAndIsNoFailure() {
+        connect();
+        client.writeInbound(post("/upload", 10));
+        client.writeInbound(new DefaultHttpContent(Unpooled.copiedBuffer("abc", StandardCharsets.UTF_8)));
+        FakeLease lease = fixture.upstreams().last();
+
+        client.close();
+
+        assertThat(lease.releasedReusable()).as("an exchange cut short cannot be reused").isFalse();
+        assertThat(fixture.router().endpoint(0).pending()).as("cancelled, not failed").isZero();
+        assertThat(fixture.metric("request_total")).isEqualTo(1);
+        assertThat(fixture.metric("response_total")).as("no response, and no failure of the destination").isZero();
+    }
+
+    @Test
+    void anUpstreamThatClosesBeforeItsHeadIsA502() {
+        connect();
+        send(get("/x"), null);
+        fixture.upstreams().last().close(new java.io.IOException("Connection reset by peer"));
+
+        assertThat(responseHead().status().code()).isEqualTo(502);
+        assertThat(responseHead().headers().get("meshj-proxy-error"))
+                .startsWith("upstream closed the connection before responding");
+        assertThat(fixture.metric("response_total", "status_code=\"502\"")).isEqualTo(1);
+        assertThat(fixture.router().endpoint(0).pending()).isZero();
+    }
+
+    @Test
+    void anUpstreamThatFailsMidResponseClosesTheClientConnection() {
+        connect();
+        send(get("/x"), null);
+        FakeLease lease = fixture.upstreams().last();
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        HttpUtil.setTransferEncodingChunked(head, true);
+        lease.respond(head);
+        lease.close(null);
+
+        assertThat(responseHead().status().code()).isEqualTo(200);
+        assertThat(client.isOpen()).as("HTTP/1 cannot say it otherwise").isFalse();
+        assertThat(fixture.metric("response_total", "error=\"upstream_failed\"")).isEqualTo(1);
+    }
+}

@@ -1,0 +1,248 @@
+package io.meshj.proxy.internal.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshj.proxy.internal.Direction;
+import io.meshj.proxy.internal.ProxyError;
+import io.meshj.proxy.internal.call.CallFixture;
+import io.meshj.proxy.internal.call.FakeLease;
+import io.meshj.proxy.internal.h2.H2ConnectionHandler;
+import io.meshj.proxy.internal.h2.H2Stream;
+import io.meshj.proxy.internal.h2.H2StreamListener;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The request path of an HTTP/2 connection without a socket: a real HTTP/2 client (meshj's own frame
+ * handler) on one {@link EmbeddedChannel}, the listener's HTTP/2 pipeline ({@link HttpServerPipelines#http2})
+ * on another, bytes carried between them; fake upstreams and a fake clock behind ({@link CallFixture}).
+ */
+class Http2ServerStreamTest {
+
+    private final CallFixture fixture = new CallFixture("10.1.0.1:8080", "10.1.0.2:8080");
+    private final H2ConnectionHandler clientHandler = H2ConnectionHandler.forClient().validateHeaders(true).build();
+    private final EmbeddedChannel client = fixture.channel(clientHandler);
+    private EmbeddedChannel server;
+    private final List<Caller> callers = new ArrayList<>();
+
+    @BeforeEach
+    void connect() {
+        server = fixture.channel();
+        HttpServerPipelines.http2(server.pipeline(), fixture.context(Direction.OUTBOUND));
+        exchange();
+    }
+
+    @AfterEach
+    void tearDown() {
+        callers.forEach(Caller::releaseAll);
+        fixture.upstreams().releaseAll();
+        client.finishAndReleaseAll();
+        server.finishAndReleaseAll();
+    }
+
+    /** Carries bytes both ways (and runs tasks) until neither side has anything more to say. */
+    private void exchange() {
+        boolean moved;
+        do {
+            moved = carry(client, server) | carry(server, client);
+        } while (moved);
+    }
+
+    private static boolean carry(EmbeddedChannel from, EmbeddedChannel to) {
+        from.runPendingTasks();
+        boolean moved = false;
+        ByteBuf buf;
+        while ((buf = from.readOutbound()) != null) {
+            moved = true;
+            to.writeInbound(buf);
+        }
+        to.runPendingTasks();
+        return moved;
+    }
+
+    private Caller open(HttpObject head) {
+        Caller c = new Caller();
+        callers.add(c);
+        c.stream = clientHandler.newStream(c);
+        c.stream.write(head, client.newPromise());
+        c.stream.flush();
+        exchange();
+        return c;
+    }
+
+    private static HttpRequest get(String path) {
+        HttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path, Unpooled.EMPTY_BUFFER);
+        r.headers().set(HttpHeaderNames.HOST, CallFixture.AUTHORITY);
+        return r;
+    }
+
+    private static HttpRequest upload(String path) {
+        HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path);
+        r.headers().set(HttpHeaderNames.HOST, CallFixture.AUTHORITY);
+        return r;
+    }
+
+    private static DefaultFullHttpResponse ok(String body) {
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aRequestAndItsResponseCrossAsOneStream() {
+        Caller c = open(get("/hello"));
+        FakeLease lease = fixture.upstreams().last();
+        assertThat(lease.head().uri()).isEqualTo("/hello");
+        assertThat(lease.isHttp2()).as("an HTTP/2 client's request goes upstream as HTTP/2").isTrue();
+
+        lease.respond(ok("hi"));
+        exchange();
+
+        assertThat(c.status()).isEqualTo(200);
+        assertThat(c.body()).isEqualTo("hi");
+        assertThat(c.events).isEmpty();
+        assertThat(fixture.metric("response_total", "status_code=\"200\"")).isEqualTo(1);
+    }
+
+    @Test
+    void aClientResetCancelsTheUpstreamPassingItsReasonOn() {
+        Caller c = open(upload("/upload"));
+        FakeLease lease = fixture.upstreams().last();
+
+        c.stream.reset(Http2Error.ENHANCE_YOUR_CALM);
+        exchange();
+
+        assertThat(lease.resetError()).isEqualTo(Http2Error.ENHANCE_YOUR_CALM);
+        assertThat(lease.releasedReusable()).isFalse();
+        assertThat(fixture.router().endpoint(0).pending()).isZero();
+        assertThat(fixture.metric("request_total")).isEqualTo(1);
+        assertThat(fixture.metric("response_total")).as("the client went away: no response, no failure").isZero();
+    }
+
+    @Test
+    void anUpstreamResetBeforeTheHeadResetsTheClientsStreamWithTheSameCode() {
+        Caller c = open(get("/x"));
+        fixture.upstreams().last().resetByPeer(Http2Error.INTERNAL_ERROR);
+        exchange();
+
+        assertThat(c.events).containsExactly("reset=INTERNAL_ERROR");
+        assertThat(fixture.metric("response_total", "error=\"upstream_reset\"")).isEqualTo(1);
+    }
+
+    @Test
+    void aRefusedStreamIsSentAgainWhenItsHeadIsAllOfIt() {
+        Caller c = open(get("/x"));
+        fixture.upstreams().last().refuse();
+
+        assertThat(fixture.upstreams().leases()).as("resent on another stream").hasSize(2);
+        fixture.upstreams().last().respond(ok("second"));
+        exchange();
+        assertThat(c.status()).isEqualTo(200);
+        assertThat(c.body()).isEqualTo("second");
+    }
+
+    @Test
+    void aRefusedStreamWithABodyTellsTheClientItMayRetry() {
+        Caller c = open(upload("/upload"));
+        c.stream.write(new DefaultHttpContent(Unpooled.copiedBuffer("abc", StandardCharsets.UTF_8)), client.newPromise());
+        c.stream.flush();
+        exchange();
+        fixture.upstreams().last().refuse();
+        exchange();
+
+        assertThat(fixture.upstreams().leases()).hasSize(1);
+        assertThat(c.events).as("REFUSED_STREAM: the client may retry").containsExactly("refused");
+    }
+
+    @Test
+    void anEarlyAnswerLetsTheClientFinishForAWhileThenResetsWithNoError() {
+        fixture.router().failWith(ProxyError.NO_ENDPOINTS);
+        Caller c = open(upload("/upload"));
+        assertThat(c.status()).isEqualTo(503);
+        assertThat(c.events).as("the client may still send the rest").isEmpty();
+
+        c.stream.write(new DefaultHttpContent(Unpooled.copiedBuffer("more", StandardCharsets.UTF_8)), client.newPromise());
+        c.stream.flush();
+        exchange();
+        assertThat(c.events).isEmpty();
+
+        fixture.advance(Duration.ofSeconds(2), server);
+        exchange();
+        assertThat(c.events).containsExactly("reset=NO_ERROR");
+    }
+
+    /** A client stream: what it received, and what happened to it. */
+    private static final class Caller implements H2StreamListener {
+        H2Stream stream;
+        final List<HttpObject> messages = new ArrayList<>();
+        final List<String> events = new ArrayList<>();
+
+        int status() {
+            return messages.stream().filter(HttpResponse.class::isInstance).map(m -> ((HttpResponse) m).status().code())
+                    .findFirst().orElse(-1);
+        }
+
+        String body() {
+            StringBuilder b = new StringBuilder();
+            for (HttpObject m : messages) {
+                if (m instanceof HttpContent content) {
+                    b.append(content.content().toString(StandardCharsets.UTF_8));
+                }
+            }
+            return b.toString();
+        }
+
+        @Override
+        public void onMessage(HttpObject msg) {
+            messages.add(msg);
+        }
+
+        @Override
+        public void onReadComplete() {
+        }
+
+        @Override
+        public void onWritabilityChanged(boolean writable) {
+        }
+
+        @Override
+        public void onReset(Http2Error error) {
+            events.add("reset=" + error);
+        }
+
+        @Override
+        public void onRefused() {
+            events.add("refused");
+        }
+
+        @Override
+        public void onClosed(Throwable cause) {
+            events.add("closed");
+        }
+
+        void releaseAll() {
+            messages.forEach(ReferenceCountUtil::release);
+        }
+    }
+}

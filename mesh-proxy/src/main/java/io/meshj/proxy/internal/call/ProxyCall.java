@@ -23,8 +23,8 @@ import java.util.Optional;
  * HTTP/2 stream) to an upstream and the response back. This class sequences the steps of a request's
  * life and relays its bodies; each step is a class of its own, in the order a request meets them:
  * {@link RequestRouting} (where it goes), {@link UpstreamAttempt} (one try at one target; several with
- * {@link RequestReplay}, the retries), {@link CallObserver} (metrics and tap), {@link RequestHeads} and
- * {@link ResponseHeads} (what crosses each hop), {@link CallTimeout}.
+ * {@link RequestReplay}, the retries), {@link RequestBody} (the request's relay), {@link CallObserver}
+ * (metrics and tap), {@link RequestHeads} and {@link ResponseHeads} (what crosses each hop), {@link CallTimeout}.
  *
  * <p>Bodies stream: each part is written on as it arrives and nothing is aggregated. Backpressure is
  * end to end: a side stops reading while the other side is not writable (for HTTP/2 streams,
@@ -54,9 +54,9 @@ public final class ProxyCall implements RequestRouting.Listener {
     private final boolean expectsBody;
     /** The request head carries the whole request: a FullHttpRequest, or an HTTP/1 request without body. */
     private final boolean bodyless;
+    private final RequestBody body;
     /** The attempt under way, or null (not routed yet, or between a failed attempt and the next). */
     private UpstreamAttempt attempt;
-    private final RequestBody body;
     private CallTimeout timeout;
     /** The request kept for another attempt, on a retryable route; else null. */
     private RequestReplay replay;
@@ -225,22 +225,9 @@ public final class ProxyCall implements RequestRouting.Listener {
         if (replay == null || finished || responseStarted || !body.isComplete() || !replay.mayRetry(routing, head)) {
             return false;
         }
-        long now = now();
-        a.failed(now);
-        if (head != null) {
-            observer.attemptFailed(head.status().code(), ResponseHeads.grpcStatusOf(head.headers()), a.elapsed(now));
-            boolean reusable = head instanceof LastHttpContent && (a.lease().isHttp2() || HttpUtil.isKeepAlive(head));
-            ReferenceCountUtil.release(head);
-            // A response with more to come: its stream is reset, its HTTP/1 connection closed.
-            a.release(reusable);
-        } else {
-            observer.attemptFailed(error);
-            a.release(false);
-        }
+        attemptStartNanos = now();
+        replay.giveUp(a, head, error, observer, attemptStartNanos);
         attempt = null; // its outcome is told; the next attempt is routed anew
-        attemptStartNanos = now;
-        replay.nextAttempt();
-        observer.retrying();
         routing.route(this);
         return true;
     }

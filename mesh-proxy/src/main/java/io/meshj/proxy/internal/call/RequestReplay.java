@@ -1,11 +1,13 @@
 package io.meshj.proxy.internal.call;
 
+import io.meshj.proxy.internal.route.RouteProfiles;
 import io.meshj.proxy.internal.upstream.UpstreamLease;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.meshj.proxy.internal.route.RouteProfiles;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 
@@ -58,9 +60,24 @@ final class RequestReplay {
         return routing.tryRetry();
     }
 
-    /** Another attempt starts. */
-    void nextAttempt() {
+    /**
+     * Gives attempt {@code a} up at {@code now} for another: the balancer and the metrics learn that it
+     * failed (with {@code head}, which is released, or with {@code error}), and its upstream is released —
+     * a whole response's connection may be reused; one with more to come is reset or closed.
+     */
+    void giveUp(UpstreamAttempt a, HttpResponse head, String error, CallObserver observer, long now) {
+        a.failed(now);
+        if (head != null) {
+            observer.attemptFailed(head.status().code(), ResponseHeads.grpcStatusOf(head.headers()), a.elapsed(now));
+            boolean reusable = head instanceof LastHttpContent && (a.lease().isHttp2() || HttpUtil.isKeepAlive(head));
+            ReferenceCountUtil.release(head);
+            a.release(reusable);
+        } else {
+            observer.attemptFailed(error);
+            a.release(false);
+        }
         attempts++;
+        observer.retrying();
     }
 
     /** Attempts after the first so far. */

@@ -2,6 +2,7 @@ package io.meshj.proxy.internal.h2;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.meshj.proxy.testing.EmbeddedWire;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -58,24 +59,8 @@ class H2ConnectionHandlerTest {
         server.finishAndReleaseAll();
     }
 
-    /** Carries bytes both ways (and runs tasks) until neither side has anything more to say. */
     private void exchange() {
-        boolean moved;
-        do {
-            moved = carry(client, server) | carry(server, client);
-        } while (moved);
-    }
-
-    private static boolean carry(EmbeddedChannel from, EmbeddedChannel to) {
-        from.runPendingTasks();
-        boolean moved = false;
-        ByteBuf buf;
-        while ((buf = from.readOutbound()) != null) {
-            moved = true;
-            to.writeInbound(buf);
-        }
-        to.runPendingTasks();
-        return moved;
+        EmbeddedWire.exchange(client, server);
     }
 
     private Recorder openRequest(HttpObject head) {

@@ -9,7 +9,7 @@ import io.meshj.proxy.internal.call.FakeLease;
 import io.meshj.proxy.internal.h2.H2ConnectionHandler;
 import io.meshj.proxy.internal.h2.H2Stream;
 import io.meshj.proxy.internal.h2.H2StreamListener;
-import io.netty.buffer.ByteBuf;
+import io.meshj.proxy.testing.EmbeddedWire;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -62,24 +62,8 @@ class Http2ServerStreamTest {
         server.finishAndReleaseAll();
     }
 
-    /** Carries bytes both ways (and runs tasks) until neither side has anything more to say. */
     private void exchange() {
-        boolean moved;
-        do {
-            moved = carry(client, server) | carry(server, client);
-        } while (moved);
-    }
-
-    private static boolean carry(EmbeddedChannel from, EmbeddedChannel to) {
-        from.runPendingTasks();
-        boolean moved = false;
-        ByteBuf buf;
-        while ((buf = from.readOutbound()) != null) {
-            moved = true;
-            to.writeInbound(buf);
-        }
-        to.runPendingTasks();
-        return moved;
+        EmbeddedWire.exchange(client, server);
     }
 
     private Caller open(HttpObject head) {

@@ -79,6 +79,8 @@ public final class MeshProxy implements AutoCloseable {
     private final java.util.List<java.security.cert.X509Certificate> trustAnchors;
     private io.meshj.proxy.internal.tap.TapServer tapServer;
     private final ProxyLifecycle lifecycle = new ProxyLifecycle();
+    /** The data plane's clock: requests' latencies and timeouts, balancers, retry budgets. */
+    private final io.meshj.core.time.Ticker ticker = io.meshj.core.time.Ticker.system();
     private final ChannelGroup downstreams = new DefaultChannelGroup("downstreams", GlobalEventExecutor.INSTANCE);
     private final ChannelGroup upstreams = new DefaultChannelGroup("upstreams", GlobalEventExecutor.INSTANCE);
     private final ProxyContext outboundContext;
@@ -125,14 +127,14 @@ public final class MeshProxy implements AutoCloseable {
                     .map(f -> (DiscoverySource) StaticFileDiscovery.builder(f).normalizer(normalizer).build())
                     .orElse(null);
         }
-        this.outboundRouter = new OutboundRouter(discovery, normalizer);
+        this.outboundRouter = new OutboundRouter(discovery, normalizer, ticker);
         // Service profiles come from the controller only (a discovery file has none): outbound per
         // destination, inbound the profile of the service this workload registers as.
         this.profileDiscovery = controllerChannel == null ? null
                 : io.meshj.core.discovery.ProfileDiscovery.builder(controllerChannel).normalizer(normalizer).build();
         this.profiles = profileDiscovery == null ? io.meshj.proxy.internal.route.RouteProfiles.NONE
                 : new io.meshj.proxy.internal.route.RouteProfiles(profileDiscovery::watch, profileDiscovery::normalize,
-                        metrics.routes(), config.register().orElse(null), io.meshj.core.time.Ticker.system());
+                        metrics.routes(), config.register().orElse(null), ticker);
         this.identityChannel = config.identity()
                 .map(a -> (ManagedChannel) controllerChannel(a, controllerCredentials)
                         .eventLoopGroup(group)
@@ -166,7 +168,7 @@ public final class MeshProxy implements AutoCloseable {
                 .metrics(metrics)
                 .tap(tapBus, labels)
                 .lifecycle(lifecycle)
-                .ticker(io.meshj.core.time.Ticker.system())
+                .ticker(ticker)
                 .build();
     }
 

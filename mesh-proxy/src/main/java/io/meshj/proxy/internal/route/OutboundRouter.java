@@ -13,6 +13,7 @@ import io.meshj.core.discovery.Watch;
 import io.meshj.core.endpoint.EndpointSet;
 import io.meshj.core.name.Authority;
 import io.meshj.core.name.AuthorityNormalizer;
+import io.meshj.core.time.Ticker;
 import io.meshj.proxy.internal.ProxyError;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
@@ -49,16 +50,27 @@ public final class OutboundRouter implements Router, AutoCloseable {
     private final DiscoverySource source;
     private final ResolutionCache resolutions;
     private final AuthorityNormalizer normalizer;
+    private final Ticker ticker;
     private final Cache<Authority, Service> services;
 
     /**
      * @param source where endpoints come from, or {@code null} to dial every name as written
      */
     public OutboundRouter(DiscoverySource source, AuthorityNormalizer normalizer) {
+        this(source, normalizer, Ticker.system());
+    }
+
+    /**
+     * @param source where endpoints come from, or {@code null} to dial every name as written
+     * @param ticker the clock of the balancers' load estimates, of resolutions and of idle services
+     */
+    public OutboundRouter(DiscoverySource source, AuthorityNormalizer normalizer, Ticker ticker) {
         this.source = source;
         this.normalizer = requireNonNull(normalizer, "normalizer");
-        this.resolutions = source == null ? null : ResolutionCache.builder(source).build();
+        this.ticker = requireNonNull(ticker, "ticker");
+        this.resolutions = source == null ? null : ResolutionCache.builder(source).ticker(ticker).build();
         this.services = Caffeine.newBuilder()
+                .ticker(ticker::nanoTime)
                 .expireAfterAccess(IDLE_TIMEOUT)
                 .executor(Runnable::run)
                 .<Authority, Service>removalListener((Authority k, Service v, RemovalCause c) -> {
@@ -111,7 +123,7 @@ public final class OutboundRouter implements Router, AutoCloseable {
     /** One service: its balancer, fed by a discovery subscription, and requests waiting for discovery. */
     private final class Service implements Consumer<EndpointSet> {
         private final Authority name;
-        private final P2cBalancer balancer = P2cBalancer.builder().build();
+        private final P2cBalancer balancer = P2cBalancer.builder().ticker(ticker).build();
         private final AtomicBoolean started = new AtomicBoolean();
         private volatile EndpointSet endpoints = EndpointSet.empty();
         private volatile boolean resolved;

@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -324,8 +325,10 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
     }
 
     /**
-     * Writes the 101, then hands both connections to a {@link TcpRelay}: this handler and the head timer
-     * go first, the codec last, so that bytes it already read after the 101's request reach the relay.
+     * Writes the 101, then hands both connections to a {@link TcpRelay}. This handler, the head timer and
+     * the codec's encoder go first: from now on both directions carry raw bytes, which an HTTP encoder
+     * would refuse. The codec's decoder goes last, on each side once the relay is in place, so that bytes
+     * it already read behind the handshake (a server that speaks first sends them with its 101) flow on.
      */
     @Override
     public void switchProtocols(FullHttpResponse switching, UpstreamLease upstream) {
@@ -333,6 +336,10 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
         ChannelPipeline p = channel.pipeline();
         p.remove(this);
         removeIfPresent(p, RequestHeadTimeoutHandler.NAME);
+        HttpServerCodec codec = p.get(HttpServerCodec.class);
+        if (codec != null) {
+            codec.removeOutboundHandler();
+        }
         upstream.tunnel(u -> TcpRelay.splice(channel, u));
         removeIfPresent(p, CODEC_NAME);
     }

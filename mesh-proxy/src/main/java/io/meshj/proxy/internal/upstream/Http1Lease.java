@@ -2,6 +2,7 @@ package io.meshj.proxy.internal.upstream;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http2.Http2Error;
 import java.net.SocketAddress;
@@ -89,8 +90,13 @@ final class Http1Lease implements UpstreamLease {
         ChannelPipeline p = channel.pipeline();
         removeIfPresent(p, Http1Upstreams.HANDLER);
         removeIfPresent(p, Http1Upstreams.IDLE);
+        // The encoder goes now (raw bytes will be written here), the decoder once the relay is in
+        // place, so that what it read behind the 101 reaches the relay.
+        HttpClientCodec codec = p.get(HttpClientCodec.class);
+        if (codec != null) {
+            codec.removeOutboundHandler();
+        }
         splice.accept(channel);
-        // Removed last, so that what it buffered reaches the relay just installed behind it.
         removeIfPresent(p, Http1Upstreams.CODEC);
     }
 

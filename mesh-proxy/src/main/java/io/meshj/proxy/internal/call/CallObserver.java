@@ -154,10 +154,6 @@ final class CallObserver {
         return series;
     }
 
-    boolean isRecorded() {
-        return recorded;
-    }
-
     /** Records the response once: its status and gRPC status, or the error that ended the exchange. */
     void record(String error) {
         if (recorded) {

@@ -5,6 +5,7 @@ import io.meshj.core.time.Durations;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -14,15 +15,25 @@ import java.util.concurrent.TimeUnit;
  */
 final class CallTimeout implements Runnable {
 
+    private final ProxyCall call;
     private final EventLoop loop;
-    private final Runnable onTimeout;
     private ScheduledFuture<?> future;
     private long nanos;
     private String routeName;
 
-    CallTimeout(EventLoop loop, Runnable onTimeout) {
+    CallTimeout(ProxyCall call, EventLoop loop) {
+        this.call = call;
         this.loop = loop;
-        this.onTimeout = onTimeout;
+    }
+
+    /** The listener's request timeout for {@code call}, running from now; null when there is none. */
+    static CallTimeout ofRequest(ProxyCall call, EventLoop loop, Optional<Duration> requestTimeout) {
+        if (requestTimeout.isEmpty()) {
+            return null;
+        }
+        CallTimeout t = new CallTimeout(call, loop);
+        t.limit(requestTimeout.get().toNanos(), 0, null);
+        return t;
     }
 
     /**
@@ -31,6 +42,9 @@ final class CallTimeout implements Runnable {
      */
     void limit(long limitNanos, long elapsedNanos, Route route) {
         if (future != null && limitNanos >= nanos) {
+            if (limitNanos == nanos && route != null) {
+                routeName = route.name(); // the route's limit is the one running out
+            }
             return;
         }
         cancel();
@@ -49,7 +63,7 @@ final class CallTimeout implements Runnable {
     @Override
     public void run() {
         future = null;
-        onTimeout.run();
+        call.onTimeout();
     }
 
     /** What the request was told when its time ran out. */

@@ -15,8 +15,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.util.ReferenceCountUtil;
-import java.time.Duration;
-import java.util.Optional;
 
 /**
  * One request on its way through the proxy, from a {@link Downstream} (an HTTP/1 connection or an
@@ -43,6 +41,9 @@ import java.util.Optional;
  */
 public final class ProxyCall implements RequestRouting.Listener {
 
+    /** How many refused streams a request is sent again after (each time on a newer stream). */
+    private static final int MAX_REFUSALS = 3;
+
     private final ProxyContext context;
     private final Downstream down;
     private final HttpRequest request;
@@ -62,6 +63,7 @@ public final class ProxyCall implements RequestRouting.Listener {
     private RequestReplay replay;
     /** When the next attempt started: the request's head for the first, the retry's decision for others. */
     private long attemptStartNanos;
+    private int refusals;
     private boolean responseStarted;
     private boolean responseComplete;
     private boolean finished;
@@ -104,10 +106,7 @@ public final class ProxyCall implements RequestRouting.Listener {
             respond(routing.rejection(), routing.rejectionDetail());
             return;
         }
-        Optional<Duration> requestTimeout = context.config().requestTimeout();
-        if (requestTimeout.isPresent()) {
-            timeout().limit(requestTimeout.get().toNanos(), 0, null);
-        }
+        timeout = CallTimeout.ofRequest(this, down.eventLoop(), context.config().requestTimeout());
         routing.route(this);
     }
 
@@ -212,6 +211,11 @@ public final class ProxyCall implements RequestRouting.Listener {
         body.streamTo(l, replay != null && replay.retries() > 0);
     }
 
+    /** Counts a refused stream about to be sent again; false once the request had its few resends. */
+    boolean mayResendRefused() {
+        return refusals++ < MAX_REFUSALS;
+    }
+
     void onLoop(UpstreamAttempt a) {
         respond(ProxyError.LOOP_DETECTED, a.target().address().toString());
     }
@@ -253,23 +257,23 @@ public final class ProxyCall implements RequestRouting.Listener {
             replay.drop();
         }
         long now = now();
-        int status = response.status().code();
-        if (status >= 500) {
-            a.failed(now);
-        } else {
-            a.succeeded(now);
-        }
+        a.responded(response.status().code(), now);
         ResponseHeads.forClient(response, down.isHttp2(), !clientKeepAlive || context.lifecycle().isDraining(),
                 request.method());
-        observer.responseHead(status, response.headers(), now);
+        observer.responseHead(response.status().code(), response.headers(), now);
         if (!(response instanceof FullHttpResponse)) {
             down.write(response);
-            if (!down.isWritable()) {
-                a.lease().pauseReading();
-            }
+            throttle(a);
         }
         // (A FullHttpResponse is its own end, written as one by onResponseContent.)
         return true;
+    }
+
+    /** After a part of the response went to the client: its upstream waits while the client takes no more. */
+    private void throttle(UpstreamAttempt a) {
+        if (!down.isWritable()) {
+            a.lease().pauseReading();
+        }
     }
 
     /** A part of the response body, or its end (with trailers): relayed. */
@@ -290,12 +294,8 @@ public final class ProxyCall implements RequestRouting.Listener {
                     !clientKeepAlive || context.lifecycle().isDraining(), lastWrite);
             return;
         }
-        if (!(content instanceof HttpResponse)) {
-            down.write(content);
-        }
-        if (!down.isWritable()) {
-            attempt.lease().pauseReading();
-        }
+        down.write(content);
+        throttle(attempt);
     }
 
     /**
@@ -374,12 +374,12 @@ public final class ProxyCall implements RequestRouting.Listener {
 
     private CallTimeout timeout() {
         if (timeout == null) {
-            timeout = new CallTimeout(down.eventLoop(), this::onTimeout);
+            timeout = new CallTimeout(this, down.eventLoop());
         }
         return timeout;
     }
 
-    private void onTimeout() {
+    void onTimeout() {
         if (finished || responseStarted) {
             return;
         }

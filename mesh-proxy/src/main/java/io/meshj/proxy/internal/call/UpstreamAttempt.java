@@ -36,9 +36,6 @@ import io.netty.util.concurrent.GenericFutureListener;
  */
 final class UpstreamAttempt implements UpstreamListener, GenericFutureListener<Future<UpstreamLease>> {
 
-    /** How many refused streams a request is sent again after (each time on a newer stream). */
-    private static final int MAX_REFUSALS = 3;
-
     private final ProxyCall call;
     private final ProxyContext context;
     private final EventLoop loop;
@@ -48,7 +45,6 @@ final class UpstreamAttempt implements UpstreamListener, GenericFutureListener<F
     private final boolean resendable;
     private final long startNanos;
     private UpstreamLease lease;
-    private int refusals;
     private boolean headSeen;
     private boolean skipInformationalEnd;
     private boolean keepAlive = true;
@@ -106,6 +102,15 @@ final class UpstreamAttempt implements UpstreamListener, GenericFutureListener<F
     }
 
     // ---- what the balancer learns of the attempt ----
+
+    /** The attempt's response started at {@code now} with {@code status}: a 5xx counts as the endpoint's failure. */
+    void responded(int status, long now) {
+        if (status >= 500) {
+            failed(now);
+        } else {
+            succeeded(now);
+        }
+    }
 
     void succeeded(long now) {
         target.onSuccess(now - startNanos);
@@ -197,9 +202,9 @@ final class UpstreamAttempt implements UpstreamListener, GenericFutureListener<F
                 if (call.onSwitchingProtocols(this, response)) {
                     return; // the connection is a tunnel now
                 }
-                // A switch nobody asked for leaves the upstream's decoder in another protocol.
+                // A switch nobody asked for leaves the upstream's decoder in another protocol; the
+                // failure releases the connection, never to be pooled.
                 ReferenceCountUtil.release(msg);
-                keepAlive = false;
                 call.onUpstreamFailed(this, ProxyError.UPSTREAM_PROTOCOL_ERROR,
                         "101 Switching Protocols without an upgrade request");
                 return;
@@ -254,14 +259,13 @@ final class UpstreamAttempt implements UpstreamListener, GenericFutureListener<F
         if (detached || call.isFinished()) {
             return;
         }
-        if (!headSeen && resendable && refusals < MAX_REFUSALS) {
+        if (!headSeen && resendable && call.mayResendRefused()) {
             // The upstream never processed it (RFC 9113 §8.7), and nothing but the head was sent, which
             // is still here: send it again on another stream. This is routine under load: a server
             // that ends connections after N requests (nginx: 1,000) refuses the streams in flight past
             // its GOAWAY, and a peer can refuse a stream while it finishes closing one this side
             // already counts as closed (Netty closes a stream when the write of its end completes).
             // A resend can land on a connection that is about to go away too, hence a few tries.
-            refusals++;
             lease.release(false);
             lease = null;
             start();

@@ -23,6 +23,7 @@ import java.util.function.Supplier;
 public final class FakeUpstreams implements Upstreams {
 
     private final List<FakeLease> leases = new ArrayList<>();
+    private final List<String> violations = new ArrayList<>();
     private final ArrayDeque<Promise<UpstreamLease>> held = new ArrayDeque<>();
     private final ArrayDeque<FakeLease> heldLeases = new ArrayDeque<>();
     private int refusals;
@@ -55,8 +56,12 @@ public final class FakeUpstreams implements Upstreams {
         return leases.get(leases.size() - 1);
     }
 
+    /** Releases what requests wrote, and fails if one of them did what no upstream allows. */
     public void releaseAll() {
         leases.forEach(FakeLease::releaseAll);
+        if (!violations.isEmpty()) {
+            throw new AssertionError("requests misused their upstreams: " + violations);
+        }
     }
 
     @Override
@@ -66,7 +71,7 @@ public final class FakeUpstreams implements Upstreams {
             refusals--;
             return loop.newFailedFuture(new ConnectException("Connection refused: " + address));
         }
-        FakeLease lease = new FakeLease(address, http2, listener);
+        FakeLease lease = new FakeLease(address, http2, listener, violations);
         leases.add(lease);
         if (hold) {
             Promise<UpstreamLease> p = loop.newPromise();

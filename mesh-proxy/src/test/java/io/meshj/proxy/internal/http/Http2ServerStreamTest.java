@@ -10,6 +10,7 @@ import io.meshj.proxy.internal.h2.H2ConnectionHandler;
 import io.meshj.proxy.internal.h2.H2Stream;
 import io.meshj.proxy.internal.h2.H2StreamListener;
 import io.meshj.proxy.testing.EmbeddedWire;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -46,6 +47,8 @@ class Http2ServerStreamTest {
     private final EmbeddedChannel client = fixture.channel(clientHandler);
     private EmbeddedChannel server;
     private final List<Caller> callers = new ArrayList<>();
+    /** Every body the test made: each must have been released exactly once by the end. */
+    private final List<ByteBuf> bodies = new ArrayList<>();
 
     @BeforeEach
     void connect() {
@@ -60,6 +63,15 @@ class Http2ServerStreamTest {
         fixture.upstreams().releaseAll();
         client.finishAndReleaseAll();
         server.finishAndReleaseAll();
+        assertThat(bodies).as("bodies still held").allSatisfy(b -> assertThat(b.refCnt()).isZero());
+    }
+
+    /** Bytes the leak detector tracks and that are never reused once released (see ProxyCallTest). */
+    private ByteBuf bytes(String s) {
+        ByteBuf b = Unpooled.directBuffer(Math.max(1, s.length()));
+        b.writeCharSequence(s, StandardCharsets.UTF_8);
+        bodies.add(b);
+        return b;
     }
 
     private void exchange() {
@@ -88,9 +100,8 @@ class Http2ServerStreamTest {
         return r;
     }
 
-    private static DefaultFullHttpResponse ok(String body) {
-        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+    private DefaultFullHttpResponse ok(String body) {
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, bytes(body));
     }
 
     @Test
@@ -137,9 +148,11 @@ class Http2ServerStreamTest {
     @Test
     void aRefusedStreamIsSentAgainWhenItsHeadIsAllOfIt() {
         Caller c = open(get("/x"));
-        fixture.upstreams().last().refuse();
+        FakeLease refused = fixture.upstreams().last();
+        refused.refuse();
 
         assertThat(fixture.upstreams().leases()).as("resent on another stream").hasSize(2);
+        assertThat(refused.releasedReusable()).isFalse();
         fixture.upstreams().last().respond(ok("second"));
         exchange();
         assertThat(c.status()).isEqualTo(200);
@@ -149,7 +162,7 @@ class Http2ServerStreamTest {
     @Test
     void aRefusedStreamWithABodyTellsTheClientItMayRetry() {
         Caller c = open(upload("/upload"));
-        c.stream.write(new DefaultHttpContent(Unpooled.copiedBuffer("abc", StandardCharsets.UTF_8)), client.newPromise());
+        c.stream.write(new DefaultHttpContent(bytes("abc")), client.newPromise());
         c.stream.flush();
         exchange();
         fixture.upstreams().last().refuse();
@@ -166,7 +179,7 @@ class Http2ServerStreamTest {
         assertThat(c.status()).isEqualTo(503);
         assertThat(c.events).as("the client may still send the rest").isEmpty();
 
-        c.stream.write(new DefaultHttpContent(Unpooled.copiedBuffer("more", StandardCharsets.UTF_8)), client.newPromise());
+        c.stream.write(new DefaultHttpContent(bytes("more")), client.newPromise());
         c.stream.flush();
         exchange();
         assertThat(c.events).isEmpty();
@@ -228,5 +241,30 @@ class Http2ServerStreamTest {
         void releaseAll() {
             messages.forEach(ReferenceCountUtil::release);
         }
+    }
+
+    @Test
+    void aRequestIsSentAgainAfterThreeRefusalsAtMost() {
+        Caller c = open(get("/x"));
+        for (int i = 0; i < 4; i++) {
+            fixture.upstreams().last().refuse();
+        }
+        exchange();
+
+        assertThat(fixture.upstreams().leases()).as("the first try and three resends").hasSize(4);
+        assertThat(c.events).containsExactly("refused");
+    }
+
+    @Test
+    void drainingSendsGoAwayAndLetsTheStreamInFlightFinish() {
+        Caller c = open(get("/x"));
+        server.pipeline().fireUserEventTriggered(io.meshj.proxy.internal.DrainEvent.INSTANCE);
+        exchange();
+        assertThat(clientHandler.connection().goAwayReceived()).isTrue();
+
+        fixture.upstreams().last().respond(ok("still answered"));
+        exchange();
+        assertThat(c.status()).isEqualTo(200);
+        assertThat(c.body()).isEqualTo("still answered");
     }
 }

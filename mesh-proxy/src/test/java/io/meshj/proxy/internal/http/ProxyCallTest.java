@@ -14,6 +14,7 @@ import io.meshj.proxy.internal.ProxyError;
 import io.meshj.proxy.internal.call.CallFixture;
 import io.meshj.proxy.internal.call.FakeLease;
 import io.meshj.proxy.internal.call.ProxyContext;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -51,20 +52,35 @@ class ProxyCallTest {
             .retryable(true).build();
 
     private CallFixture fixture = new CallFixture("10.1.0.1:8080", "10.1.0.2:8080", "10.1.0.3:8080");
+    private ProxyContext context;
     private EmbeddedChannel client;
     private final List<HttpObject> received = new ArrayList<>();
+    /** Every body the test made: each must have been released exactly once by the end. */
+    private final List<ByteBuf> bodies = new ArrayList<>();
 
     @AfterEach
     void tearDown() {
         received.forEach(ReferenceCountUtil::release);
-        fixture.upstreams().releaseAll();
         if (client != null) {
             client.finishAndReleaseAll();
         }
+        fixture.upstreams().releaseAll();
+        assertThat(bodies).as("bodies the proxy still holds").allSatisfy(b -> assertThat(b.refCnt()).isZero());
+    }
+
+    /**
+     * A body part's bytes, direct and unpooled so that the leak detector tracks them and a released
+     * buffer is never reused: the ownership check in {@link #tearDown} can trust refCnt().
+     */
+    private ByteBuf bytes(String s) {
+        ByteBuf b = Unpooled.directBuffer(Math.max(1, s.length()));
+        b.writeCharSequence(s, StandardCharsets.ISO_8859_1);
+        bodies.add(b);
+        return b;
     }
 
     private EmbeddedChannel connect(Direction direction) {
-        ProxyContext context = fixture.context(direction);
+        context = fixture.context(direction);
         client = fixture.channel(new Http1ServerHandler(context));
         return client;
     }
@@ -90,15 +106,15 @@ class ProxyCallTest {
     private void send(HttpRequest head, String body) {
         client.writeInbound(head);
         if (body != null) {
-            client.writeInbound(new DefaultLastHttpContent(Unpooled.copiedBuffer(body, StandardCharsets.ISO_8859_1)));
+            client.writeInbound(new DefaultLastHttpContent(bytes(body)));
         } else {
             client.writeInbound(LastHttpContent.EMPTY_LAST_CONTENT); // the decoder ends every request so
         }
     }
 
-    private static FullHttpResponse response(int status, String body) {
+    private FullHttpResponse response(int status, String body) {
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
-                Unpooled.copiedBuffer(body, StandardCharsets.ISO_8859_1));
+                bytes(body));
         HttpUtil.setContentLength(r, body.length());
         return r;
     }
@@ -108,7 +124,11 @@ class ProxyCallTest {
         client.runPendingTasks();
         Object o;
         while ((o = client.readOutbound()) != null) {
-            received.add((HttpObject) o);
+            if (o instanceof HttpObject http) {
+                received.add(http);
+            } else {
+                ReferenceCountUtil.release(o); // the empty write a connection closes behind
+            }
         }
         return received;
     }
@@ -137,17 +157,18 @@ class ProxyCallTest {
 
         FakeLease lease = fixture.upstreams().last();
         assertThat(lease.address().toString()).isEqualTo("10.1.0.1:8080");
+        assertThat(lease.head().headers().contains(HttpHeaderNames.HOST)).isTrue();
         assertThat(lease.head().uri()).isEqualTo("/hello");
         assertThat(lease.requestEnded()).as("a bodyless request goes whole").isTrue();
 
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         HttpUtil.setTransferEncodingChunked(head, true);
-        lease.respond(head, new DefaultHttpContent(Unpooled.copiedBuffer("hel", StandardCharsets.UTF_8)));
+        lease.respond(head, new DefaultHttpContent(bytes("hel")));
         assertThat(responseHead().status().code()).isEqualTo(200);
         assertThat(responseBody()).as("relayed before the response ended").isEqualTo("hel");
         assertThat(fixture.metric("response_total")).as("not recorded before the end").isZero();
 
-        lease.respond(new DefaultLastHttpContent(Unpooled.copiedBuffer("lo", StandardCharsets.UTF_8)));
+        lease.respond(new DefaultLastHttpContent(bytes("lo")));
         assertThat(responseBody()).isEqualTo("hello");
         assertThat(lease.releasedReusable()).as("keep-alive on both sides: back to the pool").isTrue();
         assertThat(fixture.router().endpoint(0).pending()).as("the pick's outcome was told").isZero();
@@ -162,8 +183,8 @@ class ProxyCallTest {
         connect();
         client.writeInbound(post("/upload", 6));
         assertThat(client.config().isAutoRead()).as("reading stops until there is an upstream").isFalse();
-        client.writeInbound(new DefaultHttpContent(Unpooled.copiedBuffer("abc", StandardCharsets.UTF_8)));
-        client.writeInbound(new DefaultLastHttpContent(Unpooled.copiedBuffer("def", StandardCharsets.UTF_8)));
+        client.writeInbound(new DefaultHttpContent(bytes("abc")));
+        client.writeInbound(new DefaultLastHttpContent(bytes("def")));
 
         FakeLease lease = fixture.upstreams().completeHeld();
         assertThat(lease.head().uri()).isEqualTo("/upload");
@@ -184,7 +205,7 @@ class ProxyCallTest {
         lease.writable(true);
         assertThat(client.config().isAutoRead()).isTrue();
 
-        client.writeInbound(new DefaultLastHttpContent(Unpooled.copiedBuffer("abcdef", StandardCharsets.UTF_8)));
+        client.writeInbound(new DefaultLastHttpContent(bytes("abcdef")));
         lease.respond(response(200, "ok"));
         assertThat(responseHead().status().code()).isEqualTo(200);
     }
@@ -246,7 +267,8 @@ class ProxyCallTest {
 
             assertThat(fixture.upstreams().leases()).hasSize(2);
             FakeLease second = fixture.upstreams().last();
-            assertThat(second.address()).as("P2C picks anew").isNotEqualTo(first.address());
+            assertThat(second.address()).as("routed anew (the fake router takes the next endpoint)")
+                    .isNotEqualTo(first.address());
             assertThat(second.head().uri()).isEqualTo("/vote");
             assertThat(second.body()).as("the body was kept and sent again").isEqualTo("hello");
             assertThat(first.releasedReusable()).as("a whole response: its connection is fine").isTrue();
@@ -317,8 +339,8 @@ class ProxyCallTest {
         retrying(RetryBudget.Spec.DEFAULT);
         connect();
         client.writeInbound(post("/vote", 64 * 1024 + 1));
-        client.writeInbound(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[64 * 1024])));
-        client.writeInbound(new DefaultLastHttpContent(Unpooled.wrappedBuffer(new byte[1])));
+        client.writeInbound(new DefaultHttpContent(bytes("x".repeat(64 * 1024))));
+        client.writeInbound(new DefaultLastHttpContent(bytes("y")));
         fixture.upstreams().last().respond(response(503, "busy"));
 
         assertThat(fixture.upstreams().leases()).hasSize(1);
@@ -382,7 +404,7 @@ class ProxyCallTest {
     void aClientThatGoesAwayCancelsItsUpstreamAndIsNoFailure() {
         connect();
         client.writeInbound(post("/upload", 10));
-        client.writeInbound(new DefaultHttpContent(Unpooled.copiedBuffer("abc", StandardCharsets.UTF_8)));
+        client.writeInbound(new DefaultHttpContent(bytes("abc")));
         FakeLease lease = fixture.upstreams().last();
 
         client.close();
@@ -419,5 +441,110 @@ class ProxyCallTest {
         assertThat(responseHead().status().code()).isEqualTo(200);
         assertThat(client.isOpen()).as("HTTP/1 cannot say it otherwise").isFalse();
         assertThat(fixture.metric("response_total", "error=\"upstream_failed\"")).isEqualTo(1);
+    }
+
+    // ---- more of the response and retry paths ----
+
+    @Test
+    void aFailedHeadWithMoreToComeIsGivenUpAndWhatFollowsItIsDropped() {
+        retrying(RetryBudget.Spec.DEFAULT);
+        connect();
+        send(post("/vote", 2), "hi");
+        FakeLease first = fixture.upstreams().last();
+        // As an HTTP/1 codec delivers it: the head first, its body afterwards.
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SERVICE_UNAVAILABLE);
+        HttpUtil.setContentLength(head, 4);
+        first.respond(head);
+
+        assertThat(fixture.upstreams().leases()).hasSize(2);
+        assertThat(first.releasedReusable()).as("its body is still coming: the connection cannot be reused").isFalse();
+        first.respond(new DefaultLastHttpContent(bytes("busy"))); // the given-up attempt's rest: dropped
+        assertThat(received()).isEmpty();
+
+        fixture.upstreams().last().respond(response(200, "ok"));
+        assertThat(responseHead().status().code()).isEqualTo(200);
+        assertThat(responseBody()).isEqualTo("ok");
+    }
+
+    @Test
+    void anUpstreamResetBeforeTheHeadIsRetriedToo() {
+        retrying(RetryBudget.Spec.DEFAULT);
+        connect();
+        send(post("/vote", 2), "hi");
+        fixture.upstreams().last().resetByPeer(io.netty.handler.codec.http2.Http2Error.INTERNAL_ERROR);
+
+        assertThat(fixture.upstreams().leases()).hasSize(2);
+        assertThat(fixture.upstreams().last().body()).isEqualTo("hi");
+        fixture.upstreams().last().respond(response(200, "ok"));
+        assertThat(responseHead().status().code()).isEqualTo(200);
+        assertThat(fixture.metric("response_total", "error=\"upstream_reset\"")).isEqualTo(1);
+    }
+
+    @Test
+    void informationalHeadsArePassedOnAheadOfTheResponse() {
+        connect();
+        send(post("/upload", 2), "hi");
+        FakeLease lease = fixture.upstreams().last();
+        lease.respond(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE),
+                LastHttpContent.EMPTY_LAST_CONTENT); // the HTTP/1 decoder ends a 1xx head so
+        lease.respond(response(201, "made"));
+
+        List<Integer> statuses = received().stream().filter(HttpResponse.class::isInstance)
+                .map(o -> ((HttpResponse) o).status().code()).toList();
+        assertThat(statuses).containsExactly(100, 201);
+        assertThat(responseBody()).isEqualTo("made");
+        assertThat(fixture.metric("response_total", "status_code=\"201\"")).isEqualTo(1);
+    }
+
+    @Test
+    void anUpstreamThatIsThisProxyIsALoop() {
+        connect();
+        context.lifecycle().setListeners(List.of(new java.net.InetSocketAddress("10.1.0.1", 8080)));
+        send(get("/x"), null);
+
+        assertThat(responseHead().status().code()).isEqualTo(502);
+        assertThat(responseHead().headers().get("meshj-proxy-error")).startsWith("request would loop back");
+        assertThat(fixture.upstreams().last().connectionClosed()).isTrue();
+        assertThat(fixture.metric("meshj_proxy_errors_total", "reason=\"loop_detected\"")).isEqualTo(1);
+    }
+
+    @Test
+    void theTimeoutNamesTheRouteWhenTheRoutesLimitIsTheOneRunningOut() {
+        fixture.config(c -> c.requestTimeout(Duration.ofSeconds(1))).profile(ServiceProfile.builder(
+                "web.default.svc.cluster.local").route(Route.builder("GET /slow").condition(RequestMatch.PathRegex.of("/slow"))
+                        .timeout(Duration.ofSeconds(1)).build()).build());
+        connect();
+        send(get("/slow"), null);
+        fixture.advance(Duration.ofSeconds(1), client);
+
+        assertThat(responseHead().headers().get("meshj-proxy-error")).endsWith("(the timeout of route GET /slow)");
+    }
+
+    // ---- draining ----
+
+    @Test
+    void drainingClosesAnIdleConnectionAtOnce() {
+        connect();
+        send(get("/x"), null);
+        fixture.upstreams().last().respond(response(200, "ok"));
+        assertThat(client.isOpen()).isTrue();
+
+        client.pipeline().fireUserEventTriggered(io.meshj.proxy.internal.DrainEvent.INSTANCE);
+        assertThat(client.isOpen()).isFalse();
+    }
+
+    @Test
+    void drainingLetsABusyConnectionAnswerThenClose() {
+        connect();
+        send(get("/x"), null);
+        context.lifecycle().startDraining();
+        client.pipeline().fireUserEventTriggered(io.meshj.proxy.internal.DrainEvent.INSTANCE);
+        assertThat(client.isOpen()).as("a request is in flight").isTrue();
+
+        fixture.upstreams().last().respond(response(200, "ok"));
+        assertThat(responseHead().status().code()).isEqualTo(200);
+        assertThat(responseHead().headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
+        client.runPendingTasks();
+        assertThat(client.isOpen()).isFalse();
     }
 }

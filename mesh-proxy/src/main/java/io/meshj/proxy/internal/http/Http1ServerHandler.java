@@ -62,7 +62,7 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
         channel = ctx.channel();
     }
 
-    boolean isIdle() {
+    private boolean isIdle() {
         return call == null && (queued == null || queued.isEmpty());
     }
 

@@ -3,6 +3,7 @@ package io.meshj.proxy.internal.h2;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.meshj.proxy.testing.EmbeddedWire;
+import io.meshj.proxy.testing.RecordingStream;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -23,7 +24,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,12 +39,12 @@ class H2ConnectionHandlerTest {
     /** The protocol's initial stream window: what a peer may send before the stream returns window. */
     private static final int STREAM_WINDOW = 65_535;
 
-    private final List<Recorder> accepted = new ArrayList<>();
-    private final List<Recorder> opened = new ArrayList<>();
+    private final List<RecordingStream> accepted = new ArrayList<>();
+    private final List<RecordingStream> opened = new ArrayList<>();
     private final H2ConnectionHandler clientHandler = H2ConnectionHandler.forClient().validateHeaders(true)
             .connectionWindow(16 * STREAM_WINDOW).build();
     private final H2ConnectionHandler serverHandler = H2ConnectionHandler.forServer(stream -> {
-        Recorder r = new Recorder(stream);
+        RecordingStream r = new RecordingStream(stream);
         accepted.add(r);
         return r;
     }).validateHeaders(true).connectionWindow(16 * STREAM_WINDOW).build();
@@ -53,8 +53,8 @@ class H2ConnectionHandlerTest {
 
     @AfterEach
     void tearDown() {
-        accepted.forEach(Recorder::releaseAll);
-        opened.forEach(Recorder::releaseAll);
+        accepted.forEach(RecordingStream::releaseAll);
+        opened.forEach(RecordingStream::releaseAll);
         client.finishAndReleaseAll();
         server.finishAndReleaseAll();
     }
@@ -63,8 +63,8 @@ class H2ConnectionHandlerTest {
         EmbeddedWire.exchange(client, server);
     }
 
-    private Recorder openRequest(HttpObject head) {
-        Recorder r = new Recorder(null);
+    private RecordingStream openRequest(HttpObject head) {
+        RecordingStream r = new RecordingStream(null);
         opened.add(r);
         H2Stream s = clientHandler.newStream(r);
         r.stream = s;
@@ -89,7 +89,7 @@ class H2ConnectionHandlerTest {
         openRequest(get("/hello"));
 
         assertThat(accepted).hasSize(1);
-        Recorder server = accepted.get(0);
+        RecordingStream server = accepted.get(0);
         assertThat(server.messages).hasSize(1);
         FullHttpRequest req = (FullHttpRequest) server.messages.get(0);
         assertThat(req.method()).isEqualTo(HttpMethod.GET);
@@ -101,7 +101,7 @@ class H2ConnectionHandlerTest {
     void bodiesAndTrailersStreamBothWays() {
         HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/echo");
         head.headers().set(HttpHeaderNames.HOST, "web.default");
-        Recorder caller = openRequest(head);
+        RecordingStream caller = openRequest(head);
         caller.stream.write(new DefaultHttpContent(Unpooled.copiedBuffer("ping", StandardCharsets.US_ASCII)), client.newPromise());
         LastHttpContent end = new DefaultLastHttpContent();
         end.trailingHeaders().set("x-check", "1");
@@ -109,7 +109,7 @@ class H2ConnectionHandlerTest {
         caller.stream.flush();
         exchange();
 
-        Recorder callee = accepted.get(0);
+        RecordingStream callee = accepted.get(0);
         assertThat(callee.messages).hasSize(3);
         assertThat(callee.messages.get(0)).isInstanceOf(HttpRequest.class).isNotInstanceOf(HttpContent.class);
         assertThat(((HttpContent) callee.messages.get(1)).content().toString(StandardCharsets.US_ASCII)).isEqualTo("ping");
@@ -136,8 +136,8 @@ class H2ConnectionHandlerTest {
     @Test
     void aPausedStreamReturnsNoWindowUntilItResumes() {
         HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/upload");
-        Recorder caller = openRequest(head);
-        Recorder callee = accepted.get(0);
+        RecordingStream caller = openRequest(head);
+        RecordingStream callee = accepted.get(0);
         callee.stream.pauseReading();
 
         // About twice the stream window: only one window's worth can cross while the reader is paused.
@@ -162,7 +162,7 @@ class H2ConnectionHandlerTest {
 
     @Test
     void aResetReachesThePeersListenerWithItsCode() {
-        Recorder caller = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/slow"));
+        RecordingStream caller = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/slow"));
 
         caller.stream.reset(Http2Error.CANCEL);
         exchange();
@@ -172,7 +172,7 @@ class H2ConnectionHandlerTest {
 
     @Test
     void releasingAStreamStillOpenResetsItWithCancel() {
-        Recorder caller = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/slow"));
+        RecordingStream caller = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/slow"));
 
         caller.stream.release();
         exchange();
@@ -184,8 +184,8 @@ class H2ConnectionHandlerTest {
 
     @Test
     void aResetIsNeverAnsweredWithAReset() {
-        Recorder caller = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/slow"));
-        Recorder callee = accepted.get(0);
+        RecordingStream caller = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/slow"));
+        RecordingStream callee = accepted.get(0);
 
         callee.stream.reset(Http2Error.REFUSED_STREAM);
         callee.stream.release();
@@ -199,9 +199,9 @@ class H2ConnectionHandlerTest {
 
     @Test
     void goAwayRefusesTheStreamsThePeerNeverProcessed() {
-        Recorder first = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/a"));
+        RecordingStream first = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/a"));
         int lastProcessed = first.stream.id();
-        Recorder second = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/b"));
+        RecordingStream second = openRequest(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/b"));
 
         serverHandler.goAway(server.pipeline().context(serverHandler), lastProcessed, Http2Error.NO_ERROR.code(),
                 Unpooled.EMPTY_BUFFER, server.newPromise());
@@ -212,7 +212,7 @@ class H2ConnectionHandlerTest {
         assertThat(first.events).isEmpty(); // still open: it may complete
         assertThat(clientHandler.canOpenStream()).isFalse();
 
-        Recorder third = new Recorder(null);
+        RecordingStream third = new RecordingStream(null);
         H2Stream late = clientHandler.newStream(third);
         late.write(get("/c"), client.newPromise());
         client.runPendingTasks();
@@ -222,8 +222,8 @@ class H2ConnectionHandlerTest {
     @Test
     void trailersForAStreamThisSideHasLetGoAreDropped() {
         HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/early");
-        Recorder caller = openRequest(head);
-        Recorder callee = accepted.get(0);
+        RecordingStream caller = openRequest(head);
+        RecordingStream callee = accepted.get(0);
         // The server answers early and lets the stream go; the client then finishes its request.
         callee.stream.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT,
                 Unpooled.EMPTY_BUFFER), server.newPromise());
@@ -238,56 +238,4 @@ class H2ConnectionHandlerTest {
     }
 
     /** Records what a stream reports. */
-    private static final class Recorder implements H2StreamListener {
-        H2Stream stream;
-        final List<HttpObject> messages = new ArrayList<>();
-        final List<String> events = new ArrayList<>();
-
-        Recorder(H2Stream stream) {
-            this.stream = stream;
-        }
-
-        @Override
-        public void onMessage(HttpObject msg) {
-            messages.add(msg);
-        }
-
-        @Override
-        public void onReadComplete() {
-        }
-
-        @Override
-        public void onWritabilityChanged(boolean writable) {
-            events.add("writable=" + writable);
-        }
-
-        @Override
-        public void onReset(Http2Error error) {
-            events.add("reset=" + error);
-        }
-
-        @Override
-        public void onRefused() {
-            events.add("refused");
-        }
-
-        @Override
-        public void onClosed(Throwable cause) {
-            events.add("closed");
-        }
-
-        long bodyBytes() {
-            long n = 0;
-            for (HttpObject m : messages) {
-                if (m instanceof HttpContent c) {
-                    n += c.content().readableBytes();
-                }
-            }
-            return n;
-        }
-
-        void releaseAll() {
-            messages.forEach(ReferenceCountUtil::release);
-        }
-    }
 }

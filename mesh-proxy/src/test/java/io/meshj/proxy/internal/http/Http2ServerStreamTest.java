@@ -7,27 +7,22 @@ import io.meshj.proxy.internal.ProxyError;
 import io.meshj.proxy.internal.call.CallFixture;
 import io.meshj.proxy.internal.call.FakeLease;
 import io.meshj.proxy.internal.h2.H2ConnectionHandler;
-import io.meshj.proxy.internal.h2.H2Stream;
-import io.meshj.proxy.internal.h2.H2StreamListener;
 import io.meshj.proxy.testing.EmbeddedWire;
-import io.netty.buffer.ByteBuf;
+import io.meshj.proxy.testing.RecordingStream;
+import io.meshj.proxy.testing.TrackedBuffers;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,9 +41,8 @@ class Http2ServerStreamTest {
     private final H2ConnectionHandler clientHandler = H2ConnectionHandler.forClient().validateHeaders(true).build();
     private final EmbeddedChannel client = fixture.channel(clientHandler);
     private EmbeddedChannel server;
-    private final List<Caller> callers = new ArrayList<>();
-    /** Every body the test made: each must have been released exactly once by the end. */
-    private final List<ByteBuf> bodies = new ArrayList<>();
+    private final List<RecordingStream> callers = new ArrayList<>();
+    private final TrackedBuffers bodies = new TrackedBuffers();
 
     @BeforeEach
     void connect() {
@@ -59,27 +53,19 @@ class Http2ServerStreamTest {
 
     @AfterEach
     void tearDown() {
-        callers.forEach(Caller::releaseAll);
+        callers.forEach(RecordingStream::releaseAll);
         fixture.upstreams().releaseAll();
         client.finishAndReleaseAll();
         server.finishAndReleaseAll();
-        assertThat(bodies).as("bodies still held").allSatisfy(b -> assertThat(b.refCnt()).isZero());
-    }
-
-    /** Bytes the leak detector tracks and that are never reused once released (see ProxyCallTest). */
-    private ByteBuf bytes(String s) {
-        ByteBuf b = Unpooled.directBuffer(Math.max(1, s.length()));
-        b.writeCharSequence(s, StandardCharsets.UTF_8);
-        bodies.add(b);
-        return b;
+        bodies.assertAllReleased();
     }
 
     private void exchange() {
         EmbeddedWire.exchange(client, server);
     }
 
-    private Caller open(HttpObject head) {
-        Caller c = new Caller();
+    private RecordingStream open(HttpObject head) {
+        RecordingStream c = new RecordingStream(null);
         callers.add(c);
         c.stream = clientHandler.newStream(c);
         c.stream.write(head, client.newPromise());
@@ -101,12 +87,12 @@ class Http2ServerStreamTest {
     }
 
     private DefaultFullHttpResponse ok(String body) {
-        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, bytes(body));
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, bodies.of(body));
     }
 
     @Test
     void aRequestAndItsResponseCrossAsOneStream() {
-        Caller c = open(get("/hello"));
+        RecordingStream c = open(get("/hello"));
         FakeLease lease = fixture.upstreams().last();
         assertThat(lease.head().uri()).isEqualTo("/hello");
         assertThat(lease.isHttp2()).as("an HTTP/2 client's request goes upstream as HTTP/2").isTrue();
@@ -122,7 +108,7 @@ class Http2ServerStreamTest {
 
     @Test
     void aClientResetCancelsTheUpstreamPassingItsReasonOn() {
-        Caller c = open(upload("/upload"));
+        RecordingStream c = open(upload("/upload"));
         FakeLease lease = fixture.upstreams().last();
 
         c.stream.reset(Http2Error.ENHANCE_YOUR_CALM);
@@ -137,7 +123,7 @@ class Http2ServerStreamTest {
 
     @Test
     void anUpstreamResetBeforeTheHeadResetsTheClientsStreamWithTheSameCode() {
-        Caller c = open(get("/x"));
+        RecordingStream c = open(get("/x"));
         fixture.upstreams().last().resetByPeer(Http2Error.INTERNAL_ERROR);
         exchange();
 
@@ -147,7 +133,7 @@ class Http2ServerStreamTest {
 
     @Test
     void aRefusedStreamIsSentAgainWhenItsHeadIsAllOfIt() {
-        Caller c = open(get("/x"));
+        RecordingStream c = open(get("/x"));
         FakeLease refused = fixture.upstreams().last();
         refused.refuse();
 
@@ -161,8 +147,8 @@ class Http2ServerStreamTest {
 
     @Test
     void aRefusedStreamWithABodyTellsTheClientItMayRetry() {
-        Caller c = open(upload("/upload"));
-        c.stream.write(new DefaultHttpContent(bytes("abc")), client.newPromise());
+        RecordingStream c = open(upload("/upload"));
+        c.stream.write(new DefaultHttpContent(bodies.of("abc")), client.newPromise());
         c.stream.flush();
         exchange();
         fixture.upstreams().last().refuse();
@@ -175,11 +161,11 @@ class Http2ServerStreamTest {
     @Test
     void anEarlyAnswerLetsTheClientFinishForAWhileThenResetsWithNoError() {
         fixture.router().failWith(ProxyError.NO_ENDPOINTS);
-        Caller c = open(upload("/upload"));
+        RecordingStream c = open(upload("/upload"));
         assertThat(c.status()).isEqualTo(503);
         assertThat(c.events).as("the client may still send the rest").isEmpty();
 
-        c.stream.write(new DefaultHttpContent(bytes("more")), client.newPromise());
+        c.stream.write(new DefaultHttpContent(bodies.of("more")), client.newPromise());
         c.stream.flush();
         exchange();
         assertThat(c.events).isEmpty();
@@ -189,63 +175,9 @@ class Http2ServerStreamTest {
         assertThat(c.events).containsExactly("reset=NO_ERROR");
     }
 
-    /** A client stream: what it received, and what happened to it. */
-    private static final class Caller implements H2StreamListener {
-        H2Stream stream;
-        final List<HttpObject> messages = new ArrayList<>();
-        final List<String> events = new ArrayList<>();
-
-        int status() {
-            return messages.stream().filter(HttpResponse.class::isInstance).map(m -> ((HttpResponse) m).status().code())
-                    .findFirst().orElse(-1);
-        }
-
-        String body() {
-            StringBuilder b = new StringBuilder();
-            for (HttpObject m : messages) {
-                if (m instanceof HttpContent content) {
-                    b.append(content.content().toString(StandardCharsets.UTF_8));
-                }
-            }
-            return b.toString();
-        }
-
-        @Override
-        public void onMessage(HttpObject msg) {
-            messages.add(msg);
-        }
-
-        @Override
-        public void onReadComplete() {
-        }
-
-        @Override
-        public void onWritabilityChanged(boolean writable) {
-        }
-
-        @Override
-        public void onReset(Http2Error error) {
-            events.add("reset=" + error);
-        }
-
-        @Override
-        public void onRefused() {
-            events.add("refused");
-        }
-
-        @Override
-        public void onClosed(Throwable cause) {
-            events.add("closed");
-        }
-
-        void releaseAll() {
-            messages.forEach(ReferenceCountUtil::release);
-        }
-    }
-
     @Test
     void aRequestIsSentAgainAfterThreeRefusalsAtMost() {
-        Caller c = open(get("/x"));
+        RecordingStream c = open(get("/x"));
         for (int i = 0; i < 4; i++) {
             fixture.upstreams().last().refuse();
         }
@@ -257,7 +189,7 @@ class Http2ServerStreamTest {
 
     @Test
     void drainingSendsGoAwayAndLetsTheStreamInFlightFinish() {
-        Caller c = open(get("/x"));
+        RecordingStream c = open(get("/x"));
         server.pipeline().fireUserEventTriggered(io.meshj.proxy.internal.DrainEvent.INSTANCE);
         exchange();
         assertThat(clientHandler.connection().goAwayReceived()).isTrue();

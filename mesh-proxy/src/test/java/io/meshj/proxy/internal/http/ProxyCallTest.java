@@ -14,8 +14,8 @@ import io.meshj.proxy.internal.ProxyError;
 import io.meshj.proxy.internal.call.CallFixture;
 import io.meshj.proxy.internal.call.FakeLease;
 import io.meshj.proxy.internal.call.ProxyContext;
+import io.meshj.proxy.testing.TrackedBuffers;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -56,7 +56,7 @@ class ProxyCallTest {
     private EmbeddedChannel client;
     private final List<HttpObject> received = new ArrayList<>();
     /** Every body the test made: each must have been released exactly once by the end. */
-    private final List<ByteBuf> bodies = new ArrayList<>();
+    private final TrackedBuffers bodies = new TrackedBuffers();
 
     @AfterEach
     void tearDown() {
@@ -65,18 +65,11 @@ class ProxyCallTest {
             client.finishAndReleaseAll();
         }
         fixture.upstreams().releaseAll();
-        assertThat(bodies).as("bodies the proxy still holds").allSatisfy(b -> assertThat(b.refCnt()).isZero());
+        bodies.assertAllReleased();
     }
 
-    /**
-     * A body part's bytes, direct and unpooled so that the leak detector tracks them and a released
-     * buffer is never reused: the ownership check in {@link #tearDown} can trust refCnt().
-     */
     private ByteBuf bytes(String s) {
-        ByteBuf b = Unpooled.directBuffer(Math.max(1, s.length()));
-        b.writeCharSequence(s, StandardCharsets.ISO_8859_1);
-        bodies.add(b);
-        return b;
+        return bodies.of(s);
     }
 
     private EmbeddedChannel connect(Direction direction) {

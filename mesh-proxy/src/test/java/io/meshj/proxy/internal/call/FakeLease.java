@@ -34,7 +34,6 @@ public final class FakeLease implements UpstreamLease {
     private Boolean releasedReusable;
     private Http2Error reset;
     private boolean connectionClosed;
-    private Channel tunnel;
 
     FakeLease(Authority address, boolean http2, UpstreamListener listener, List<String> violations) {
         this.violations = violations;
@@ -43,21 +42,25 @@ public final class FakeLease implements UpstreamLease {
         this.listener = listener;
     }
 
-    /** The connection to hand to a tunnel, if the request is an upgrade the test accepts. */
-    public FakeLease tunnelTo(Channel channel) {
-        this.tunnel = channel;
-        return this;
-    }
-
     // ---- what the test does as the upstream ----
 
     /** Delivers {@code parts} of the response, then the end of the read. */
     public FakeLease respond(HttpObject... parts) {
+        deliver(parts);
+        readComplete();
+        return this;
+    }
+
+    /** Delivers {@code parts} of the response within a read that has not ended yet. */
+    public void deliver(HttpObject... parts) {
         for (HttpObject p : parts) {
             listener.onResponseObject(p);
         }
+    }
+
+    /** Ends the read: what was relayed is flushed. */
+    public void readComplete() {
         listener.onUpstreamReadComplete();
-        return this;
     }
 
     public void resetByPeer(Http2Error error) {
@@ -118,10 +121,6 @@ public final class FakeLease implements UpstreamLease {
     /** True once the request's end (a LastHttpContent, or a whole request) was written. */
     public boolean requestEnded() {
         return !written.isEmpty() && written.get(written.size() - 1) instanceof io.netty.handler.codec.http.LastHttpContent;
-    }
-
-    public List<HttpObject> written() {
-        return written;
     }
 
     public int flushes() {
@@ -214,11 +213,6 @@ public final class FakeLease implements UpstreamLease {
 
     @Override
     public void tunnel(Consumer<Channel> splice) {
-        if (tunnel == null) {
-            violations.add("tunnel without a channel to tunnel to");
-            return;
-        }
-        releasedReusable = false;
-        splice.accept(tunnel);
+        violations.add("tunnel: no test here accepts an upgrade (WebSocketIT does, over sockets)");
     }
 }

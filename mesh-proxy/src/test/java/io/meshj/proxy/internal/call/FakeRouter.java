@@ -22,7 +22,6 @@ import java.util.List;
 public final class FakeRouter implements Router {
 
     private final List<P2cBalancer> balancers = new ArrayList<>();
-    private final List<Authority> routed = new ArrayList<>();
     private ProxyError failure;
     private int next;
 
@@ -44,14 +43,8 @@ public final class FakeRouter implements Router {
         return balancers.get(i).endpoints().get(0);
     }
 
-    /** The authorities requests were routed by, one per routing (retries route again). */
-    public List<Authority> routed() {
-        return routed;
-    }
-
     @Override
     public Future<Target> route(Authority authority, Authority endpointHint, Authority originalDestination, EventLoop loop) {
-        routed.add(authority);
         if (failure != null) {
             return loop.newFailedFuture(new RouteException(failure, "fake router: " + authority));
         }

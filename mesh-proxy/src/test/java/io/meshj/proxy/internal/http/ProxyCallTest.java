@@ -199,8 +199,17 @@ class ProxyCallTest {
         assertThat(client.config().isAutoRead()).isTrue();
 
         client.writeInbound(new DefaultLastHttpContent(bytes("abcdef")));
-        lease.respond(response(200, "ok"));
+        // The other way: a client that takes no more holds the upstream's response back.
+        client.config().setWriteBufferWaterMark(new io.netty.channel.WriteBufferWaterMark(1, 2));
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        HttpUtil.setTransferEncodingChunked(head, true);
+        lease.deliver(head);
+        assertThat(lease.isReading()).as("written, not yet flushed: the client takes no more").isFalse();
+        lease.readComplete(); // the read ends: the relayed head is flushed, the client's buffer drains
+        assertThat(lease.isReading()).isTrue();
+        lease.respond(new DefaultLastHttpContent(bytes("ok")));
         assertThat(responseHead().status().code()).isEqualTo(200);
+        assertThat(responseBody()).isEqualTo("ok");
     }
 
     @Test

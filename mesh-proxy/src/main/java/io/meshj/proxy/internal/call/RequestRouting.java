@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -66,6 +67,11 @@ final class RequestRouting implements GenericFutureListener<Future<Target>> {
         if (HttpMethod.CONNECT.equals(request.method())) {
             // A tunnel through the proxy would bypass routing and leave a pooled connection in raw mode.
             reject(ProxyError.METHOD_NOT_SUPPORTED, "CONNECT");
+            return;
+        }
+        String hosts = checkSingleHost(request);
+        if (hosts != null) {
+            reject(ProxyError.BAD_REQUEST, hosts);
             return;
         }
         try {
@@ -210,9 +216,23 @@ final class RequestRouting implements GenericFutureListener<Future<Target>> {
     /** The request's authority: the Host header (HTTP/2's :authority arrives as Host), or null if absent. */
     static Authority authorityOf(HttpRequest request) {
         String host = request.headers().get(HttpHeaderNames.HOST);
-        if (host == null || host.isEmpty()) {
-            return null;
+        return host == null || host.isEmpty() ? null : AuthorityCache.parse(host);
+    }
+
+    /**
+     * Null when the request names at most one host, else why it is malformed: an HTTP/1 request with two
+     * Host fields (RFC 9112 §3.2; routing by one while the application reads the other is how requests
+     * get past a proxy's routing). HTTP/2's {@code :authority} and a {@code host} field arrive as one
+     * Host, or as a stream error when they differ (Netty's conversion, after RFC 9113 §8.3.1).
+     */
+    static String checkSingleHost(HttpRequest request) {
+        Iterator<String> all = request.headers().valueStringIterator(HttpHeaderNames.HOST);
+        if (all.hasNext()) {
+            all.next();
+            if (all.hasNext()) {
+                return "more than one Host header";
+            }
         }
-        return AuthorityCache.parse(host);
+        return null;
     }
 }

@@ -165,6 +165,12 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
                 rejectMalformed(request.decoderResult().cause());
                 return;
             }
+            String badTarget = AbsoluteForm.toOriginForm(request);
+            if (badTarget != null) {
+                ReferenceCountUtil.release(request);
+                reject(ProxyError.BAD_REQUEST, badTarget);
+                return;
+            }
             call = new ProxyCall(context, this, request);
             callReadsRequest = call.readsRequestBody();
             // The decoder ends every request with a LastHttpContent; a bodyless request was forwarded
@@ -195,8 +201,12 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
                 : cause instanceof TooLongHttpHeaderException ? ProxyError.HEADERS_TOO_LARGE
                 : cause instanceof TooLongFrameException ? ProxyError.HEADERS_TOO_LARGE
                 : ProxyError.BAD_REQUEST;
+        reject(error, cause == null || cause.getMessage() == null ? null : cause.getMessage());
+    }
+
+    /** Answers a request that cannot be served with {@code error} and closes: the connection is out of sync. */
+    private void reject(ProxyError error, String detail) {
         context.countError(error);
-        String detail = cause == null || cause.getMessage() == null ? null : cause.getMessage();
         channel.writeAndFlush(ProxyErrorResponses.of(error, detail, false, channel.alloc()))
                 .addListener(ChannelFutureListener.CLOSE);
         channel.config().setAutoRead(false);

@@ -24,6 +24,7 @@ public final class FakeRouter implements Router {
     private final List<P2cBalancer> balancers = new ArrayList<>();
     private ProxyError failure;
     private int next;
+    private final List<Authority> asked = new ArrayList<>();
 
     public FakeRouter(Ticker ticker, String... endpoints) {
         for (String e : endpoints) {
@@ -43,8 +44,14 @@ public final class FakeRouter implements Router {
         return balancers.get(i).endpoints().get(0);
     }
 
+    /** The authorities requests were routed by, in order (null for none). */
+    public List<Authority> asked() {
+        return asked;
+    }
+
     @Override
     public Future<Target> route(Authority authority, Authority endpointHint, Authority originalDestination, EventLoop loop) {
+        asked.add(authority);
         if (failure != null) {
             return loop.newFailedFuture(new RouteException(failure, "fake router: " + authority));
         }

@@ -22,7 +22,9 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Headers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,6 +106,37 @@ class Http2ServerStreamTest {
         assertThat(c.body()).isEqualTo("hi");
         assertThat(c.events).isEmpty();
         assertThat(fixture.metric("response_total", "status_code=\"200\"")).isEqualTo(1);
+    }
+
+    /** A request's HEADERS as the client wrote them, fields and all, bypassing the HTTP/1 conversion. */
+    private int sendRaw(Http2Headers headers) {
+        io.netty.channel.ChannelHandlerContext ctx = client.pipeline().context(clientHandler);
+        int id = clientHandler.connection().local().incrementAndGetNextStreamId();
+        clientHandler.encoder().writeHeaders(ctx, id, headers, 0, true, ctx.newPromise());
+        ctx.flush();
+        exchange();
+        return id;
+    }
+
+    private static Http2Headers rawGet(String authority) {
+        return new DefaultHttp2Headers().method("GET").scheme("http").path("/hello").authority(authority);
+    }
+
+    @Test
+    void aHostFieldThatRepeatsTheAuthorityIsKeptOnce() {
+        sendRaw(rawGet(CallFixture.AUTHORITY).add("host", CallFixture.AUTHORITY));
+
+        assertThat(fixture.upstreams().last().head().headers().getAll(HttpHeaderNames.HOST))
+                .containsExactly(CallFixture.AUTHORITY);
+    }
+
+    @Test
+    void aHostFieldThatDiffersFromTheAuthorityIsMalformed() {
+        int id = sendRaw(rawGet(CallFixture.AUTHORITY).add("host", "admin.internal:8080"));
+
+        assertThat(fixture.upstreams().leases()).isEmpty();
+        assertThat(clientHandler.connection().stream(id)).as("reset: the stream is gone").isNull();
+        assertThat(fixture.metric("request_total")).isZero();
     }
 
     @Test

@@ -445,6 +445,48 @@ class ProxyCallTest {
         assertThat(fixture.metric("response_total", "error=\"upstream_failed\"")).isEqualTo(1);
     }
 
+    // ---- requests that name their destination twice ----
+
+    @Test
+    void twoHostHeadersAre400AndNothingGoesUpstream() {
+        connect();
+        HttpRequest r = get("/hello");
+        r.headers().add(HttpHeaderNames.HOST, "admin.internal:8080");
+        client.writeInbound(r);
+
+        assertThat(responseHead().status().code()).isEqualTo(400);
+        assertThat(responseHead().headers().get("meshj-proxy-error")).isEqualTo("malformed request: more than one Host header");
+        assertThat(fixture.upstreams().leases()).isEmpty();
+        assertThat(fixture.router().asked()).as("not routed by either").isEmpty();
+        assertThat(client.isOpen()).as("a request the proxy and the application could read differently ends the connection")
+                .isFalse();
+    }
+
+    @Test
+    void anAbsoluteFormTargetIsRoutedByItsOwnAuthorityAndForwardedInOriginForm() {
+        connect();
+        HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET,
+                "http://" + CallFixture.AUTHORITY + "/hello?x=1#frag");
+        r.headers().set(HttpHeaderNames.HOST, "elsewhere.internal:9090");
+        send(r, null);
+
+        assertThat(fixture.router().asked()).extracting(String::valueOf).containsExactly(CallFixture.AUTHORITY);
+        FakeLease lease = fixture.upstreams().last();
+        assertThat(lease.head().uri()).isEqualTo("/hello?x=1");
+        assertThat(lease.head().headers().getAll(HttpHeaderNames.HOST)).containsExactly(CallFixture.AUTHORITY);
+        lease.respond(response(200, "ok"));
+        assertThat(responseHead().status().code()).isEqualTo(200);
+    }
+
+    @Test
+    void anAbsoluteFormTargetWithUserInformationIs400() {
+        connect();
+        client.writeInbound(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "http://me@" + CallFixture.AUTHORITY + "/"));
+
+        assertThat(responseHead().status().code()).isEqualTo(400);
+        assertThat(fixture.upstreams().leases()).isEmpty();
+    }
+
     // ---- more of the response and retry paths ----
 
     @Test

@@ -32,12 +32,29 @@ class BadInputIT {
     static MeshFixture mesh;
     /** Accepts connections (the kernel completes the handshake) and never says a word. */
     static java.net.ServerSocket mute;
+    /** Speaks HTTP/1 only: answers anything, the HTTP/2 preface included, with a 400 and closes. */
+    static java.net.ServerSocket http1Only;
 
     @BeforeAll
     static void start() throws Exception {
         mute = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        http1Only = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        Thread answering = new Thread(() -> {
+            while (!http1Only.isClosed()) {
+                try (Socket s = http1Only.accept()) {
+                    s.getInputStream().read(new byte[1024]);
+                    s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    // closed at the end of the class, or a client gone: next one
+                }
+            }
+        }, "http1-only");
+        answering.setDaemon(true);
+        answering.start();
         mesh = new MeshFixture(dir)
                 .service("mute.default:80", "    - address: 127.0.0.1:" + mute.getLocalPort() + "\n      protocol: h2")
+                .service("old.default:80", "    - address: 127.0.0.1:" + http1Only.getLocalPort() + "\n      protocol: h2")
                 .clientConfig(b -> b.headerReadTimeout(Duration.ofMillis(500)).idleTimeout(Duration.ofSeconds(2))
                         .detectTimeout(Duration.ofSeconds(1)))
                 .start();
@@ -47,6 +64,7 @@ class BadInputIT {
     static void stop() throws IOException {
         mesh.close();
         mute.close();
+        http1Only.close();
     }
 
     @Test
@@ -83,7 +101,17 @@ class BadInputIT {
         // The proxy waits for an HTTP/2 upstream's SETTINGS before opening streams; a peer that never
         // sends them gets the connect timeout (1 s by default), then the request its 502.
         Processes.Result r = Processes.curl("-i", "-H", "Host: mute", mesh.outboundUrl("/hello")).assertSuccess();
-        assertThat(r.stdout()).startsWith("HTTP/1.1 502").contains("meshj-proxy-error: connect failed").contains("no HTTP/2 SETTINGS within 1000 ms");
+        assertThat(r.stdout()).startsWith("HTTP/1.1 502").contains("meshj-proxy-error: connect failed\r\n")
+                .as("the backend's address and the library's words are the operator's, in the log")
+                .doesNotContain("127.0.0.1").doesNotContain("SETTINGS");
+    }
+
+    @Test
+    void anUpstreamThatAnswersHttp2WithHttp1SaysSo() throws Exception {
+        Processes.Result r = Processes.curl("-i", "-H", "Host: old", mesh.outboundUrl("/hello")).assertSuccess();
+        assertThat(r.stdout()).startsWith("HTTP/1.1 502")
+                .contains("meshj-proxy-error: upstream does not speak HTTP/2 (it answered the connection preface with HTTP/1)");
+        assertThat(mesh.client().metrics().errors(Direction.OUTBOUND, ProxyError.UPSTREAM_NOT_HTTP2)).isPositive();
     }
 
     @AfterEach

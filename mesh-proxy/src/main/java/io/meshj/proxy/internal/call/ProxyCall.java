@@ -368,7 +368,7 @@ public final class ProxyCall implements RequestRouting.Listener {
             return;
         }
         // Mid-response: the client cannot be told with a status any more; cut the exchange short.
-        context.countError(error);
+        context.reportError(error, routing.authorityLabel(), detail);
         abort(a, Http2Error.INTERNAL_ERROR);
     }
 
@@ -396,7 +396,7 @@ public final class ProxyCall implements RequestRouting.Listener {
         if (finished) {
             return;
         }
-        context.countError(error);
+        context.reportError(error, routing.authorityLabel(), detail);
         if (responseStarted) {
             abort(attempt, Http2Error.INTERNAL_ERROR);
             return;

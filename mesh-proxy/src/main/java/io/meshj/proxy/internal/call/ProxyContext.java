@@ -7,6 +7,7 @@ import io.meshj.core.time.Ticker;
 import io.meshj.proxy.ProxyConfig;
 import io.meshj.proxy.internal.Direction;
 import io.meshj.proxy.internal.ProxyError;
+import io.meshj.proxy.internal.ProxyErrorLog;
 import io.meshj.proxy.internal.ProxyLifecycle;
 import io.meshj.proxy.internal.ProxyMetrics;
 import io.meshj.proxy.internal.route.RouteProfiles;
@@ -36,6 +37,7 @@ public final class ProxyContext {
     private final Ticker ticker;
     /** Whether this proxy has an identity of its own, and so can speak mTLS at all. */
     private final boolean localTls;
+    private final ProxyErrorLog errorLog;
 
     private ProxyContext(Builder b) {
         this.direction = b.direction;
@@ -49,6 +51,7 @@ public final class ProxyContext {
         this.lifecycle = b.lifecycle;
         this.ticker = b.ticker;
         this.localTls = config.identity().isPresent();
+        this.errorLog = new ProxyErrorLog(direction, ticker);
     }
 
     public static Builder builder(Direction direction) {
@@ -109,6 +112,15 @@ public final class ProxyContext {
     /** Counts an answer or refusal of the proxy's own in this listener's direction. */
     public void countError(ProxyError error) {
         metrics.error(direction, error);
+    }
+
+    /**
+     * Counts an answer of the proxy's own and logs its {@code detail} for the operator (rate-limited):
+     * the client may be told less, see {@link ProxyError#detailForClient}.
+     */
+    public void reportError(ProxyError error, String authority, String detail) {
+        metrics.error(direction, error);
+        errorLog.log(error, authority, detail);
     }
 
     /**

@@ -41,10 +41,12 @@ public final class ProxyErrorResponses {
     /**
      * The response for {@code error}: for gRPC a trailers-only response (HTTP 200 with
      * {@code grpc-status} and {@code grpc-message}), otherwise the error's HTTP status with the reason
-     * as a plain-text body; both with {@code meshj-proxy-error}.
+     * as a plain-text body; both with {@code meshj-proxy-error}. The {@code detail} is included only
+     * where it concerns the client's request ({@link ProxyError#detailForClient}).
      */
     public static FullHttpResponse of(ProxyError error, String detail, boolean grpc, ByteBufAllocator alloc) {
-        String message = detail == null || detail.isEmpty() ? error.reason() : error.reason() + ": " + detail;
+        String message = detail == null || detail.isEmpty() || !error.detailForClient() ? error.reason()
+                : error.reason() + ": " + detail;
         FullHttpResponse response;
         if (grpc) {
             response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.EMPTY_BUFFER);

@@ -3,6 +3,7 @@ package io.meshj.proxy.internal.call;
 import io.meshj.core.endpoint.ProtocolHint;
 import io.meshj.proxy.internal.ProxyError;
 import io.meshj.proxy.internal.route.Target;
+import io.meshj.proxy.internal.upstream.NotHttp2Exception;
 import io.meshj.proxy.internal.upstream.UpstreamLease;
 import io.meshj.proxy.internal.upstream.UpstreamListener;
 import io.netty.channel.EventLoop;
@@ -156,8 +157,12 @@ final class UpstreamAttempt implements UpstreamListener, GenericFutureListener<F
     public void operationComplete(Future<UpstreamLease> f) {
         if (!f.isSuccess()) {
             if (!detached) {
-                call.onUpstreamFailed(this, ProxyError.CONNECT_FAILED,
-                        target.address() + ": " + rootMessage(f.cause()));
+                if (f.cause() instanceof NotHttp2Exception) {
+                    call.onUpstreamFailed(this, ProxyError.UPSTREAM_NOT_HTTP2, f.cause().getMessage());
+                } else {
+                    call.onUpstreamFailed(this, ProxyError.CONNECT_FAILED,
+                            target.address() + ": " + rootMessage(f.cause()));
+                }
             }
             return;
         }

@@ -2,6 +2,7 @@ package io.meshj.proxy.internal.h2;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
@@ -11,7 +12,9 @@ import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Flags;
 import io.netty.handler.codec.http2.Http2FrameListener;
@@ -23,6 +26,8 @@ import io.netty.util.AsciiString;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
 import java.util.ArrayList;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -192,6 +197,34 @@ public final class H2ConnectionHandler extends Http2ConnectionHandler implements
             ctx.channel().close();
         }
         super.userEventTriggered(ctx, evt);
+    }
+
+    /**
+     * A connection error ends the connection with a GOAWAY naming the last stream this side acted on.
+     * Netty sends 2^31-1 for errors it must shut down hard on (it cannot tell whether the stream being
+     * decoded was processed), which tells the client every stream it sent may have been processed and
+     * none may be retried; a server here knows exactly which streams it dispatched (RFC 9113 §6.8).
+     */
+    @Override
+    protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
+            Http2Exception http2Ex) {
+        if (acceptor == null || connection().goAwaySent()
+                || http2Ex != null && http2Ex.shutdownHint() != Http2Exception.ShutdownHint.HARD_SHUTDOWN) {
+            super.onConnectionError(ctx, outbound, cause, http2Ex);
+            return;
+        }
+        Http2Error error = http2Ex != null ? http2Ex.error() : Http2Error.INTERNAL_ERROR;
+        ChannelFuture sent = goAway(ctx, lastAcceptedStreamId, error.code(),
+                Http2CodecUtil.toByteBuf(ctx, http2Ex != null ? http2Ex : cause), ctx.newPromise());
+        ctx.flush();
+        // Closed once the GOAWAY is out, or after the grace period if the peer reads nothing any more.
+        ScheduledFuture<?> deadline = ctx.executor().schedule(() -> {
+            ctx.close();
+        }, Math.max(gracefulShutdownTimeoutMillis(), 0), TimeUnit.MILLISECONDS);
+        sent.addListener(f -> {
+            deadline.cancel(false);
+            ctx.close();
+        });
     }
 
     @Override

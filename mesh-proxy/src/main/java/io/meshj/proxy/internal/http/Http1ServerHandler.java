@@ -206,7 +206,7 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
 
     /** Answers a request that cannot be served with {@code error} and closes: the connection is out of sync. */
     private void reject(ProxyError error, String detail) {
-        context.countError(error);
+        context.reportError(error, null, detail);
         channel.writeAndFlush(ProxyErrorResponses.of(error, detail, false, channel.alloc()))
                 .addListener(ChannelFutureListener.CLOSE);
         channel.config().setAutoRead(false);

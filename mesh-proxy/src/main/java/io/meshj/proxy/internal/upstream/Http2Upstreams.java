@@ -122,6 +122,7 @@ final class Http2Upstreams {
                     // Many requests share this connection; coalesce their flushes into one write per
                     // event-loop turn instead of one syscall per stream (gRPC-Java's WriteQueue does the same).
                     ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
+                    ch.pipeline().addLast("h1-answer", new Http1AnswerDetector());
                     ch.pipeline().addLast("h2", handler);
                     ch.pipeline().addLast("watch", new ChannelInboundHandlerAdapter() {
                         @Override
@@ -134,6 +135,35 @@ final class Http2Upstreams {
                 }
             });
             this.ready = key.loop().newPromise();
+        }
+
+        /**
+         * Looks at the first bytes the upstream sends: an HTTP/2 server's are a SETTINGS frame, whose
+         * first byte (the high byte of a length under 16 KiB) is 0; an HTTP/1-only server answers the
+         * preface, which it takes for a bad request, with a status line. That one fails the connection
+         * with what it said instead of leaving the HTTP/2 codec to call it a framing error.
+         */
+        private final class Http1AnswerDetector extends ChannelInboundHandlerAdapter {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ctx.pipeline().remove(this);
+                if (msg instanceof ByteBuf b && b.isReadable() && b.getByte(b.readerIndex()) == 'H') {
+                    int end = b.readerIndex();
+                    int limit = Math.min(b.writerIndex(), b.readerIndex() + 80);
+                    while (end < limit && b.getByte(end) != '\r' && b.getByte(end) != '\n') {
+                        end++;
+                    }
+                    String line = b.toString(b.readerIndex(), end - b.readerIndex(), java.nio.charset.StandardCharsets.US_ASCII);
+                    b.release();
+                    if (line.startsWith("HTTP/1.")) {
+                        ready.tryFailure(new NotHttp2Exception(key.address().toString(), line));
+                    }
+                    retire();
+                    ctx.close();
+                    return;
+                }
+                ctx.fireChannelRead(msg);
+            }
         }
 
         void connect() {

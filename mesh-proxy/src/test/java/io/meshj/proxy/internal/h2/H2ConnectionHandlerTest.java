@@ -85,6 +85,36 @@ class H2ConnectionHandlerTest {
     }
 
     @Test
+    void aConnectionErrorsGoAwayNamesTheLastStreamTheServerActedOn() {
+        openRequest(get("/one"));
+        openRequest(get("/two"));
+        assertThat(accepted).hasSize(2);
+
+        // DATA on stream 0 is a connection error (RFC 9113 §6.1), one Netty shuts the connection down hard on.
+        server.writeInbound(Unpooled.wrappedBuffer(new byte[] {0, 0, 0, 0x0, 0, 0, 0, 0, 0}));
+
+        ByteBuf out = Unpooled.buffer();
+        for (Object o; (o = server.readOutbound()) != null; ) {
+            out.writeBytes((ByteBuf) o);
+            ((ByteBuf) o).release();
+        }
+        try {
+            int goAway = -1;
+            for (int i = out.readerIndex(); i + 9 <= out.writerIndex(); i += 9 + out.getUnsignedMedium(i)) {
+                if (out.getByte(i + 3) == 0x7) {
+                    goAway = i + 9;
+                }
+            }
+            assertThat(goAway).as("a GOAWAY was sent").isNotNegative();
+            assertThat(out.getInt(goAway) & 0x7fff_ffff).as("last stream id: the second request's").isEqualTo(accepted.get(1).stream.id());
+            assertThat(out.getInt(goAway + 4)).as("PROTOCOL_ERROR").isEqualTo(1);
+        } finally {
+            out.release();
+        }
+        assertThat(server.isOpen()).isFalse();
+    }
+
+    @Test
     void aRequestHeadWithEndStreamArrivesAsOneFullRequest() {
         openRequest(get("/hello"));
 

@@ -52,6 +52,7 @@ public final class ProxyConfig {
     private final Duration detectTimeout;
     private final Duration connectTimeout;
     private final Duration requestTimeout;
+    private final Duration responseHeadTimeout;
     private final Duration headerReadTimeout;
     private final Duration idleTimeout;
     private final int maxHeaderBytes;
@@ -89,6 +90,7 @@ public final class ProxyConfig {
         this.detectTimeout = b.detectTimeout;
         this.connectTimeout = b.connectTimeout;
         this.requestTimeout = b.requestTimeout;
+        this.responseHeadTimeout = b.responseHeadTimeout;
         this.headerReadTimeout = b.headerReadTimeout;
         this.idleTimeout = b.idleTimeout;
         this.maxHeaderBytes = b.maxHeaderBytes;
@@ -232,6 +234,17 @@ public final class ProxyConfig {
         return Optional.ofNullable(requestTimeout);
     }
 
+    /**
+     * The default limit on waiting for a response: from the end of a request (not gRPC, whose clients
+     * set deadlines, and whose streaming responses may start late) to the first byte of its response,
+     * when neither {@link #requestTimeout} nor the route's timeout applies. Zero: none. Default 60 s,
+     * as nginx's {@code proxy_read_timeout}: a backend that accepts and never answers must not hold the
+     * client, and the proxy's state, for ever.
+     */
+    public Duration responseHeadTimeout() {
+        return responseHeadTimeout;
+    }
+
     /** Time a client may take to send a whole HTTP/1 request head (408 after it). Default 10 s. */
     public Duration headerReadTimeout() {
         return headerReadTimeout;
@@ -333,6 +346,7 @@ public final class ProxyConfig {
         line(b, "detect-timeout", Durations.format(detectTimeout));
         line(b, "connect-timeout", Durations.format(connectTimeout));
         line(b, "request-timeout", requestTimeout == null ? "(none)" : Durations.format(requestTimeout));
+        line(b, "response-head-timeout", responseHeadTimeout.isZero() ? "(none)" : Durations.format(responseHeadTimeout));
         line(b, "header-read-timeout", Durations.format(headerReadTimeout));
         line(b, "idle-timeout", Durations.format(idleTimeout));
         line(b, "max-header-bytes", Integer.toString(maxHeaderBytes));

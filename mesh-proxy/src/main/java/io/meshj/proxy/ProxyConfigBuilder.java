@@ -43,6 +43,7 @@ public final class ProxyConfigBuilder {
     Duration detectTimeout = Duration.ofSeconds(10);
     Duration connectTimeout = Duration.ofSeconds(1);
     Duration requestTimeout;
+    Duration responseHeadTimeout = Duration.ofSeconds(60);
     Duration headerReadTimeout = Duration.ofSeconds(10);
     Duration idleTimeout = Duration.ofSeconds(60);
     int maxHeaderBytes = 64 * 1024;
@@ -190,6 +191,18 @@ public final class ProxyConfigBuilder {
     /** The response timeout, or {@code null} for none. */
     public ProxyConfigBuilder requestTimeout(Duration d) {
         this.requestTimeout = d == null ? null : positive(d, "requestTimeout");
+        return this;
+    }
+
+    /**
+     * How long a request that was sent whole waits for the first byte of its response when neither a
+     * request timeout nor its route's timeout applies; {@link Duration#ZERO} for no limit. Default 60 s.
+     */
+    public ProxyConfigBuilder responseHeadTimeout(Duration d) {
+        if (d == null || d.isNegative()) {
+            throw new IllegalArgumentException("responseHeadTimeout must be zero or positive: " + d);
+        }
+        this.responseHeadTimeout = d;
         return this;
     }
 

@@ -54,9 +54,10 @@ class BadInputIT {
         answering.start();
         mesh = new MeshFixture(dir)
                 .service("mute.default:80", "    - address: 127.0.0.1:" + mute.getLocalPort() + "\n      protocol: h2")
+                .service("silent.default:80", "    - address: 127.0.0.1:" + mute.getLocalPort())
                 .service("old.default:80", "    - address: 127.0.0.1:" + http1Only.getLocalPort() + "\n      protocol: h2")
                 .clientConfig(b -> b.headerReadTimeout(Duration.ofMillis(500)).idleTimeout(Duration.ofSeconds(2))
-                        .detectTimeout(Duration.ofSeconds(1)))
+                        .detectTimeout(Duration.ofSeconds(1)).responseHeadTimeout(Duration.ofSeconds(3)))
                 .start();
     }
 
@@ -104,6 +105,14 @@ class BadInputIT {
         assertThat(r.stdout()).startsWith("HTTP/1.1 502").contains("meshj-proxy-error: connect failed\r\n")
                 .as("the backend's address and the library's words are the operator's, in the log")
                 .doesNotContain("127.0.0.1").doesNotContain("SETTINGS");
+    }
+
+    @Test
+    void anHttp1BackendThatAcceptsAndNeverAnswersGetsA504() throws Exception {
+        long start = System.nanoTime();
+        Processes.Result r = Processes.curl("-i", "-H", "Host: silent", mesh.outboundUrl("/hello")).assertSuccess();
+        assertThat(r.stdout()).startsWith("HTTP/1.1 504").contains("meshj-proxy-error: response timeout");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(9));
     }
 
     @Test

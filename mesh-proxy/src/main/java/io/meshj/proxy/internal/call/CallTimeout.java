@@ -20,6 +20,8 @@ final class CallTimeout implements Runnable {
     private ScheduledFuture<?> future;
     private long nanos;
     private String routeName;
+    /** The limit running is the default wait for a response head, which any explicit timeout replaces. */
+    private boolean byDefault;
 
     CallTimeout(ProxyCall call, EventLoop loop) {
         this.call = call;
@@ -41,16 +43,36 @@ final class CallTimeout implements Runnable {
      * shorter one runs. {@code route} is the route it comes from, or null for the listener's.
      */
     void limit(long limitNanos, long elapsedNanos, Route route) {
-        if (future != null && limitNanos >= nanos) {
+        if (future != null && !byDefault && limitNanos >= nanos) {
             if (limitNanos == nanos && route != null) {
                 routeName = route.name(); // the route's limit is the one running out
             }
             return;
         }
         cancel();
+        byDefault = false;
         nanos = limitNanos;
         routeName = route == null ? null : route.name();
         future = loop.schedule(this, Math.max(0, limitNanos - elapsedNanos), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * The default wait for a response head, {@code limitNanos} from now, when no explicit timeout runs
+     * (the listener's request timeout or the route's: those replace it, even when longer).
+     */
+    void limitByDefault(long limitNanos) {
+        if (future != null) {
+            return;
+        }
+        nanos = limitNanos;
+        routeName = null;
+        byDefault = true;
+        future = loop.schedule(this, limitNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Whether a limit runs. */
+    boolean isRunning() {
+        return future != null;
     }
 
     void cancel() {
@@ -69,6 +91,7 @@ final class CallTimeout implements Runnable {
     /** What the request was told when its time ran out. */
     String describe() {
         return "no response within " + Durations.format(Duration.ofNanos(nanos))
-                + (routeName != null ? " (the timeout of route " + routeName + ")" : "");
+                + (routeName != null ? " (the timeout of route " + routeName + ")"
+                        : byDefault ? " of the request's end (the default response head timeout)" : "");
     }
 }

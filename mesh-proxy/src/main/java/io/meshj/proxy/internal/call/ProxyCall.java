@@ -107,7 +107,23 @@ public final class ProxyCall implements RequestRouting.Listener {
             return;
         }
         timeout = CallTimeout.ofRequest(this, down.eventLoop(), context.config().requestTimeout());
+        if (bodyless) {
+            onRequestSent();
+        }
         routing.route(this);
+    }
+
+    /**
+     * The whole request is here: from now on, unless an explicit timeout runs (the listener's, or one
+     * its route sets later), it waits for its response head for the default time at most. Not for gRPC
+     * (clients set deadlines, and a server-streaming response may rightly start late) nor upgrades.
+     */
+    private void onRequestSent() {
+        long limit = context.config().responseHeadTimeout().toNanos();
+        if (limit > 0 && !grpc && !upgradeRequest && !responseStarted && !finished
+                && (timeout == null || !timeout.isRunning())) {
+            timeout().limitByDefault(limit);
+        }
     }
 
     /** A body part (or the end, with trailers) of the request. Takes ownership of {@code content}. */
@@ -117,6 +133,9 @@ public final class ProxyCall implements RequestRouting.Listener {
             return;
         }
         body.onContent(content, lease());
+        if (body.isComplete()) {
+            onRequestSent();
+        }
     }
 
     public void onDownstreamReadComplete() {

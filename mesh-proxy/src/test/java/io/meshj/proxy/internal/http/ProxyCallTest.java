@@ -564,6 +564,52 @@ class ProxyCallTest {
         assertThat(responseHead().headers().get("meshj-proxy-error")).endsWith("(the timeout of route GET /slow)");
     }
 
+    @Test
+    void aBackendThatNeverAnswersGetsTheDefaultTimeoutCountedFromTheRequestsEnd() {
+        fixture.config(c -> c.responseHeadTimeout(Duration.ofSeconds(60)));
+        connect();
+        client.writeInbound(post("/upload", 6));
+        FakeLease lease = fixture.upstreams().last();
+        fixture.advance(Duration.ofSeconds(90), client); // a slow upload is not the backend's delay
+        client.writeInbound(new DefaultLastHttpContent(bytes("abcdef")));
+        fixture.advance(Duration.ofSeconds(59), client);
+        assertThat(received()).as("59 s after the request's end").isEmpty();
+
+        fixture.advance(Duration.ofSeconds(1), client);
+
+        assertThat(responseHead().status().code()).isEqualTo(504);
+        assertThat(responseHead().headers().get("meshj-proxy-error")).isEqualTo(
+                "response timeout: no response within 1m of the request's end (the default response head timeout)");
+        assertThat(lease.releasedReusable()).as("the silent exchange is abandoned").isFalse();
+        assertThat(fixture.router().endpoint(0).pending()).isZero();
+    }
+
+    @Test
+    void aRoutesOwnTimeoutReplacesTheDefaultEvenWhenLonger() {
+        fixture.config(c -> c.responseHeadTimeout(Duration.ofSeconds(60))).profile(ServiceProfile.builder(
+                "web.default.svc.cluster.local").route(Route.builder("GET /poll").condition(RequestMatch.PathRegex.of("/poll"))
+                        .timeout(Duration.ofMinutes(5)).build()).build());
+        connect();
+        send(get("/poll"), null);
+        fixture.advance(Duration.ofSeconds(299), client);
+        assertThat(received()).as("a long poll its route allows").isEmpty();
+
+        fixture.upstreams().last().respond(response(200, "news"));
+        assertThat(responseHead().status().code()).isEqualTo(200);
+    }
+
+    @Test
+    void grpcRequestsKeepTheirClientsDeadlinesOnly() {
+        fixture.config(c -> c.responseHeadTimeout(Duration.ofSeconds(60)));
+        connect();
+        HttpRequest r = post("/pkg.Watch/Events", 5);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/grpc");
+        send(r, "hello");
+        fixture.advance(Duration.ofMinutes(10), client);
+
+        assertThat(received()).as("a server stream's first message may come late").isEmpty();
+    }
+
     // ---- draining ----
 
     @Test

@@ -53,6 +53,7 @@ public final class ProxyConfig {
     private final Duration connectTimeout;
     private final Duration requestTimeout;
     private final Duration responseHeadTimeout;
+    private final Duration tcpIdleTimeout;
     private final Duration headerReadTimeout;
     private final Duration idleTimeout;
     private final int maxHeaderBytes;
@@ -91,6 +92,7 @@ public final class ProxyConfig {
         this.connectTimeout = b.connectTimeout;
         this.requestTimeout = b.requestTimeout;
         this.responseHeadTimeout = b.responseHeadTimeout;
+        this.tcpIdleTimeout = b.tcpIdleTimeout;
         this.headerReadTimeout = b.headerReadTimeout;
         this.idleTimeout = b.idleTimeout;
         this.maxHeaderBytes = b.maxHeaderBytes;
@@ -245,6 +247,11 @@ public final class ProxyConfig {
         return responseHeadTimeout;
     }
 
+    /** How long an opaque connection may carry nothing either way before it is closed; zero: no limit. Default 1 h. */
+    public Duration tcpIdleTimeout() {
+        return tcpIdleTimeout;
+    }
+
     /** Time a client may take to send a whole HTTP/1 request head (408 after it). Default 10 s. */
     public Duration headerReadTimeout() {
         return headerReadTimeout;
@@ -347,6 +354,7 @@ public final class ProxyConfig {
         line(b, "connect-timeout", Durations.format(connectTimeout));
         line(b, "request-timeout", requestTimeout == null ? "(none)" : Durations.format(requestTimeout));
         line(b, "response-head-timeout", responseHeadTimeout.isZero() ? "(none)" : Durations.format(responseHeadTimeout));
+        line(b, "tcp-idle-timeout", tcpIdleTimeout.isZero() ? "(none)" : Durations.format(tcpIdleTimeout));
         line(b, "header-read-timeout", Durations.format(headerReadTimeout));
         line(b, "idle-timeout", Durations.format(idleTimeout));
         line(b, "max-header-bytes", Integer.toString(maxHeaderBytes));

@@ -44,6 +44,7 @@ public final class ProxyConfigBuilder {
     Duration connectTimeout = Duration.ofSeconds(1);
     Duration requestTimeout;
     Duration responseHeadTimeout = Duration.ofSeconds(60);
+    Duration tcpIdleTimeout = Duration.ofHours(1);
     Duration headerReadTimeout = Duration.ofSeconds(10);
     Duration idleTimeout = Duration.ofSeconds(60);
     int maxHeaderBytes = 64 * 1024;
@@ -203,6 +204,20 @@ public final class ProxyConfigBuilder {
             throw new IllegalArgumentException("responseHeadTimeout must be zero or positive: " + d);
         }
         this.responseHeadTimeout = d;
+        return this;
+    }
+
+    /**
+     * How long an opaque TCP connection (and a WebSocket) may carry no bytes in either direction before
+     * both of its connections are closed; {@link Duration#ZERO} for no limit. Default 1 h, as Envoy's TCP
+     * proxy. A connection forwarded because it said nothing during detection gets the shorter
+     * {@link #idleTimeout}.
+     */
+    public ProxyConfigBuilder tcpIdleTimeout(Duration d) {
+        if (d == null || d.isNegative()) {
+            throw new IllegalArgumentException("tcpIdleTimeout must be zero or positive: " + d);
+        }
+        this.tcpIdleTimeout = d;
         return this;
     }
 

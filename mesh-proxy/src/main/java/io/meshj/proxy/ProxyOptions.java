@@ -101,6 +101,9 @@ public final class ProxyOptions {
         add("response-head-timeout", "time a sent request (not gRPC) waits for its response to start when no"
                 + " request or route timeout applies, before 504; 0 for none (default 60s)",
                 (b, v) -> b.responseHeadTimeout(duration(v)));
+        add("tcp-idle-timeout", "time an opaque TCP connection may carry no bytes either way before both sides are"
+                + " closed; 0 for none (default 1h; connections that were silent through detection get --idle-timeout)",
+                (b, v) -> b.tcpIdleTimeout(duration(v)));
         add("header-read-timeout", "time a client may take to send a request head (default 10s)",
                 (b, v) -> b.headerReadTimeout(duration(v)));
         add("idle-timeout", "time a client connection may idle: HTTP/1 between requests, HTTP/2 without streams (default 60s)",

@@ -34,6 +34,9 @@ class TcpProxyIT {
     static MeshProxy echoSidecar;
     static MeshProxy bannerSidecar;
     static MeshProxy client;
+    /** An application on a port that is not opaque, and its sidecar with short detection and idle timeouts. */
+    static ServerSocket quietApp;
+    static MeshProxy quietSidecar;
 
     @BeforeAll
     static void start() throws Exception {
@@ -48,6 +51,10 @@ class TcpProxyIT {
                 .detectTimeout(Duration.ofSeconds(60)).build());
         Path file = Files.writeString(dir.resolve("endpoints.yml"), "services:\n  redis.default:6379:\n    - 127.0.0.1:"
                 + echoSidecar.inboundAddress().getPort() + "\n");
+        quietApp = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        quietSidecar = MeshProxy.start(ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any)
+                .tapListen(any).appPorts(List.of(quietApp.getLocalPort())).detectTimeout(Duration.ofMillis(500))
+                .idleTimeout(Duration.ofSeconds(1)).build());
         client = MeshProxy.start(ProxyConfig.builder().outboundListen(any).inboundListen(any).adminListen(any).tapListen(any)
                 .discoveryFile(file).outboundTcpTarget(io.meshj.core.name.Authority.parse("redis.default:6379"))
                 .build());
@@ -58,8 +65,41 @@ class TcpProxyIT {
         client.close();
         echoSidecar.close();
         bannerSidecar.close();
+        quietSidecar.close();
+        quietApp.close();
         echo.close();
         banner.close();
+    }
+
+    @Test
+    void aConnectionSilentThroughDetectionIsForwardedThenClosedWhenBothSidesStaySilent() throws Exception {
+        long start = System.nanoTime();
+        try (Socket s = new Socket("127.0.0.1", quietSidecar.inboundAddress().getPort())) {
+            s.setSoTimeout(10_000);
+            quietApp.setSoTimeout(10_000);
+            try (Socket app = quietApp.accept()) { // forwarded after the 500 ms of silence: it may speak first
+                app.setSoTimeout(10_000);
+                assertThat(app.getInputStream().read()).as("the application's side closes").isEqualTo(-1);
+            }
+            assertThat(s.getInputStream().read()).as("and the client's").isEqualTo(-1);
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("detection 0.5 s + idle 1-1.5 s")
+                .isLessThan(Duration.ofSeconds(8));
+    }
+
+    @Test
+    void aClientThatStallsInItsRequestLineGets408AndTheApplicationNeverSeesIt() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", quietSidecar.inboundAddress().getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GE".getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(answer).startsWith("HTTP/1.1 408 ").contains("meshj-proxy-error: request head timeout");
+        }
+        quietApp.setSoTimeout(500);
+        assertThat(org.junit.jupiter.api.Assertions.assertThrows(java.net.SocketTimeoutException.class,
+                quietApp::accept)).isNotNull();
+        assertThat(quietSidecar.metrics().errors(io.meshj.proxy.internal.Direction.INBOUND,
+                io.meshj.proxy.internal.ProxyError.REQUEST_HEAD_TIMEOUT)).isPositive();
     }
 
     @Test

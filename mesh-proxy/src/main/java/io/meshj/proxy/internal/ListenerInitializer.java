@@ -11,7 +11,11 @@ import io.meshj.proxy.internal.tls.ProxyTls;
 import io.meshj.proxy.internal.tls.TlsDetectionHandler;
 import io.meshj.proxy.internal.tls.TransportHeader;
 import io.meshj.proxy.internal.transport.OriginalDestination;
+import io.meshj.proxy.internal.detect.Protocol;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import java.net.InetSocketAddress;
@@ -30,6 +34,11 @@ import java.util.function.Function;
 public final class ListenerInitializer extends ChannelInitializer<Channel> {
 
     private static final System.Logger LOG = System.getLogger(ListenerInitializer.class.getName());
+
+    /** The answer to a client that stalled in its first request line: plain bytes, no codec is installed yet. */
+    private static final byte[] REQUEST_TIMEOUT_408 = ("HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n"
+            + "content-length: 0\r\nmeshj-proxy-error: " + ProxyError.REQUEST_HEAD_TIMEOUT.reason() + "\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private final ProxyContext context;
     private final ChannelGroup connections;
@@ -77,7 +86,7 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
                                 ProxyTls.peerIdentity(ch).map(id -> TlsStatus.fromClient(id.dnsName()))
                                         .orElse(TlsStatus.NO_TLS_FROM_REMOTE)));
                         if (silent) {
-                            TcpForwarder.forward(ch, context, tcpAuthority); // silence already meant "opaque"
+                            TcpForwarder.forwardSilent(ch, context, tcpAuthority); // silence already meant "opaque"
                         } else {
                             proceed(ch, after.name(), opaque);
                         }
@@ -155,14 +164,33 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
             TcpForwarder.forward(ch, context, tcpAuthority);
             return;
         }
-        ProtocolDetectionHandler detect = new ProtocolDetectionHandler(context.config().detectTimeout(), (ctx, protocol) -> {
-            switch (protocol) {
-                case HTTP1 -> HttpServerPipelines.http1(ctx.pipeline(), context);
-                case HTTP2 -> HttpServerPipelines.http2(ctx.pipeline(), context);
-                case OPAQUE -> TcpForwarder.forward(ctx.channel(), context, tcpAuthority);
-                default -> throw new AssertionError(protocol);
-            }
-        });
+        ProtocolDetectionHandler detect = new ProtocolDetectionHandler(context.config().detectTimeout(),
+                new ProtocolDetectionHandler.Listener() {
+                    @Override
+                    public void detected(ChannelHandlerContext ctx, Protocol protocol) {
+                        switch (protocol) {
+                            case HTTP1 -> HttpServerPipelines.http1(ctx.pipeline(), context);
+                            case HTTP2 -> HttpServerPipelines.http2(ctx.pipeline(), context);
+                            case OPAQUE -> TcpForwarder.forward(ctx.channel(), context, tcpAuthority);
+                            default -> throw new AssertionError(protocol);
+                        }
+                    }
+
+                    @Override
+                    public void silent(ChannelHandlerContext ctx) {
+                        TcpForwarder.forwardSilent(ctx.channel(), context, tcpAuthority);
+                    }
+
+                    @Override
+                    public void stalled(ChannelHandlerContext ctx) {
+                        // The start of a request line (or of the HTTP/2 preface), then nothing for the
+                        // detection timeout: a slow or slowloris client, whose bytes the application
+                        // must not get as "opaque TCP" to hold its connections with.
+                        context.countError(ProxyError.REQUEST_HEAD_TIMEOUT);
+                        ctx.writeAndFlush(Unpooled.wrappedBuffer(REQUEST_TIMEOUT_408))
+                                .addListener(ChannelFutureListener.CLOSE);
+                    }
+                });
         if (after == null) {
             ch.pipeline().addFirst("detect", detect);
         } else {

@@ -350,7 +350,7 @@ final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements D
         if (codec != null) {
             codec.removeOutboundHandler();
         }
-        upstream.tunnel(u -> TcpRelay.splice(channel, u));
+        upstream.tunnel(u -> TcpRelay.splice(channel, u, context.config().tcpIdleTimeout()));
         removeIfPresent(p, CODEC_NAME);
     }
 

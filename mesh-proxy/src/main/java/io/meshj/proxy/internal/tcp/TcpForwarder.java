@@ -13,6 +13,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
+import java.time.Duration;
 import java.util.ArrayDeque;
 
 /**
@@ -34,6 +35,22 @@ public final class TcpForwarder {
      * connection's original destination when it was redirected).
      */
     public static void forward(Channel downstream, ProxyContext context, Authority authority) {
+        forward(downstream, context, authority, context.config().tcpIdleTimeout());
+    }
+
+    /**
+     * As {@link #forward(Channel, ProxyContext, Authority)}, for a connection that said nothing through
+     * detection: perhaps a server-speaks-first protocol, perhaps a client that opened a connection and
+     * went away. It gets the HTTP idle timeout rather than opaque TCP's long one, so that silence on
+     * both sides does not hold a connection to the application for an hour.
+     */
+    public static void forwardSilent(Channel downstream, ProxyContext context, Authority authority) {
+        Duration tcp = context.config().tcpIdleTimeout();
+        Duration http = context.config().idleTimeout();
+        forward(downstream, context, authority, tcp.isZero() || http.compareTo(tcp) < 0 ? http : tcp);
+    }
+
+    private static void forward(Channel downstream, ProxyContext context, Authority authority, Duration idleTimeout) {
         downstream.config().setAutoRead(false);
         Buffer buffer = new Buffer();
         downstream.pipeline().addLast(BUFFER, buffer);
@@ -84,7 +101,7 @@ public final class TcpForwarder {
                     upstream.writeAndFlush(TransportHeader.encode(upstream.alloc(), target.endpoint()));
                     TcpFrames.install(upstream.pipeline(), upstream.pipeline().context(io.netty.handler.ssl.SslHandler.class).name());
                 }
-                TcpRelay.splice(downstream, upstream);
+                TcpRelay.splice(downstream, upstream, idleTimeout);
                 // Removing the buffer replays what it held into the relay just installed behind it.
                 downstream.pipeline().remove(BUFFER);
             });

@@ -18,7 +18,10 @@ import io.netty.util.ReferenceCountUtil;
  *       other end's data in the kernel's socket buffers, not in the proxy's memory;</li>
  *   <li>end of input on one side shuts down output on the other (FIN for FIN), so request/response
  *       protocols that half-close still get their answer; the pair closes when both directions ended or
- *       either side closes or fails.</li>
+ *       either side closes or fails;</li>
+ *   <li>a pair that carries no byte either way for its idle timeout is closed, so that a peer that
+ *       went silent (or never spoke) does not hold two connections, one of them to the application,
+ *       for ever.</li>
  * </ul>
  *
  * <p>Both channels need {@code ALLOW_HALF_CLOSURE} and should start with auto-read off; {@link #splice}
@@ -27,12 +30,14 @@ import io.netty.util.ReferenceCountUtil;
 public final class TcpRelay extends ChannelInboundHandlerAdapter {
 
     private final Channel peer;
+    private final IdleWatch idle;
     private boolean inputShutdown;
     private boolean peerInputShutdown;
     private TcpRelay peerRelay;
 
-    private TcpRelay(Channel peer) {
+    private TcpRelay(Channel peer, IdleWatch idle) {
         this.peer = peer;
+        this.idle = idle;
     }
 
     /**
@@ -40,15 +45,19 @@ public final class TcpRelay extends ChannelInboundHandlerAdapter {
      * starts reading both. Bytes already queued in either pipeline (e.g. what detection peeked) flow
      * through as soon as the relays are added, so call this from the event loop of {@code a}.
      */
-    public static void splice(Channel a, Channel b) {
-        TcpRelay toB = new TcpRelay(b);
-        TcpRelay toA = new TcpRelay(a);
+    public static void splice(Channel a, Channel b, java.time.Duration idleTimeout) {
+        IdleWatch idle = idleTimeout.isZero() ? null : new IdleWatch(a, b, idleTimeout.toNanos());
+        TcpRelay toB = new TcpRelay(b, idle);
+        TcpRelay toA = new TcpRelay(a, idle);
         toB.peerRelay = toA;
         toA.peerRelay = toB;
         a.pipeline().addLast("tcp-relay", toB);
         b.pipeline().addLast("tcp-relay", toA);
         startReading(a, b);
         startReading(b, a);
+        if (idle != null) {
+            idle.start();
+        }
     }
 
     /**
@@ -67,6 +76,9 @@ public final class TcpRelay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (idle != null) {
+            idle.busy = true;
+        }
         if (!peer.isActive()) {
             ReferenceCountUtil.release(msg);
             return;
@@ -123,6 +135,48 @@ public final class TcpRelay extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         closeBoth(ctx.channel());
+    }
+
+    /**
+     * Closes a pair that carried nothing for its timeout. Checks twice per timeout whether anything
+     * was read since the previous check (a flag per read, no clock read per read), so a silent pair
+     * closes between one and one and a half timeouts after its last byte. Both channels share one
+     * event loop (the upstream is connected on the downstream's), which runs the checks.
+     */
+    private static final class IdleWatch implements Runnable {
+        private final Channel a;
+        private final Channel b;
+        private final long halfPeriodNanos;
+        private boolean busy = true;
+        private boolean quietOnce;
+
+        IdleWatch(Channel a, Channel b, long timeoutNanos) {
+            this.a = a;
+            this.b = b;
+            this.halfPeriodNanos = Math.max(1, timeoutNanos / 2);
+        }
+
+        void start() {
+            a.eventLoop().schedule(this, halfPeriodNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public void run() {
+            if (!a.isActive() && !b.isActive()) {
+                return;
+            }
+            if (busy) {
+                busy = false;
+                quietOnce = false;
+            } else if (quietOnce) {
+                a.close();
+                b.close();
+                return;
+            } else {
+                quietOnce = true;
+            }
+            start();
+        }
     }
 
     private void closeBoth(Channel self) {

@@ -72,6 +72,13 @@ public final class TlsDetectionHandler extends FirstBytesDecoder {
 
     @Override
     protected void timedOut(ChannelHandlerContext ctx) {
+        if (internalBuffer().isReadable()) {
+            // Part of a TLS record header, and nothing more for the whole timeout: a stalled handshake.
+            LOG.log(System.Logger.Level.DEBUG, "inbound TLS from {0} stalled before its first record: closing",
+                    ctx.channel().remoteAddress());
+            ctx.close();
+            return;
+        }
         decide(ctx, () -> next.proceed(ctx, true));
     }
 

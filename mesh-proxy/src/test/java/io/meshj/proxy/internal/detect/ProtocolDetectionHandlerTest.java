@@ -77,14 +77,48 @@ class ProtocolDetectionHandlerTest {
     }
 
     @Test
-    void aPartialPrefixFollowedBySilenceIsOpaqueWithItsBytes() {
+    void aPartialRequestLineFollowedBySilenceIsAStalledClientNotOpaque() {
         EmbeddedChannel ch = channel();
         ch.writeInbound(ascii("GE"));
         ch.advanceTimeBy(10, TimeUnit.SECONDS);
         ch.runScheduledPendingTasks();
-        assertThat(decided).containsExactly(Protocol.OPAQUE);
-        assertThat(received).containsExactly("GE");
-        ch.finishAndReleaseAll();
+
+        assertThat(decided).as("not handed on as opaque TCP").isEmpty();
+        assertThat(received).as("the application never sees the trickle").isEmpty();
+        assertThat(ch.isOpen()).isFalse();
+        assertThat(ch.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void silenceAndStallingAreToldApart() {
+        List<String> heard = new ArrayList<>();
+        ProtocolDetectionHandler.Listener listener = new ProtocolDetectionHandler.Listener() {
+            @Override
+            public void detected(ChannelHandlerContext ctx, Protocol protocol) {
+                heard.add(protocol.name());
+            }
+
+            @Override
+            public void silent(ChannelHandlerContext ctx) {
+                heard.add("silent");
+            }
+
+            @Override
+            public void stalled(ChannelHandlerContext ctx) {
+                heard.add("stalled");
+                ctx.close();
+            }
+        };
+        EmbeddedChannel quiet = new EmbeddedChannel(new ProtocolDetectionHandler(Duration.ofSeconds(10), listener));
+        EmbeddedChannel slow = new EmbeddedChannel(new ProtocolDetectionHandler(Duration.ofSeconds(10), listener));
+        slow.writeInbound(ascii("PRI * HT"));
+        for (EmbeddedChannel ch : List.of(quiet, slow)) {
+            ch.advanceTimeBy(10, TimeUnit.SECONDS);
+            ch.runScheduledPendingTasks();
+        }
+        assertThat(heard).containsExactly("silent", "stalled");
+        quiet.finishAndReleaseAll();
+        slow.finishAndReleaseAll();
     }
 
     @Test

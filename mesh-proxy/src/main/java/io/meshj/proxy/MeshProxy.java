@@ -236,6 +236,18 @@ public final class MeshProxy implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "the NIO transport cannot read original destinations (SO_ORIGINAL_DST):"
                     + " connections iptables redirects here route by their names only");
         }
+        // Bounds before the first connection: how many the heap is sized for, and refusal while the old
+        // generation's live set is near its maximum (checked twice a second, a cheap MXBean read).
+        io.meshj.proxy.internal.HeapGuard heap = io.meshj.proxy.internal.HeapGuard.forThisJvm();
+        lifecycle.limits(config.maxConnections(), heap);
+        group.next().scheduleAtFixedRate(() -> {
+            boolean was = heap.getAsBoolean();
+            if (heap.check() != was) {
+                LOG.log(heap.getAsBoolean() ? System.Logger.Level.WARNING : System.Logger.Level.INFO,
+                        heap.getAsBoolean() ? "heap live set above 85 % of the old generation: refusing new connections"
+                                + " and requests" : "heap live set below 70 %: taking new work again");
+            }
+        }, 500, 500, TimeUnit.MILLISECONDS);
         boolean inboundOpaque = !config.appPorts().isEmpty() && config.opaquePorts().contains(config.appPorts().get(0));
         outboundServer = bind(config.outboundListen(), "outbound",
                 new ListenerInitializer(outboundContext, downstreams, false, config.outboundTcpTarget().orElse(null), null));

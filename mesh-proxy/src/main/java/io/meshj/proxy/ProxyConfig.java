@@ -54,6 +54,7 @@ public final class ProxyConfig {
     private final Duration requestTimeout;
     private final Duration responseHeadTimeout;
     private final Duration tcpIdleTimeout;
+    private final int maxConnections;
     private final Duration headerReadTimeout;
     private final Duration idleTimeout;
     private final int maxHeaderBytes;
@@ -93,6 +94,8 @@ public final class ProxyConfig {
         this.requestTimeout = b.requestTimeout;
         this.responseHeadTimeout = b.responseHeadTimeout;
         this.tcpIdleTimeout = b.tcpIdleTimeout;
+        this.maxConnections = b.maxConnections > 0 ? b.maxConnections
+                : (int) Math.max(256, Math.min(1_000_000, Runtime.getRuntime().maxMemory() / (16 * 1024)));
         this.headerReadTimeout = b.headerReadTimeout;
         this.idleTimeout = b.idleTimeout;
         this.maxHeaderBytes = b.maxHeaderBytes;
@@ -252,6 +255,11 @@ public final class ProxyConfig {
         return tcpIdleTimeout;
     }
 
+    /** The most client connections both listeners hold together (by default one per 16 KiB of maximum heap). */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
     /** Time a client may take to send a whole HTTP/1 request head (408 after it). Default 10 s. */
     public Duration headerReadTimeout() {
         return headerReadTimeout;
@@ -355,6 +363,7 @@ public final class ProxyConfig {
         line(b, "request-timeout", requestTimeout == null ? "(none)" : Durations.format(requestTimeout));
         line(b, "response-head-timeout", responseHeadTimeout.isZero() ? "(none)" : Durations.format(responseHeadTimeout));
         line(b, "tcp-idle-timeout", tcpIdleTimeout.isZero() ? "(none)" : Durations.format(tcpIdleTimeout));
+        line(b, "max-connections", Integer.toString(maxConnections));
         line(b, "header-read-timeout", Durations.format(headerReadTimeout));
         line(b, "idle-timeout", Durations.format(idleTimeout));
         line(b, "max-header-bytes", Integer.toString(maxHeaderBytes));

@@ -50,6 +50,7 @@ public final class ProxyConfigBuilder {
     int maxHeaderBytes = 64 * 1024;
     Duration shutdownGracePeriod = Duration.ofSeconds(30);
     int eventLoops = 1;
+    int maxConnections;
 
     ProxyConfigBuilder() {
     }
@@ -284,6 +285,19 @@ public final class ProxyConfigBuilder {
     public ProxyConfigBuilder requireIdentityPorts(Set<Integer> ports) {
         ports.forEach(ProxyConfigBuilder::checkPort);
         this.requireIdentityPorts = Set.copyOf(ports);
+        return this;
+    }
+
+    /**
+     * The most client connections both listeners hold together; more are refused at accept. 0 (the
+     * default): one per 16 KiB of maximum heap (4,096 for the sidecar's 64 MB), which leaves an idle
+     * HTTP/2 connection's ~5.4 KB room beside the requests in flight.
+     */
+    public ProxyConfigBuilder maxConnections(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("maxConnections must be zero (automatic) or positive: " + n);
+        }
+        this.maxConnections = n;
         return this;
     }
 

@@ -104,6 +104,9 @@ public final class ProxyOptions {
         add("tcp-idle-timeout", "time an opaque TCP connection may carry no bytes either way before both sides are"
                 + " closed; 0 for none (default 1h; connections that were silent through detection get --idle-timeout)",
                 (b, v) -> b.tcpIdleTimeout(duration(v)));
+        add("max-connections", "most client connections held at once, more are refused; 0 for one per 16 KiB"
+                + " of maximum heap (default 0: 4096 with the sidecar's 64 MB)",
+                (b, v) -> b.maxConnections(integer(v)));
         add("header-read-timeout", "time a client may take to send a request head (default 10s)",
                 (b, v) -> b.headerReadTimeout(duration(v)));
         add("idle-timeout", "time a client connection may idle: HTTP/1 between requests, HTTP/2 without streams (default 60s)",

@@ -72,6 +72,18 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
+        ProxyLifecycle lifecycle = context.lifecycle();
+        if (!lifecycle.tryAcceptConnection()) {
+            // Refused before anything is allocated for it: what an idle-connection flood gets once the
+            // proxy holds as many as its heap is sized for, and everyone while the heap is too full.
+            ProxyError why = lifecycle.isOverloaded() ? ProxyError.OVERLOADED : ProxyError.CONNECTION_LIMIT;
+            context.reportError(why, null, lifecycle.connections() + " client connections open, at most "
+                    + lifecycle.maxConnections() + (why == ProxyError.OVERLOADED ? "; the heap is too full" : ""));
+            ch.config().setOption(io.netty.channel.ChannelOption.SO_LINGER, 0); // RST: no TIME_WAIT left here
+            ch.close();
+            return;
+        }
+        ch.closeFuture().addListener(f -> lifecycle.connectionClosed());
         connections.add(ch);
         Authority original = readOriginalDestination(ch);
         boolean opaque = original != null ? context.config().opaquePorts().contains(original.port()) : opaqueListener;

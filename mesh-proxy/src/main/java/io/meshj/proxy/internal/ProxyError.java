@@ -36,6 +36,10 @@ public enum ProxyError {
     REQUEST_HEAD_TIMEOUT(408, 4, "request head timeout", true),
     /** A plaintext request to an application port that requires a meshed (mTLS) client. */
     IDENTITY_REQUIRED(403, 7, "client identity required", true),
+    /** A connection refused at accept: the proxy holds as many client connections as it may. */
+    CONNECTION_LIMIT(503, 14, "connection limit reached", false),
+    /** The heap is too full for new work: requests and connections are refused until it recovers. */
+    OVERLOADED(503, 14, "proxy overloaded", false),
     /** The proxy is shutting down and takes no new requests. */
     SHUTTING_DOWN(503, 14, "proxy is shutting down", false);
 

@@ -7,17 +7,61 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /**
  * What both listeners of one proxy share about the proxy itself: the requests in flight (shutdown waits
- * for them), whether it is draining, and where its own listeners are bound (so that nothing is ever
- * forwarded back into it). Thread-safe.
+ * for them), whether it is draining, where its own listeners are bound (so that nothing is ever
+ * forwarded back into it), and the bounds on its work: how many client connections it holds at most,
+ * and whether its heap says to refuse more ({@link HeapGuard}). Thread-safe.
  */
 public final class ProxyLifecycle {
 
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean draining;
     private volatile List<InetSocketAddress> listeners = List.of();
+    private final AtomicInteger connections = new AtomicInteger();
+    private volatile int maxConnections = Integer.MAX_VALUE;
+    private volatile BooleanSupplier overloaded = () -> false;
+
+    /** Bounds the client connections of both listeners together, and refuses work while {@code overloaded} says. */
+    public void limits(int maxConnections, BooleanSupplier overloaded) {
+        this.maxConnections = maxConnections;
+        this.overloaded = overloaded;
+    }
+
+    /**
+     * Counts a new client connection in, or refuses it (false): the limit is reached, or the heap is
+     * too full. A connection counted in must be {@link #connectionClosed counted out}.
+     */
+    public boolean tryAcceptConnection() {
+        if (overloaded.getAsBoolean()) {
+            return false;
+        }
+        if (connections.incrementAndGet() > maxConnections) {
+            connections.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    public void connectionClosed() {
+        connections.decrementAndGet();
+    }
+
+    /** Client connections open on both listeners. */
+    public int connections() {
+        return connections.get();
+    }
+
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /** True while the heap is too full for new work: new requests are refused with 503. */
+    public boolean isOverloaded() {
+        return overloaded.getAsBoolean();
+    }
 
     public void callStarted() {
         inFlight.incrementAndGet();

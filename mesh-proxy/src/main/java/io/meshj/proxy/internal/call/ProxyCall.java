@@ -106,6 +106,11 @@ public final class ProxyCall implements RequestRouting.Listener {
             respond(routing.rejection(), routing.rejectionDetail());
             return;
         }
+        if (context.lifecycle().isOverloaded()) {
+            // Shed before anything is kept for the request: a 503 (UNAVAILABLE for gRPC) clients retry elsewhere.
+            respond(ProxyError.OVERLOADED, "the proxy's heap is too full for new requests");
+            return;
+        }
         timeout = CallTimeout.ofRequest(this, down.eventLoop(), context.config().requestTimeout());
         if (bodyless) {
             onRequestSent();

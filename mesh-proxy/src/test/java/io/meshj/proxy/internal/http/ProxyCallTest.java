@@ -445,6 +445,21 @@ class ProxyCallTest {
         assertThat(fixture.metric("response_total", "error=\"upstream_failed\"")).isEqualTo(1);
     }
 
+    // ---- overload ----
+
+    @Test
+    void whileTheHeapIsTooFullNewRequestsAre503WithoutGoingUpstream() {
+        connect();
+        context.lifecycle().limits(Integer.MAX_VALUE, () -> true);
+        send(get("/x"), null);
+
+        assertThat(responseHead().status().code()).isEqualTo(503);
+        assertThat(responseHead().headers().get("meshj-proxy-error")).isEqualTo("proxy overloaded");
+        assertThat(fixture.upstreams().leases()).isEmpty();
+        assertThat(client.isOpen()).as("the connection stays: the next request may be served").isTrue();
+        assertThat(fixture.metric("meshj_proxy_errors_total", "reason=\"overloaded\"")).isEqualTo(1);
+    }
+
     // ---- requests that name their destination twice ----
 
     @Test

@@ -79,6 +79,9 @@ public final class MeshProxy implements AutoCloseable {
     private final java.util.List<java.security.cert.X509Certificate> trustAnchors;
     private io.meshj.proxy.internal.tap.TapServer tapServer;
     private final ProxyLifecycle lifecycle = new ProxyLifecycle();
+    /** One for both listeners: a client's early resets count wherever it sends them. */
+    private final io.meshj.proxy.internal.ResetBudget resetBudget = io.meshj.proxy.internal.ResetBudget.defaults(
+            io.meshj.core.time.Ticker.system());
     /** The data plane's clock: requests' latencies and timeouts, balancers, retry budgets. */
     private final io.meshj.core.time.Ticker ticker = io.meshj.core.time.Ticker.system();
     private final ChannelGroup downstreams = new DefaultChannelGroup("downstreams", GlobalEventExecutor.INSTANCE);
@@ -169,6 +172,7 @@ public final class MeshProxy implements AutoCloseable {
                 .tap(tapBus, labels)
                 .lifecycle(lifecycle)
                 .ticker(ticker)
+                .resetBudget(resetBudget)
                 .build();
     }
 

@@ -40,6 +40,8 @@ public enum ProxyError {
     CONNECTION_LIMIT(503, 14, "connection limit reached", false),
     /** The heap is too full for new work: requests and connections are refused until it recovers. */
     OVERLOADED(503, 14, "proxy overloaded", false),
+    /** An HTTP/2 client reset more dispatched streams than its budget allows: its connection is closed (GOAWAY ENHANCE_YOUR_CALM). */
+    RESET_FLOOD(429, 8, "too many streams reset", false),
     /** The proxy is shutting down and takes no new requests. */
     SHUTTING_DOWN(503, 14, "proxy is shutting down", false);
 

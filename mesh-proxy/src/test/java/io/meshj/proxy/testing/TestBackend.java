@@ -157,6 +157,11 @@ public final class TestBackend implements AutoCloseable {
         return s;
     }
 
+    /** How many requests the backend saw and nobody took with {@link #nextSeen} yet. */
+    public int seenCount() {
+        return seen.size();
+    }
+
     public void clearSeen() {
         seen.clear();
     }

@@ -181,6 +181,11 @@ public final class ProxyCall implements RequestRouting.Listener {
         return finished;
     }
 
+    /** True once the response (or the proxy's own answer) started. */
+    public boolean hasResponded() {
+        return responseStarted;
+    }
+
     /** True while body parts of the request are still to be read (an HTTP/1 request that has a body). */
     public boolean readsRequestBody() {
         return expectsBody && !body.isComplete();

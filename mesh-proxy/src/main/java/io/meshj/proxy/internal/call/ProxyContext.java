@@ -8,6 +8,7 @@ import io.meshj.proxy.ProxyConfig;
 import io.meshj.proxy.internal.Direction;
 import io.meshj.proxy.internal.ProxyError;
 import io.meshj.proxy.internal.ProxyErrorLog;
+import io.meshj.proxy.internal.ResetBudget;
 import io.meshj.proxy.internal.ProxyLifecycle;
 import io.meshj.proxy.internal.ProxyMetrics;
 import io.meshj.proxy.internal.route.RouteProfiles;
@@ -38,6 +39,7 @@ public final class ProxyContext {
     /** Whether this proxy has an identity of its own, and so can speak mTLS at all. */
     private final boolean localTls;
     private final ProxyErrorLog errorLog;
+    private final ResetBudget resetBudget;
 
     private ProxyContext(Builder b) {
         this.direction = b.direction;
@@ -52,6 +54,7 @@ public final class ProxyContext {
         this.ticker = b.ticker;
         this.localTls = config.identity().isPresent();
         this.errorLog = new ProxyErrorLog(direction, ticker);
+        this.resetBudget = b.resetBudget != null ? b.resetBudget : ResetBudget.defaults(ticker);
     }
 
     public static Builder builder(Direction direction) {
@@ -105,6 +108,11 @@ public final class ProxyContext {
         return ticker;
     }
 
+    /** The streams each HTTP/2 client may reset before their response, across its connections (proxy-wide). */
+    public ResetBudget resetBudget() {
+        return resetBudget;
+    }
+
     public boolean localTls() {
         return localTls;
     }
@@ -143,6 +151,7 @@ public final class ProxyContext {
         private Map<String, String> localLabels = Map.of();
         private ProxyLifecycle lifecycle = new ProxyLifecycle();
         private Ticker ticker = Ticker.system();
+        private ResetBudget resetBudget;
 
         private Builder(Direction direction) {
             this.direction = direction;
@@ -183,6 +192,12 @@ public final class ProxyContext {
         /** The proxy both listeners belong to; by default one of this listener's own. */
         public Builder lifecycle(ProxyLifecycle lifecycle) {
             this.lifecycle = requireNonNull(lifecycle, "lifecycle");
+            return this;
+        }
+
+        /** Shared by the proxy's listeners, so that a client's resets count across both. Default: one of its own. */
+        public Builder resetBudget(ResetBudget budget) {
+            this.resetBudget = budget;
             return this;
         }
 

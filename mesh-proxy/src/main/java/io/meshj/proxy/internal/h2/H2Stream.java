@@ -206,6 +206,11 @@ public final class H2Stream {
     }
 
     /** Resets the stream with {@code error} if it is still open; the listener stays attached. */
+    /** Ends the whole connection with a connection error of {@code error} (a GOAWAY, then the close). */
+    public void failConnection(Http2Error error, String message) {
+        handler.onError(handler.ctx(), false, Http2Exception.connectionError(error, "%s", message));
+    }
+
     public void reset(Http2Error error) {
         if (stream != null && !closed && !stream.isResetSent()) {
             resetByThisSide = true;

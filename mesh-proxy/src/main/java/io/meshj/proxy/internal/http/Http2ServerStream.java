@@ -1,5 +1,7 @@
 package io.meshj.proxy.internal.http;
 
+import io.meshj.proxy.internal.ProxyError;
+import io.meshj.proxy.internal.ResetBudget;
 import io.meshj.proxy.internal.call.Downstream;
 import io.meshj.proxy.internal.call.ProxyCall;
 import io.meshj.proxy.internal.call.ProxyContext;
@@ -21,7 +23,15 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** The downstream side of one HTTP/2 stream: its request becomes a {@link ProxyCall}. */
+/**
+ * The downstream side of one HTTP/2 stream: its request becomes a {@link ProxyCall}.
+ *
+ * <p>A request is dispatched at the end of the read its HEADERS came in, not at once: a stream the
+ * client resets in the same read (the rapid-reset attack sends HEADERS and RST_STREAM back to back) is
+ * dropped before anything is routed or sent upstream. A client that resets streams after they were
+ * dispatched and before their response spends its {@link ResetBudget}; when that is empty, the
+ * connection ends with GOAWAY ENHANCE_YOUR_CALM.
+ */
 final class Http2ServerStream implements Downstream, H2StreamListener {
 
     /** How long, and how much of, an unwanted request body is read after an early answer. */
@@ -31,6 +41,8 @@ final class Http2ServerStream implements Downstream, H2StreamListener {
     private final ProxyContext context;
     private final H2Stream stream;
     private ProxyCall call;
+    /** The request head received in the current read, dispatched when the read completes. */
+    private HttpRequest pending;
     private boolean draining;
     private long drained;
     private ScheduledFuture<?> drainTimer;
@@ -46,9 +58,10 @@ final class Http2ServerStream implements Downstream, H2StreamListener {
     public void onMessage(HttpObject msg) {
         if (draining) {
             drain(msg);
-        } else if (msg instanceof HttpRequest request && call == null) {
-            call = new ProxyCall(context, this, request);
-            call.start();
+        } else if (msg instanceof HttpRequest request && call == null && pending == null) {
+            // Body parts of this read wait in the stream (paused) until the call takes them.
+            pending = request;
+            stream.pauseReading();
         } else if (msg instanceof HttpContent content && call != null) {
             call.onRequestContent(content);
         } else {
@@ -72,6 +85,13 @@ final class Http2ServerStream implements Downstream, H2StreamListener {
 
     @Override
     public void onReadComplete() {
+        if (pending != null) {
+            // The whole read was seen, and the stream was not reset in it: the request goes. The call
+            // resumes reading (its body) once it has an upstream, or answers itself.
+            call = new ProxyCall(context, this, pending);
+            pending = null;
+            call.start();
+        }
         if (call != null) {
             call.onDownstreamReadComplete();
         }
@@ -86,8 +106,17 @@ final class Http2ServerStream implements Downstream, H2StreamListener {
 
     @Override
     public void onReset(Http2Error error) {
+        if (call != null && !call.hasResponded() && !call.isFinished()
+                && !context.resetBudget().spend(stream.connection().remoteAddress())) {
+            context.reportError(ProxyError.RESET_FLOOD, null, stream.connection().remoteAddress() + " reset more streams before their"
+                    + " response than its budget allows: closing its connection");
+            gone(error);
+            stream.failConnection(Http2Error.ENHANCE_YOUR_CALM, "too many streams reset");
+            return;
+        }
         gone(error);
     }
+
 
     @Override
     public void onRefused() {
@@ -100,6 +129,10 @@ final class Http2ServerStream implements Downstream, H2StreamListener {
     }
 
     private void gone(Http2Error error) {
+        if (pending != null) {
+            ReferenceCountUtil.release(pending); // reset in the read that opened it: never dispatched
+            pending = null;
+        }
         cancelDrain();
         if (call != null) {
             call.onDownstreamGone(error);

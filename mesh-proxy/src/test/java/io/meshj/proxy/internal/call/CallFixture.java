@@ -35,6 +35,7 @@ public final class CallFixture {
     private final FakeRouter router;
     private final ProxyConfigBuilder config = ProxyConfig.builder();
     private ServiceProfile profile;
+    private io.meshj.proxy.internal.ResetBudget resetBudget;
 
     /** With one endpoint per address in {@code endpoints}, used in turn. */
     public CallFixture(String... endpoints) {
@@ -44,6 +45,12 @@ public final class CallFixture {
     /** Every destination follows {@code p}, known from the start. */
     public CallFixture profile(ServiceProfile p) {
         this.profile = p;
+        return this;
+    }
+
+    /** Streams a client may reset before their response, allowed by the budget made here on the fake clock. */
+    public CallFixture resetBudget(int capacity, int perSecond) {
+        this.resetBudget = new io.meshj.proxy.internal.ResetBudget(capacity, perSecond, ticker);
         return this;
     }
 
@@ -67,6 +74,7 @@ public final class CallFixture {
                 .metrics(metrics)
                 .tap(tap, java.util.Map.of("namespace", "default", "pod", "web-0"))
                 .ticker(ticker)
+                .resetBudget(resetBudget)
                 .build();
     }
 

@@ -139,6 +139,92 @@ class Http2ServerStreamTest {
         assertThat(fixture.metric("request_total")).isZero();
     }
 
+    // ---- rapid reset ----
+
+    /** Everything the client wrote so far, handed to the server as one read. */
+    private void carryAsOneRead() {
+        client.runPendingTasks();
+        io.netty.buffer.CompositeByteBuf all = Unpooled.compositeBuffer();
+        for (io.netty.buffer.ByteBuf b; (b = client.readOutbound()) != null; ) {
+            all.addComponent(true, b);
+        }
+        server.writeInbound(all);
+        exchange();
+    }
+
+    @Test
+    void aStreamResetInTheReadThatOpenedItNeverReachesTheUpstream() {
+        for (int i = 0; i < 50; i++) {
+            RecordingStream c = new RecordingStream(null);
+            callers.add(c);
+            c.stream = clientHandler.newStream(c);
+            c.stream.write(get("/expensive"), client.newPromise());
+            c.stream.reset(Http2Error.CANCEL);
+        }
+        carryAsOneRead();
+
+        assertThat(fixture.upstreams().leases()).as("HEADERS and RST_STREAM arrived together: nothing dispatched").isEmpty();
+        assertThat(fixture.router().asked()).isEmpty();
+        assertThat(fixture.metric("request_total")).isZero();
+        assertThat(server.isOpen()).as("a client may cancel; only a budget spent ends its connection").isTrue();
+        RecordingStream after = open(get("/hello"));
+        fixture.upstreams().last().respond(ok("hi"));
+        exchange();
+        assertThat(after.status()).isEqualTo(200);
+    }
+
+    @Test
+    void aClientThatResetsDispatchedStreamsBeyondItsBudgetLosesTheConnection() {
+        CallFixture budgeted = new CallFixture("10.1.0.1:8080").resetBudget(3, 1);
+        H2ConnectionHandler h = H2ConnectionHandler.forClient().validateHeaders(true).build();
+        EmbeddedChannel c = budgeted.channel(h);
+        EmbeddedChannel s = budgeted.channel();
+        HttpServerPipelines.http2(s.pipeline(), budgeted.context(Direction.OUTBOUND));
+        List<RecordingStream> streams = new ArrayList<>();
+        try {
+            EmbeddedWire.exchange(c, s);
+            for (int i = 0; i < 4; i++) {
+                if (i == 3) {
+                    assertThat(s.isOpen()).as("three resets: the budget").isTrue();
+                    assertThat(h.connection().goAwayReceived()).isFalse();
+                }
+                RecordingStream r = new RecordingStream(null);
+                streams.add(r);
+                r.stream = h.newStream(r);
+                r.stream.write(upload("/upload"), c.newPromise());
+                r.stream.flush();
+                EmbeddedWire.exchange(c, s); // dispatched: the upstream has the request
+                r.stream.reset(Http2Error.CANCEL);
+                EmbeddedWire.exchange(c, s);
+            }
+
+            assertThat(h.connection().goAwayReceived()).isTrue();
+            assertThat(s.isOpen()).isFalse();
+            assertThat(budgeted.metric("meshj_proxy_errors_total", "reason=\"reset_flood\"")).isEqualTo(1);
+            assertThat(budgeted.upstreams().leases()).as("four dispatched, no more").hasSize(4);
+        } finally {
+            streams.forEach(RecordingStream::releaseAll);
+            budgeted.upstreams().releaseAll();
+            c.finishAndReleaseAll();
+            s.finishAndReleaseAll();
+        }
+    }
+
+    @Test
+    void theBudgetCountsPerClientAddressAndRefills() {
+        io.meshj.core.testing.FakeTicker ticker = new io.meshj.core.testing.FakeTicker();
+        io.meshj.proxy.internal.ResetBudget budget = new io.meshj.proxy.internal.ResetBudget(2, 1, ticker);
+        java.net.InetSocketAddress a = new java.net.InetSocketAddress("10.0.0.7", 40000);
+        java.net.InetSocketAddress sameHostOtherPort = new java.net.InetSocketAddress("10.0.0.7", 40001);
+        assertThat(budget.spend(a)).isTrue();
+        assertThat(budget.spend(sameHostOtherPort)).as("counted per client address, across connections").isTrue();
+        assertThat(budget.spend(a)).isFalse();
+        assertThat(budget.spend(new java.net.InetSocketAddress("10.0.0.8", 40000))).as("another client").isTrue();
+        ticker.advance(Duration.ofSeconds(1));
+        assertThat(budget.spend(a)).as("one more a second").isTrue();
+        assertThat(budget.spend(a)).isFalse();
+    }
+
     @Test
     void aClientResetCancelsTheUpstreamPassingItsReasonOn() {
         RecordingStream c = open(upload("/upload"));

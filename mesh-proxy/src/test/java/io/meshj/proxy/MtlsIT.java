@@ -105,14 +105,16 @@ class MtlsIT {
     @Test
     void aServerWithAnotherIdentityThanDiscoveryPromisedIsRefused() throws Exception {
         Result r = Processes.curl("-s", "-i", "-H", "Host: impostor", mesh.outboundUrl("/hello")).assertSuccess();
-        assertThat(r.stdout()).contains(" 502");
-        assertThat(r.stdout()).contains("other.default.serviceaccount.identity.meshj.cluster.local");
+        assertThat(r.stdout()).contains(" 502").contains("meshj-proxy-error: upstream mTLS handshake failed")
+                .as("which identities: in the operator's log").doesNotContain("serviceaccount");
+        assertThat(mesh.client().metrics().errors(io.meshj.proxy.internal.Direction.OUTBOUND,
+                io.meshj.proxy.internal.ProxyError.UPSTREAM_TLS_FAILED)).isPositive();
     }
 
     @Test
     void aServerCertifiedByAnotherCaIsRefused() throws Exception {
         Result r = Processes.curl("-s", "-i", "-H", "Host: foreign", mesh.outboundUrl("/hello")).assertSuccess();
-        assertThat(r.stdout()).contains(" 502").contains("mTLS handshake");
+        assertThat(r.stdout()).contains(" 502").contains("meshj-proxy-error: upstream mTLS handshake failed");
     }
 
     @Test

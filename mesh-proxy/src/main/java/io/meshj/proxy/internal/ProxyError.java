@@ -14,6 +14,8 @@ public enum ProxyError {
     UPSTREAM_FAILED(502, 14, "upstream closed the connection before responding", false),
     /** The upstream sent something that is not valid HTTP. */
     UPSTREAM_PROTOCOL_ERROR(502, 13, "upstream sent an invalid response", false),
+    /** The upstream's mTLS handshake failed: another identity than discovery promised, another CA, no TLS. */
+    UPSTREAM_TLS_FAILED(502, 14, "upstream mTLS handshake failed", false),
     /** The client spoke HTTP/2, and the upstream answered the HTTP/2 preface with HTTP/1. */
     UPSTREAM_NOT_HTTP2(502, 14, "upstream does not speak HTTP/2 (it answered the connection preface with HTTP/1)", false),
     /** The upstream did not start its response within the request timeout. */

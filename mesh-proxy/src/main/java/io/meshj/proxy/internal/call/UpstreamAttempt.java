@@ -159,6 +159,10 @@ final class UpstreamAttempt implements UpstreamListener, GenericFutureListener<F
             if (!detached) {
                 if (f.cause() instanceof NotHttp2Exception) {
                     call.onUpstreamFailed(this, ProxyError.UPSTREAM_NOT_HTTP2, f.cause().getMessage());
+                } else if (f.cause() instanceof javax.net.ssl.SSLException) {
+                    // Which identity was expected and which was presented is the operator's to read.
+                    call.onUpstreamFailed(this, ProxyError.UPSTREAM_TLS_FAILED,
+                            target.address() + ": " + rootMessage(f.cause()));
                 } else {
                     call.onUpstreamFailed(this, ProxyError.CONNECT_FAILED,
                             target.address() + ": " + rootMessage(f.cause()));

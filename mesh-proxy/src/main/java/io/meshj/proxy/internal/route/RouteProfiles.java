@@ -105,6 +105,9 @@ public final class RouteProfiles implements AutoCloseable {
         return Caffeine.newBuilder()
                 .maximumSize(size)
                 .expireAfterAccess(Duration.ofMinutes(10))
+                // On the thread that removes (Caffeine's default is the common pool): close() then
+                // has closed every profile's watch when it returns.
+                .executor(Runnable::run)
                 .removalListener((Authority k, Profile p, RemovalCause c) -> {
                     if (p != null) {
                         p.close();

@@ -271,6 +271,23 @@ public final class H2Stream {
     /** Inbound HEADERS. Throws a stream error for headers that make no HTTP message. */
     void onHeaders(Http2Headers headers, boolean endStream) throws Http2Exception {
         HttpObject msg;
+        try {
+            msg = toMessage(headers, endStream);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            // Netty's conversion refuses a head it cannot make a message of (no :method or :path, a
+            // method that is no token) with these, not with an Http2Exception; the connection handler
+            // would take them for a bug of its own and end the whole connection with INTERNAL_ERROR.
+            // A malformed message is a stream error (RFC 9113 §8.1.1). Found by fuzzing.
+            throw Http2Exception.streamError(id, Http2Error.PROTOCOL_ERROR, e, "malformed headers: %s", e.getMessage());
+        }
+        if (endStream) {
+            inboundEnded = true;
+        }
+        deliver(msg);
+    }
+
+    private HttpObject toMessage(Http2Headers headers, boolean endStream) throws Http2Exception {
+        HttpObject msg;
         CharSequence status = headers.status();
         if (!headRead && !server && status != null && isInformational(status)) {
             // 1xx: delivered whole; the final response head is still to come.
@@ -293,10 +310,7 @@ public final class H2Stream {
             HttpConversionUtil.addHttp2ToHttpHeaders(id, headers, last.trailingHeaders(), HttpVersion.HTTP_1_1, true, true);
             msg = last;
         }
-        if (endStream) {
-            inboundEnded = true;
-        }
-        deliver(msg);
+        return msg;
     }
 
     /** Inbound DATA; returns the bytes processed now (the rest are returned when delivered). */

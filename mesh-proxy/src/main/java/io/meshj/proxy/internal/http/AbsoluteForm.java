@@ -43,6 +43,15 @@ final class AbsoluteForm {
         if (authority.indexOf('@') >= 0) {
             return "user information in the request target";
         }
+        // The codec takes any bytes but spaces in a target, and the authority becomes the Host header,
+        // whose validation throws on a control character: the request would be dropped with its
+        // connection, unanswered. No host name or IP literal has such bytes (found by fuzzing).
+        for (int i = 0; i < authority.length(); i++) {
+            char c = authority.charAt(i);
+            if (c <= ' ' || c >= 0x7f) {
+                return "request target's authority has a byte that is not visible ASCII";
+            }
+        }
         String rest = uri.substring(end);
         int fragment = rest.indexOf('#');
         if (fragment >= 0) {

@@ -26,7 +26,9 @@ import org.junit.jupiter.api.BeforeAll;
  *       the same as {@link ProtocolDetector#detect} on all of them, which does not move the reader index
  *       nor depend on where the readable bytes start;</li>
  *   <li>be decided by {@link ProtocolDetector#MAX_PEEK} bytes at the latest (detection holds at most
- *       that much), and as opaque when the timeout comes first;</li>
+ *       that much); when the timeout comes first, no bytes at all are "silent" (opaque), and bytes
+ *       that decided nothing (the start of a request line, stalled) close the connection and are
+ *       passed on to nobody;</li>
  *   <li>reach the handlers installed for the protocol whole: every byte, in order, none consumed;</li>
  *   <li>leave no buffer unreleased.</li>
  * </ul>
@@ -63,8 +65,14 @@ class ProtocolDetectionFuzzTest {
             assertThat(expected).as("decided within %s bytes", ProtocolDetector.MAX_PEEK).isNotNull();
         }
         for (Outcome o : List.of(whole, split)) {
-            assertThat(o.decisions).as("the listener is told once, opaque if nothing was decided")
-                    .containsExactly(expected == null ? Protocol.OPAQUE : expected);
+            if (expected == null && input.length > 0) {
+                assertThat(o.decisions).as("a stalled start is no protocol").containsExactly("stalled");
+                assertThat(o.passedOn).as("and its bytes go nowhere").isEmpty();
+                assertThat(o.open).as("its connection is closed").isFalse();
+                continue;
+            }
+            assertThat(o.decisions).as("the listener is told once, silent if nothing came")
+                    .containsExactly(expected == null ? "silent" : expected.name());
             assertThat(o.passedOn).as("every byte passed on, in order").isEqualTo(input);
         }
         logged.assertNone();
@@ -87,21 +95,38 @@ class ProtocolDetectionFuzzTest {
         FuzzChannel ch = new FuzzChannel();
         Outcome o = new Outcome();
         ByteSink sink = new ByteSink();
-        ch.channel().pipeline().addLast(new ProtocolDetectionHandler(TIMEOUT, (ctx, protocol) -> {
-            o.decisions.add(protocol);
-            ctx.pipeline().addAfter(ctx.name(), "sink", sink);
+        ch.channel().pipeline().addLast(new ProtocolDetectionHandler(TIMEOUT, new ProtocolDetectionHandler.Listener() {
+            @Override
+            public void detected(io.netty.channel.ChannelHandlerContext ctx, Protocol protocol) {
+                o.decisions.add(protocol.name());
+                ctx.pipeline().addAfter(ctx.name(), "sink", sink);
+            }
+
+            @Override
+            public void silent(io.netty.channel.ChannelHandlerContext ctx) {
+                o.decisions.add("silent");
+                ctx.pipeline().addAfter(ctx.name(), "sink", sink);
+            }
+
+            @Override
+            public void stalled(io.netty.channel.ChannelHandlerContext ctx) {
+                o.decisions.add("stalled");
+                ctx.close();
+            }
         }));
         ch.feed(input, pieces, c -> { });
-        o.beforeTimeout = o.decisions.isEmpty() ? null : o.decisions.get(0);
+        o.beforeTimeout = o.decisions.isEmpty() ? null : Protocol.valueOf(o.decisions.get(0));
         ch.advanceMillis(TIMEOUT.toMillis());
         o.passedOn = sink.bytes();
+        o.open = ch.channel().isOpen();
         ch.finish();
         return o;
     }
 
     private static final class Outcome {
-        final List<Protocol> decisions = new ArrayList<>();
+        final List<String> decisions = new ArrayList<>();
         Protocol beforeTimeout;
         byte[] passedOn;
+        boolean open;
     }
 }

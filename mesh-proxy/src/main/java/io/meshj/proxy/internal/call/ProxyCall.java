@@ -260,8 +260,8 @@ public final class ProxyCall implements RequestRouting.Listener {
         }
         attemptStartNanos = now();
         replay.giveUp(a, head, error, observer, attemptStartNanos);
-        attempt = null; // its outcome is told; the next attempt is routed anew
-        routing.route(this);
+        attempt = null; // its outcome is told; the next attempt is routed anew, elsewhere if it can be
+        routing.reroute(this, a.target());
         return true;
     }
 

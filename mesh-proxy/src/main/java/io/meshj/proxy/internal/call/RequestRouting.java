@@ -123,10 +123,16 @@ final class RequestRouting implements GenericFutureListener<Future<Target>> {
         return rejectionDetail;
     }
 
-    /** Asks the router for a target (again, for a retry); {@code listener} hears the outcome on the loop. */
+    /** Asks the router for a target; {@code listener} hears the outcome on the loop. */
     void route(Listener listener) {
         this.listener = listener;
         context.router().route(authority, endpointHint, originalDestination, loop).addListener(this);
+    }
+
+    /** Asks the router for a target again, for a retry after the attempt at {@code failed} failed. */
+    void reroute(Listener listener, Target failed) {
+        this.listener = listener;
+        context.router().reroute(authority, endpointHint, originalDestination, failed, loop).addListener(this);
     }
 
     @Override

@@ -287,6 +287,13 @@ public final class ProxyCall implements RequestRouting.Listener {
         }
         long now = now();
         a.responded(response.status().code(), now);
+        if (context.isInbound()) {
+            // Only a proxy's own answers say meshj-proxy-error: a client's proxy may act on what ours
+            // say (retry a request our answer says never reached the application), so one the
+            // application passed on from elsewhere (its own proxy's answer to a call it made) must not
+            // look like ours.
+            response.headers().remove(ProxyErrorResponses.PROXY_ERROR_HEADER);
+        }
         ResponseHeads.forClient(response, down.isHttp2(), !clientKeepAlive || context.lifecycle().isDraining(),
                 request.method());
         observer.responseHead(response.status().code(), response.headers(), now);

@@ -400,6 +400,24 @@ class ProxyCallTest {
         assertThat(responseHead().status().code()).isEqualTo(503);
     }
 
+    /** A server proxy's own answer for {@code error}, as a client's proxy receives it. */
+    private FullHttpResponse serverProxyAnswer(ProxyError error) {
+        FullHttpResponse r = response(error.httpStatus(), error.reason() + "\n");
+        r.headers().set("meshj-proxy-error", error.reason());
+        return r;
+    }
+
+    @Test
+    void theInboundProxyRemovesAProxyErrorHeaderItsApplicationSent() {
+        connect(Direction.INBOUND);
+        send(get("/x"), null);
+        // The application passes on its own proxy's answer to a call it made: not this request's fate.
+        fixture.upstreams().last().respond(serverProxyAnswer(ProxyError.CONNECT_FAILED));
+
+        assertThat(responseHead().status().code()).isEqualTo(502);
+        assertThat(responseHead().headers().contains("meshj-proxy-error")).isFalse();
+    }
+
     // ---- cancellation ----
 
     @Test

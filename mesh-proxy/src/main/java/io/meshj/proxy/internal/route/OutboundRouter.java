@@ -92,6 +92,24 @@ public final class OutboundRouter implements Router, AutoCloseable {
         return routeAvoiding(authority, originalDestination, failed.pick() == null ? null : failed.endpoint(), loop);
     }
 
+    @Override
+    public boolean hasOtherEndpoint(Authority authority, Authority originalDestination, Target failed) {
+        if (source == null || failed.pick() == null) {
+            return false;
+        }
+        Authority key = authority != null ? normalizer.normalize(authority) : originalDestination;
+        Service service = key == null ? null : services.getIfPresent(key);
+        if (service == null) {
+            return false;
+        }
+        for (io.meshj.core.endpoint.Endpoint e : service.endpoints.endpoints()) {
+            if (!e.address().equals(failed.endpoint())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Routes a request, avoiding the endpoint at {@code avoid} (null: none) while another may take it. */
     private Future<Target> routeAvoiding(Authority authority, Authority originalDestination, Authority avoid, EventLoop loop) {
         if (authority == null) {

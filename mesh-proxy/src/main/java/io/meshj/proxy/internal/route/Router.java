@@ -30,4 +30,12 @@ public interface Router {
             Target failed, EventLoop loop) {
         return route(authority, endpointHint, originalDestination, loop);
     }
+
+    /**
+     * Whether {@link #reroute} could send the request to another endpoint than {@code failed}'s: its
+     * service has another. Never blocks. By default false.
+     */
+    default boolean hasOtherEndpoint(Authority authority, Authority originalDestination, Target failed) {
+        return false;
+    }
 }

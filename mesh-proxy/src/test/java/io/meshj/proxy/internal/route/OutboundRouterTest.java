@@ -104,6 +104,19 @@ class OutboundRouterTest {
     }
 
     @Test
+    void aRetryHasAnotherEndpointToGoToOnlyWhenTheServiceHasOne() throws InterruptedException {
+        Target pair = target("pair", null);
+        Target single = target("web", null);
+
+        assertThat(router.hasOtherEndpoint(Authority.parse("pair"), null, pair)).isTrue();
+        assertThat(router.hasOtherEndpoint(Authority.parse("web"), null, single)).isFalse();
+        assertThat(router.hasOtherEndpoint(Authority.parse("unknown.example:8080"), null,
+                target("unknown.example:8080", null))).as("dialed as written").isFalse();
+        pair.onCancel();
+        single.onCancel();
+    }
+
+    @Test
     void httpToAKnownServiceWithoutEndpointsStillFails() throws InterruptedException {
         Future<Target> f = route(router, "empty", UNCLAIMED.toString());
 

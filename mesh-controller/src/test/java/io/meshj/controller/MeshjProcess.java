@@ -93,6 +93,11 @@ final class MeshjProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** SIGKILL, as a crash or the OOM killer ends a process: no shutdown hook, no goodbye to peers. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
     /** SIGTERM, then SIGKILL if it has not exited within 20 s. Fails on a buffer leak in the output. */
     @Override
     public void close() throws InterruptedException, IOException {

@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Renewal is due at 70 % of the lifetime the issuer granted, and at least 10 s before the end
  * ({@link #refreshDelay}); each renewal uses a fresh key. A failed attempt is retried after a jittered
- * exponential backoff while the current certificate is still valid (and after that too: a workload
- * whose certificate lapsed keeps trying, and recovers once the issuer answers). The certificate in use
+ * exponential backoff, but never later than halfway to the current certificate's end (and every second
+ * after it: a workload whose certificate lapsed keeps trying, and recovers once the issuer answers). The certificate in use
  * changes only when a new one arrives, so an unreachable issuer costs nothing until the end of the
  * current lifetime.
  *
@@ -39,6 +39,8 @@ public final class WorkloadCertifier implements AutoCloseable {
     static final Duration MIN_REFRESH_MARGIN = Duration.ofSeconds(10);
     /** The least time between a certificate's arrival and the next attempt. */
     static final Duration MIN_SUCCESS_DELAY = Duration.ofSeconds(1);
+    /** The least time between failed attempts once the current certificate is about to end or has. */
+    static final Duration MIN_RETRY_NEAR_END = Duration.ofSeconds(1);
     /** How long one Certify call may take before it counts as failed. */
     static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(10);
 
@@ -193,8 +195,8 @@ public final class WorkloadCertifier implements AutoCloseable {
         failures.incrementAndGet();
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
-        Duration delay = backoff.delay(failedAttempts++);
         CertifiedKey current = keyManager.current();
+        Duration delay = retryDelay(backoff.delay(failedAttempts++), current);
         String state = current == null ? "no certificate yet"
                 : current.validUntil().isAfter(clock.instant()) ? "current certificate valid until " + current.validUntil()
                 : "current certificate EXPIRED at " + current.validUntil();
@@ -202,6 +204,25 @@ public final class WorkloadCertifier implements AutoCloseable {
                 cause instanceof java.util.concurrent.TimeoutException ? "no answer within " + ATTEMPT_TIMEOUT.toSeconds() + " s"
                         : String.valueOf(cause.getMessage()), String.valueOf(delay.toMillis()));
         schedule(delay);
+    }
+
+    /**
+     * The wait before the next attempt after a failed one: the backoff's {@code delay}, but with a
+     * certificate in use, at most half the time it has left and at least {@link #MIN_RETRY_NEAR_END}
+     * (so every second once it ended). The backoff is sized for an issuer that is down; the certificate's
+     * end is not: a renewal that slept through it would leave every new handshake failing until its next
+     * attempt, although the issuer may be back long before (a controller restart that outlasts the
+     * renewal margin).
+     */
+    private Duration retryDelay(Duration delay, CertifiedKey current) {
+        if (current == null) {
+            return delay;
+        }
+        Duration cap = Duration.between(clock.instant(), current.validUntil()).dividedBy(2);
+        if (cap.compareTo(MIN_RETRY_NEAR_END) < 0) {
+            cap = MIN_RETRY_NEAR_END;
+        }
+        return delay.compareTo(cap) > 0 ? cap : delay;
     }
 
     /** True when there is a certificate and it has not ended: what TLS handshakes need. */

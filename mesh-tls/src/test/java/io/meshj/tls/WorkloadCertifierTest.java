@@ -90,6 +90,30 @@ class WorkloadCertifierTest {
     }
 
     @Test
+    void retriesNearTheCertificatesEndNeverWaitPastItWhateverTheBackoff() {
+        AtomicInteger calls = new AtomicInteger();
+        Certifier down = (identity, csr) -> calls.incrementAndGet() == 1 ? Certifier.of(ca).certify(identity, csr)
+                : CompletableFuture.failedFuture(new IllegalStateException("controller unavailable"));
+        WorkloadCertifier certifier = WorkloadCertifier.builder(WEB, down).scheduler(scheduler).clock(clock)
+                .backoff(ExponentialBackoff.builder().min(Duration.ofSeconds(1)).max(Duration.ofSeconds(60)).jitter(0).build())
+                .build().start();
+        scheduler.runNext();                         // a 30 s certificate, renewal due in 20 s
+        java.util.List<Duration> waits = new java.util.ArrayList<>();
+        for (int i = 0; i < 7; i++) {                // at 20 s (10 s left), then after each wait
+            clock.advance(scheduler.delays().get(0));
+            scheduler.runNext();
+            waits.add(scheduler.delays().get(0));
+        }
+
+        // The backoff alone would wait 1, 2, 4, 8, 16... s (attempts at 20, 21, 23, 27, 35, 51 s), so an
+        // issuer back at 36 s would be asked again only at 51 s, the certificate over for 21 s by then.
+        // Capped: never more than half the time left, and every second once it ended.
+        assertThat(waits).containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofMillis(3500),
+                Duration.ofMillis(1750), Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1));
+        assertThat(certifier.hasValidCertificate()).as("30.25 s: ended, and tried again every second").isFalse();
+    }
+
+    @Test
     void refusesACertificateForAnotherKey() {
         CertificateAuthority.Issued foreign = ca.certify(WEB, WorkloadKeys.csr(WorkloadKeys.generate(), WEB));
         Certifier wrongKey = (identity, csr) -> CompletableFuture.completedFuture(foreign);

@@ -45,6 +45,12 @@ import java.util.random.RandomGenerator;
  * wins its comparison, so it is probed at its first chance. If every endpoint is failing, the balancer
  * picks one anyway by load.
  *
+ * <h2>Retries</h2>
+ * A retry of a request whose attempt just failed at one endpoint {@link #pick(Authority) avoids} that
+ * endpoint as failure accrual skips one (Envoy's {@code previous_hosts} retry predicate): an endpoint
+ * that fails fast looks cheap to peak-EWMA, and with few endpoints P2C would hand the retry straight
+ * back to it. With no other endpoint available, the retry goes there anyway.
+ *
  * <h2>Threading</h2>
  * {@link #pick()} is lock-free apart from the two candidates' monitors and may run on any number of
  * threads; {@link #update} swaps an immutable snapshot and keeps the state (latency, failures) of
@@ -105,6 +111,17 @@ public final class P2cBalancer {
      * @return the pick, or {@code null} when there are no endpoints at all
      */
     public Pick pick() {
+        return pick(null);
+    }
+
+    /**
+     * As {@link #pick()}, for a retry: the endpoint at {@code avoid} (the one the request just failed
+     * at) is skipped as a failing one is, so it gets the request only when no other endpoint may.
+     *
+     * @param avoid an endpoint's address, or null to avoid none
+     * @return the pick, or {@code null} when there are no endpoints at all
+     */
+    public Pick pick(Authority avoid) {
         Snapshot s = snapshot;
         if (s.all.length == 0) {
             return null;
@@ -112,13 +129,13 @@ public final class P2cBalancer {
         long now = ticker.nanoTime();
         for (int effort = 0; effort < MAX_EFFORT; effort++) {
             BalancedEndpoint[] members = s.classes[s.drawClass(random)];
-            BalancedEndpoint winner = choose(members, members.length, now, false);
+            BalancedEndpoint winner = choose(members, members.length, now, false, avoid);
             Pick pick = winner == null ? null : winner.tryAcquire(now, false);
             if (pick != null) {
                 return pick;
             }
         }
-        return pickSlowly(s, now);
+        return pickSlowly(s, now, avoid);
     }
 
     /** The current endpoints, in discovery order. */
@@ -127,12 +144,13 @@ public final class P2cBalancer {
     }
 
     /**
-     * The better of two distinct random members among the first {@code n}: by failure-accrual score,
-     * or, with {@code ignoreAccrual}, by load alone. Null if neither may take a request.
+     * The better of two distinct random members among the first {@code n}: by failure-accrual score
+     * (the member at {@code avoid} scoring as a skipped one), or, with {@code ignoreAccrual}, by load
+     * alone. Null if neither may take a request.
      */
-    private BalancedEndpoint choose(BalancedEndpoint[] members, int n, long now, boolean ignoreAccrual) {
+    private BalancedEndpoint choose(BalancedEndpoint[] members, int n, long now, boolean ignoreAccrual, Authority avoid) {
         if (n == 1) {
-            return ignoreAccrual || members[0].score(now) != Double.POSITIVE_INFINITY ? members[0] : null;
+            return ignoreAccrual || score(members[0], now, avoid) != Double.POSITIVE_INFINITY ? members[0] : null;
         }
         int i = random.nextInt(n);
         int j = random.nextInt(n - 1);
@@ -141,19 +159,23 @@ public final class P2cBalancer {
         }
         BalancedEndpoint a = members[i];
         BalancedEndpoint b = members[j];
-        double sa = ignoreAccrual ? a.loadIgnoringAccrual(now) : a.score(now);
-        double sb = ignoreAccrual ? b.loadIgnoringAccrual(now) : b.score(now);
+        double sa = ignoreAccrual ? a.loadIgnoringAccrual(now) : score(a, now, avoid);
+        double sb = ignoreAccrual ? b.loadIgnoringAccrual(now) : score(b, now, avoid);
         if (sa == Double.POSITIVE_INFINITY && sb == Double.POSITIVE_INFINITY) {
             return null;
         }
         return sb < sa ? b : a;
     }
 
+    private static double score(BalancedEndpoint e, long now, Authority avoid) {
+        return avoid != null && avoid.equals(e.endpoint().address()) ? Double.POSITIVE_INFINITY : e.score(now);
+    }
+
     /**
      * The rare path: several draws found nothing available. Scan for available endpoints and pick
      * among them by weight class and P2C; if none, pick anyway by load.
      */
-    private Pick pickSlowly(Snapshot s, long now) {
+    private Pick pickSlowly(Snapshot s, long now, Authority avoid) {
         int classes = s.classes.length;
         BalancedEndpoint[][] available = new BalancedEndpoint[classes][];
         int[] counts = new int[classes];
@@ -163,7 +185,7 @@ public final class P2cBalancer {
             BalancedEndpoint[] members = s.classes[c];
             available[c] = new BalancedEndpoint[members.length];
             for (BalancedEndpoint e : members) {
-                if (e.score(now) != Double.POSITIVE_INFINITY) {
+                if (score(e, now, avoid) != Double.POSITIVE_INFINITY) {
                     available[c][counts[c]++] = e;
                 }
             }
@@ -172,15 +194,19 @@ public final class P2cBalancer {
         }
         if (total > 0) {
             int c = Snapshot.search(cumulative, random.nextLong(total));
-            BalancedEndpoint winner = choose(available[c], counts[c], now, false);
+            BalancedEndpoint winner = choose(available[c], counts[c], now, false, avoid);
             Pick pick = winner == null ? null : winner.tryAcquire(now, false);
             if (pick != null) {
                 return pick;
             }
         }
+        if (avoid != null) {
+            // No other endpoint may take it: the avoided one, if failure accrual allows, as for any pick.
+            return pickSlowly(s, now, null);
+        }
         // Every endpoint is failing (or the last available one was taken concurrently): pick anyway.
         BalancedEndpoint[] members = s.classes[s.drawClass(random)];
-        return choose(members, members.length, now, true).tryAcquire(now, true);
+        return choose(members, members.length, now, true, null).tryAcquire(now, true);
     }
 
     /** The endpoints grouped into weight classes, with cumulative class weights for the draw. */

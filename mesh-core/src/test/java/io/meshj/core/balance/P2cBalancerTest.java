@@ -236,6 +236,48 @@ class P2cBalancerTest {
     }
 
     @Test
+    void aRetryAvoidsTheEndpointItFailedAtEvenWhenThatOneLooksCheaper() {
+        P2cBalancer b = balancer(3, FailureAccrual.defaults());
+        Endpoint fastFailing = endpoint(1, Endpoint.DEFAULT_WEIGHT);
+        Endpoint slow = endpoint(2, Endpoint.DEFAULT_WEIGHT);
+        b.update(List.of(fastFailing, slow));
+        // The other endpoint answers in 50 ms, the failing one fails at once, so it is the cheaper of the
+        // two, and P2C over two endpoints (both always sampled) hands it every request.
+        b.endpoints().get(1).tryAcquire(ticker.nanoTime(), false).onSuccess(50 * MS);
+        ticker.advance(Duration.ofSeconds(1));
+        Pick first = b.pick();
+        assertThat(first.endpoint()).isEqualTo(fastFailing);
+        first.onFailure(0);
+        Pick again = b.pick();
+        assertThat(again.endpoint()).as("without avoiding it").isEqualTo(fastFailing);
+        again.onFailure(0);
+
+        for (int i = 0; i < 100; i++) {
+            Pick retry = b.pick(fastFailing.address());
+            assertThat(retry.endpoint()).isEqualTo(slow);
+            retry.onCancel();
+        }
+    }
+
+    @Test
+    void aRetryGoesBackToTheEndpointItFailedAtWhenNoOtherMayTakeIt() {
+        P2cBalancer b = balancer(4, FailureAccrual.consecutiveFailures(1,
+                ExponentialBackoff.builder().min(Duration.ofHours(1)).max(Duration.ofHours(1)).jitter(0).build()));
+        Endpoint only = endpoint(1, 1);
+        Endpoint tripped = endpoint(2, 1);
+        b.update(List.of(only, tripped));
+        b.endpoints().get(1).tryAcquire(ticker.nanoTime(), true).onFailure(MS);
+
+        for (int i = 0; i < 100; i++) {
+            Pick retry = b.pick(only.address());
+            assertThat(retry.endpoint()).as("healthy, if avoided, beats skipped").isEqualTo(only);
+            retry.onCancel();
+        }
+        b.update(List.of(only));
+        assertThat(b.pick(only.address()).endpoint()).as("the one endpoint there is").isEqualTo(only);
+    }
+
+    @Test
     void aHeavierClassThatIsFailingSendsItsShareElsewhere() {
         P2cBalancer b = balancer(6, FailureAccrual.consecutiveFailures(1,
                 ExponentialBackoff.builder().min(Duration.ofHours(1)).max(Duration.ofHours(1)).jitter(0).build()));

@@ -47,6 +47,8 @@ public enum ProxyError {
     /** The proxy is shutting down and takes no new requests. */
     SHUTTING_DOWN(503, 14, "proxy is shutting down", false);
 
+    private static final ProxyError[] VALUES = values();
+
     private final int httpStatus;
     private final int grpcStatus;
     private final String reason;
@@ -87,6 +89,34 @@ public enum ProxyError {
      */
     public boolean detailForClient() {
         return detailForClient;
+    }
+
+    /**
+     * Whether a request answered with this error never went further than the proxy that answered: it
+     * reached no application (no connection to one, or not sent for lack of one, or shed before it was
+     * routed), so it may be sent elsewhere whatever its method. A client's proxy retries such an answer
+     * of a server's proxy on another endpoint, as it does its own connect failures.
+     */
+    public boolean unprocessed() {
+        return this == CONNECT_FAILED || this == NO_APP_PORT || this == OVERLOADED || this == SHUTTING_DOWN;
+    }
+
+    /**
+     * The error a {@code meshj-proxy-error} value names (its reason, alone or followed by ": " and
+     * details), or null when it names none.
+     */
+    public static ProxyError ofHeader(String value) {
+        if (value == null) {
+            return null;
+        }
+        for (ProxyError e : VALUES) {
+            String reason = e.reason;
+            if (value.startsWith(reason) && (value.length() == reason.length()
+                    || value.startsWith(": ", reason.length()))) {
+                return e;
+            }
+        }
+        return null;
     }
 
     /** Whether the client's connection must be closed after this answer (the request could not be framed). */

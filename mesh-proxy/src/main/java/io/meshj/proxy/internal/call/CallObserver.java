@@ -94,19 +94,25 @@ final class CallObserver {
     void retryRouted(Target t) {
         target = t;
         series().request();
-        routeSeries.actualRequest();
+        if (routeSeries != null) {
+            routeSeries.actualRequest();
+        }
     }
 
     /** An attempt failed with a response head that is given up for another attempt. */
     void attemptFailed(int status, int grpc, long attemptNanos) {
         series().response(status, grpc, null, attemptNanos / 1e6);
-        routeSeries.actualResponse(status, true);
+        if (routeSeries != null) {
+            routeSeries.actualResponse(status, true);
+        }
     }
 
     /** An attempt failed without a response ({@code error}) and is given up for another attempt. */
     void attemptFailed(String error) {
         series().response(0, -1, error, -1);
-        routeSeries.actualError(error);
+        if (routeSeries != null) {
+            routeSeries.actualError(error);
+        }
     }
 
     /** The response head went to the client at {@code now}, with {@code headers} as forwarded. */

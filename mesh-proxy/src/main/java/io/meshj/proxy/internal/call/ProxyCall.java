@@ -215,7 +215,7 @@ public final class ProxyCall implements RequestRouting.Listener {
             observer.routed(t);
             if (route != null) {
                 if (route.isRetryable() && !upgradeRequest && !context.isInbound()) {
-                    replay = new RequestReplay();
+                    replay = new RequestReplay(true);
                     body.keepFor(replay);
                 }
                 if (route.timeoutNanos() > 0) {
@@ -250,18 +250,32 @@ public final class ProxyCall implements RequestRouting.Listener {
     }
 
     /**
-     * Whether {@code a}, which failed before its response started (a head its route calls failure, or
-     * {@code error}), is given up for another attempt: a request on a retryable route, kept whole, with
-     * attempts left and the service's retry budget allowing it.
+     * Whether {@code a}, which failed before its response started (with {@code head}, a head its route
+     * calls failure or a server proxy's own answer, or with {@code error}), is given up for another
+     * attempt: a request on a retryable route, or a bodyless one whose failure is safe to retry
+     * ({@link RequestReplay#isSafeToRetry}), kept whole, with attempts left and the service's retry
+     * budget allowing it. Outbound only.
      */
     private boolean retry(UpstreamAttempt a, HttpResponse head, String error) {
-        if (replay == null || finished || responseStarted || !body.isComplete() || !replay.mayRetry(routing, head)) {
+        if (finished || responseStarted || !body.isComplete() || context.isInbound()) {
+            return false;
+        }
+        boolean safe = bodyless && !upgradeRequest && RequestReplay.isSafeToRetry(request, a.target(), head, error, routing);
+        if (replay == null) {
+            if (!safe) {
+                return false;
+            }
+            // Bodyless: the head, which every attempt writes anew, is all there is to keep.
+            replay = new RequestReplay(false);
+            body.keepFor(replay);
+        }
+        if (!replay.mayRetry(routing, head, safe)) {
             return false;
         }
         attemptStartNanos = now();
         replay.giveUp(a, head, error, observer, attemptStartNanos);
-        attempt = null; // its outcome is told; the next attempt is routed anew
-        routing.route(this);
+        attempt = null; // its outcome is told; the next attempt is routed anew, elsewhere if it can be
+        routing.reroute(this, a.target());
         return true;
     }
 
@@ -287,6 +301,13 @@ public final class ProxyCall implements RequestRouting.Listener {
         }
         long now = now();
         a.responded(response.status().code(), now);
+        if (context.isInbound()) {
+            // Only a proxy's own answers say meshj-proxy-error: a client's proxy may act on what ours
+            // say (retry a request our answer says never reached the application), so one the
+            // application passed on from elsewhere (its own proxy's answer to a call it made) must not
+            // look like ours.
+            response.headers().remove(ProxyErrorResponses.PROXY_ERROR_HEADER);
+        }
         ResponseHeads.forClient(response, down.isHttp2(), !clientKeepAlive || context.lifecycle().isDraining(),
                 request.method());
         observer.responseHead(response.status().code(), response.headers(), now);
@@ -359,10 +380,10 @@ public final class ProxyCall implements RequestRouting.Listener {
     }
 
     void onUpstreamReset(UpstreamAttempt a, Http2Error error) {
-        if (!responseStarted && retry(a, null, "upstream_reset")) {
+        if (!responseStarted && retry(a, null, RequestReplay.UPSTREAM_RESET)) {
             return;
         }
-        failure = "upstream_reset";
+        failure = RequestReplay.UPSTREAM_RESET;
         if (!down.isHttp2()) {
             onUpstreamFailed(a, ProxyError.UPSTREAM_FAILED, "stream reset: " + error);
             return;

@@ -2,6 +2,7 @@ package io.meshj.proxy.internal.call;
 
 import static java.util.Objects.requireNonNull;
 
+import io.meshj.core.retry.RetryBudget;
 import io.meshj.core.tap.TapBus;
 import io.meshj.core.time.Ticker;
 import io.meshj.proxy.ProxyConfig;
@@ -40,6 +41,7 @@ public final class ProxyContext {
     private final boolean localTls;
     private final ProxyErrorLog errorLog;
     private final ResetBudget resetBudget;
+    private final RetryBudget retryBudget;
 
     private ProxyContext(Builder b) {
         this.direction = b.direction;
@@ -55,6 +57,7 @@ public final class ProxyContext {
         this.localTls = config.identity().isPresent();
         this.errorLog = new ProxyErrorLog(direction, ticker);
         this.resetBudget = b.resetBudget != null ? b.resetBudget : ResetBudget.defaults(ticker);
+        this.retryBudget = RetryBudget.of(RetryBudget.Spec.DEFAULT, ticker);
     }
 
     public static Builder builder(Direction direction) {
@@ -111,6 +114,14 @@ public final class ProxyContext {
     /** The streams each HTTP/2 client may reset before their response, across its connections (proxy-wide). */
     public ResetBudget resetBudget() {
         return resetBudget;
+    }
+
+    /**
+     * The retry budget of requests that follow no service profile (no controller, or an address for a
+     * name): the default one (20 % of requests, at least 10 retries a second), for the whole listener.
+     */
+    public RetryBudget retryBudget() {
+        return retryBudget;
     }
 
     public boolean localTls() {

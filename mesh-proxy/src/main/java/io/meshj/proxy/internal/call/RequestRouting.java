@@ -123,10 +123,21 @@ final class RequestRouting implements GenericFutureListener<Future<Target>> {
         return rejectionDetail;
     }
 
-    /** Asks the router for a target (again, for a retry); {@code listener} hears the outcome on the loop. */
+    /** Asks the router for a target; {@code listener} hears the outcome on the loop. */
     void route(Listener listener) {
         this.listener = listener;
         context.router().route(authority, endpointHint, originalDestination, loop).addListener(this);
+    }
+
+    /** Whether a retry could go to another endpoint than {@code failed}'s: the service has another. */
+    boolean hasOtherEndpoint(Target failed) {
+        return context.router().hasOtherEndpoint(authority, originalDestination, failed);
+    }
+
+    /** Asks the router for a target again, for a retry after the attempt at {@code failed} failed. */
+    void reroute(Listener listener, Target failed) {
+        this.listener = listener;
+        context.router().reroute(authority, endpointHint, originalDestination, failed, loop).addListener(this);
     }
 
     @Override
@@ -167,16 +178,22 @@ final class RequestRouting implements GenericFutureListener<Future<Target>> {
     }
 
     /**
-     * Matches the request to a route of its profile, once routed, and credits the service's retry budget
-     * with it. Returns the route, or null without a profile.
+     * Matches the request to a route of its profile, once routed, and credits the retry budget of its
+     * service (outbound; the listener's, without a profile) with it. Returns the route, or null without
+     * a profile.
      */
     Route matchRoute(HttpRequest request) {
         if (profile == null) {
+            if (!context.isInbound()) {
+                context.retryBudget().deposit();
+            }
             return null;
         }
         route = profile.route(request.method().name(), request.uri());
         series = profile.series(route);
-        profile.deposit();
+        if (!context.isInbound()) {
+            profile.deposit(); // only the client's proxy retries
+        }
         return route;
     }
 
@@ -195,9 +212,9 @@ final class RequestRouting implements GenericFutureListener<Future<Target>> {
         return profile;
     }
 
-    /** True, spending it, when the service's retry budget allows one more retry now. */
+    /** True, spending it, when the service's retry budget (without a profile, the listener's) allows one more retry now. */
     boolean tryRetry() {
-        return profile != null && profile.tryRetry();
+        return profile != null ? profile.tryRetry() : context.retryBudget().tryWithdraw();
     }
 
     /** The authority as the request wrote it (the {@code authority} label), or null. */

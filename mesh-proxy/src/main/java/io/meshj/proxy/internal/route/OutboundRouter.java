@@ -83,6 +83,35 @@ public final class OutboundRouter implements Router, AutoCloseable {
 
     @Override
     public Future<Target> route(Authority authority, Authority endpointHint, Authority originalDestination, EventLoop loop) {
+        return routeAvoiding(authority, originalDestination, null, loop);
+    }
+
+    @Override
+    public Future<Target> reroute(Authority authority, Authority endpointHint, Authority originalDestination,
+            Target failed, EventLoop loop) {
+        return routeAvoiding(authority, originalDestination, failed.pick() == null ? null : failed.endpoint(), loop);
+    }
+
+    @Override
+    public boolean hasOtherEndpoint(Authority authority, Authority originalDestination, Target failed) {
+        if (source == null || failed.pick() == null) {
+            return false;
+        }
+        Authority key = authority != null ? normalizer.normalize(authority) : originalDestination;
+        Service service = key == null ? null : services.getIfPresent(key);
+        if (service == null) {
+            return false;
+        }
+        for (io.meshj.core.endpoint.Endpoint e : service.endpoints.endpoints()) {
+            if (!e.address().equals(failed.endpoint())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Routes a request, avoiding the endpoint at {@code avoid} (null: none) while another may take it. */
+    private Future<Target> routeAvoiding(Authority authority, Authority originalDestination, Authority avoid, EventLoop loop) {
         if (authority == null) {
             if (originalDestination != null) {
                 return routeOriginal(originalDestination, loop);
@@ -98,7 +127,7 @@ public final class OutboundRouter implements Router, AutoCloseable {
         Authority key = normalizer.normalize(authority);
         Service service = services.get(key, Service::new);
         service.startIfNeeded();
-        return service.route(dialable, originalDestination, loop);
+        return service.route(dialable, originalDestination, avoid, loop);
     }
 
     /** The original destination: the endpoint discovery knows at that address, else the address itself. */
@@ -108,7 +137,7 @@ public final class OutboundRouter implements Router, AutoCloseable {
         }
         Service service = services.get(address, Service::new);
         service.startIfNeeded();
-        return service.route(address, null, loop);
+        return service.route(address, null, null, loop);
     }
 
     @Override
@@ -156,16 +185,16 @@ public final class OutboundRouter implements Router, AutoCloseable {
                 waiters = List.of();
             }
             for (Waiter w : ready) {
-                w.loop.execute(() -> complete(w.promise, w.authority, w.originalDestination, w.loop));
+                w.loop.execute(() -> complete(w.promise, w.authority, w.originalDestination, w.avoid, w.loop));
             }
         }
 
-        Future<Target> route(Authority dialable, Authority originalDestination, EventLoop loop) {
+        Future<Target> route(Authority dialable, Authority originalDestination, Authority avoid, EventLoop loop) {
             if (!resolved) {
                 Promise<Target> promise = loop.newPromise();
                 synchronized (this) {
                     if (!resolved) {
-                        waiters.add(new Waiter(promise, dialable, originalDestination, loop));
+                        waiters.add(new Waiter(promise, dialable, originalDestination, avoid, loop));
                         loop.schedule(() -> promise.tryFailure(new RouteException(ProxyError.NO_ENDPOINTS,
                                 "discovery has not answered for " + name)), DISCOVERY_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
                         return promise;
@@ -173,11 +202,12 @@ public final class OutboundRouter implements Router, AutoCloseable {
                 }
             }
             Promise<Target> promise = loop.newPromise();
-            complete(promise, dialable, originalDestination, loop);
+            complete(promise, dialable, originalDestination, avoid, loop);
             return promise;
         }
 
-        private void complete(Promise<Target> promise, Authority dialable, Authority originalDestination, EventLoop loop) {
+        private void complete(Promise<Target> promise, Authority dialable, Authority originalDestination, Authority avoid,
+                EventLoop loop) {
             EndpointSet set = endpoints;
             if (!set.exists()) {
                 if (originalDestination != null && !originalDestination.equals(name)) {
@@ -193,7 +223,7 @@ public final class OutboundRouter implements Router, AutoCloseable {
                 promise.trySuccess(Target.direct(dialable));
                 return;
             }
-            Pick pick = balancer.pick();
+            Pick pick = balancer.pick(avoid);
             if (pick == null) {
                 promise.tryFailure(new RouteException(ProxyError.NO_ENDPOINTS, name.toString()));
                 return;
@@ -212,6 +242,7 @@ public final class OutboundRouter implements Router, AutoCloseable {
         }
     }
 
-    private record Waiter(Promise<Target> promise, Authority authority, Authority originalDestination, EventLoop loop) {
+    private record Waiter(Promise<Target> promise, Authority authority, Authority originalDestination, Authority avoid,
+            EventLoop loop) {
     }
 }

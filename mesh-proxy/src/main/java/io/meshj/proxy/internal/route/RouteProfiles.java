@@ -160,8 +160,12 @@ public final class RouteProfiles implements AutoCloseable {
         private final Map<Route, RouteMetrics.Series> series = new ConcurrentHashMap<>();
         private final Watch watch;
         private volatile ServiceProfile current;
-        /** The service's retry budget while one of its routes is retryable; null otherwise. */
-        private volatile RetryBudget budget;
+        /**
+         * The service's retry budget, the profile's (the default one until it is known): its retryable
+         * routes' retries spend it, and so do retries of requests any route may retry (a failure that
+         * never reached an application, an idempotent request's broken exchange).
+         */
+        private volatile RetryBudget budget = RetryBudget.of(RetryBudget.Spec.DEFAULT, ticker);
 
         Profile(String direction, Authority name) {
             this.direction = direction;
@@ -172,10 +176,7 @@ public final class RouteProfiles implements AutoCloseable {
         private void update(ServiceProfile p) {
             current = p;
             series.clear(); // the old profile's Route objects are no keys any more
-            RetryBudget old = budget;
-            if (p.routes().stream().noneMatch(Route::isRetryable)) {
-                budget = null;
-            } else if (old == null || !old.spec().equals(p.retryBudget())) {
+            if (!budget.spec().equals(p.retryBudget())) {
                 budget = RetryBudget.of(p.retryBudget(), ticker); // else: the same budget goes on
             }
             ready.complete(null);
@@ -220,16 +221,12 @@ public final class RouteProfiles implements AutoCloseable {
 
         /** Credits the retry budget with one request to the service (as Linkerd: any route, retries excluded). */
         public void deposit() {
-            RetryBudget b = budget;
-            if (b != null) {
-                b.deposit();
-            }
+            budget.deposit();
         }
 
-        /** True, spending it, when the budget allows one more retry now; false without retryable routes. */
+        /** True, spending it, when the budget allows one more retry now. */
         public boolean tryRetry() {
-            RetryBudget b = budget;
-            return b != null && b.tryWithdraw();
+            return budget.tryWithdraw();
         }
 
         /** The series of {@code route}, looked up once per route of the current profile. */

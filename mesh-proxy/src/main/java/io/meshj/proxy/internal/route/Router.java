@@ -20,4 +20,22 @@ public interface Router {
      * @return a future that fails with a {@link RouteException} when there is nowhere to go
      */
     Future<Target> route(Authority authority, Authority endpointHint, Authority originalDestination, EventLoop loop);
+
+    /**
+     * Routes a request again for a retry after its attempt at {@code failed} failed: as {@link #route},
+     * except that a balancer avoids {@code failed}'s endpoint while another may take the request. By
+     * default, as {@link #route} (a router without a balancer has one place to send it).
+     */
+    default Future<Target> reroute(Authority authority, Authority endpointHint, Authority originalDestination,
+            Target failed, EventLoop loop) {
+        return route(authority, endpointHint, originalDestination, loop);
+    }
+
+    /**
+     * Whether {@link #reroute} could send the request to another endpoint than {@code failed}'s: its
+     * service has another. Never blocks. By default false.
+     */
+    default boolean hasOtherEndpoint(Authority authority, Authority originalDestination, Target failed) {
+        return false;
+    }
 }

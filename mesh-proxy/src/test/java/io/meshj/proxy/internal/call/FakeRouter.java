@@ -3,6 +3,7 @@ package io.meshj.proxy.internal.call;
 import io.meshj.core.balance.P2cBalancer;
 import io.meshj.core.balance.BalancedEndpoint;
 import io.meshj.core.endpoint.Endpoint;
+import io.meshj.core.endpoint.ProtocolHint;
 import io.meshj.core.name.Authority;
 import io.meshj.core.time.Ticker;
 import io.meshj.proxy.internal.ProxyError;
@@ -17,7 +18,7 @@ import java.util.List;
 /**
  * Routes every request to the endpoints it was given, each picked from a real {@link P2cBalancer} of
  * its own (so a test sees the outcomes a request reports: {@link #endpoint}'s pending count and load),
- * round-robin across them; or fails every request with {@link #failWith}.
+ * round-robin across them (a retry, too, goes to the next); or fails every request with {@link #failWith}.
  */
 public final class FakeRouter implements Router {
 
@@ -34,6 +35,18 @@ public final class FakeRouter implements Router {
         }
     }
 
+    /**
+     * Each endpoint is meshed from now on: a meshj proxy in front of it (on port 4143) speaks HTTP/2,
+     * and its own answers are trusted as a server proxy's.
+     */
+    public FakeRouter meshed() {
+        for (P2cBalancer b : balancers) {
+            Endpoint e = b.endpoints().get(0).endpoint();
+            b.update(List.of(Endpoint.builder(e.address()).inboundPort(4143).protocolHint(ProtocolHint.H2).build()));
+        }
+        return this;
+    }
+
     public FakeRouter failWith(ProxyError error) {
         this.failure = error;
         return this;
@@ -47,6 +60,12 @@ public final class FakeRouter implements Router {
     /** The authorities requests were routed by, in order (null for none). */
     public List<Authority> asked() {
         return asked;
+    }
+
+    /** Every endpoint but the one that failed is another: true with two or more. */
+    @Override
+    public boolean hasOtherEndpoint(Authority authority, Authority originalDestination, Target failed) {
+        return balancers.size() > 1;
     }
 
     @Override

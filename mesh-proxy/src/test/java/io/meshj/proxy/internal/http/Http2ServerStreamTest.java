@@ -82,6 +82,12 @@ class Http2ServerStreamTest {
         return r;
     }
 
+    private static HttpRequest bodyless(HttpMethod method, String path) {
+        HttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, path, Unpooled.EMPTY_BUFFER);
+        r.headers().set(HttpHeaderNames.HOST, CallFixture.AUTHORITY);
+        return r;
+    }
+
     private static HttpRequest upload(String path) {
         HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path);
         r.headers().set(HttpHeaderNames.HOST, CallFixture.AUTHORITY);
@@ -242,11 +248,32 @@ class Http2ServerStreamTest {
 
     @Test
     void anUpstreamResetBeforeTheHeadResetsTheClientsStreamWithTheSameCode() {
-        RecordingStream c = open(get("/x"));
+        // A method that may not be sent twice (an idempotent one is, below).
+        RecordingStream c = open(bodyless(HttpMethod.DELETE, "/x"));
         fixture.upstreams().last().resetByPeer(Http2Error.INTERNAL_ERROR);
         exchange();
 
         assertThat(c.events).containsExactly("reset=INTERNAL_ERROR");
+        assertThat(fixture.metric("response_total", "error=\"upstream_reset\"")).isEqualTo(1);
+    }
+
+    @Test
+    void anIdempotentRequestResetBeforeTheHeadIsSentAgainToAnotherEndpoint() {
+        RecordingStream c = open(get("/x"));
+        FakeLease first = fixture.upstreams().last();
+        first.resetByPeer(Http2Error.INTERNAL_ERROR);
+        exchange();
+
+        assertThat(fixture.upstreams().leases()).hasSize(2);
+        FakeLease second = fixture.upstreams().last();
+        assertThat(second.address()).isNotEqualTo(first.address());
+        assertThat(second.head().uri()).isEqualTo("/x");
+        second.respond(ok("hi"));
+        exchange();
+
+        assertThat(c.status()).isEqualTo(200);
+        assertThat(c.body()).isEqualTo("hi");
+        assertThat(c.events).isEmpty();
         assertThat(fixture.metric("response_total", "error=\"upstream_reset\"")).isEqualTo(1);
     }
 

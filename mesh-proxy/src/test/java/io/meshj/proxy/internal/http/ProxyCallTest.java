@@ -88,6 +88,13 @@ class ProxyCallTest {
         return r;
     }
 
+    /** A request without body, with {@code method}. */
+    private static HttpRequest bodyless(HttpMethod method, String path) {
+        HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, path);
+        r.headers().set(HttpHeaderNames.HOST, CallFixture.AUTHORITY);
+        return r;
+    }
+
     private static HttpRequest post(String path, int length) {
         HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path);
         r.headers().set(HttpHeaderNames.HOST, CallFixture.AUTHORITY);
@@ -400,6 +407,186 @@ class ProxyCallTest {
         assertThat(responseHead().status().code()).isEqualTo(503);
     }
 
+    // ---- retries without a retryable route: requests that never reached an application, idempotent ones ----
+
+    /** A server proxy's own answer for {@code error}, as a client's proxy receives it. */
+    private FullHttpResponse serverProxyAnswer(ProxyError error) {
+        FullHttpResponse r = response(error.httpStatus(), error.reason() + "\n");
+        r.headers().set("meshj-proxy-error", error.reason());
+        return r;
+    }
+
+    @Test
+    void aGetWhoseUpstreamClosesBeforeAnsweringIsSentAgainToAnotherEndpoint() {
+        connect();
+        send(get("/x"), null);
+        FakeLease first = fixture.upstreams().last();
+        first.close(new java.io.IOException("Connection reset by peer"));
+
+        assertThat(fixture.upstreams().leases()).hasSize(2);
+        FakeLease second = fixture.upstreams().last();
+        assertThat(second.address()).isNotEqualTo(first.address());
+        assertThat(second.head().uri()).isEqualTo("/x");
+        assertThat(received()).as("the client saw nothing of the failed attempt").isEmpty();
+        second.respond(response(200, "ok"));
+
+        assertThat(responseHead().status().code()).isEqualTo(200);
+        assertThat(responseBody()).isEqualTo("ok");
+        assertThat(first.releasedReusable()).isFalse();
+        assertThat(fixture.router().endpoint(0).pending()).isZero();
+        assertThat(fixture.metric("response_total", "error=\"upstream_failed\"")).isEqualTo(1);
+        assertThat(fixture.metric("response_total", "status_code=\"200\"")).isEqualTo(1);
+    }
+
+    @Test
+    void anyBodylessRequestIsSentAgainAfterAConnectFailure() {
+        fixture.upstreams().refuseNext(1);
+        connect();
+        send(bodyless(HttpMethod.DELETE, "/x"), null);
+
+        assertThat(fixture.upstreams().leases()).as("the first connection was refused").hasSize(1);
+        assertThat(fixture.upstreams().last().address().toString()).isEqualTo("10.1.0.2:8080");
+        fixture.upstreams().last().respond(response(204, ""));
+        assertThat(responseHead().status().code()).isEqualTo(204);
+        assertThat(fixture.metric("response_total", "error=\"connect_failed\"")).isEqualTo(1);
+    }
+
+    @Test
+    void aConnectFailureIsNotRetriedWhenTheServiceHasNoOtherEndpoint() {
+        fixture = new CallFixture("10.1.0.1:8080");
+        fixture.upstreams().refuseNext(1);
+        connect();
+        send(get("/x"), null);
+
+        assertThat(fixture.upstreams().leases()).as("the same endpoint would refuse it again").isEmpty();
+        assertThat(responseHead().status().code()).isEqualTo(502);
+        assertThat(responseHead().headers().get("meshj-proxy-error")).isEqualTo(ProxyError.CONNECT_FAILED.reason());
+    }
+
+    @Test
+    void aGetWhoseUpstreamClosesBeforeAnsweringIsSentAgainEvenToTheOnlyEndpoint() {
+        fixture = new CallFixture("10.1.0.1:8080");
+        connect();
+        send(get("/x"), null);
+        // The server closed a kept-alive connection as the request went out on it: a new one will do.
+        fixture.upstreams().last().close(null);
+
+        assertThat(fixture.upstreams().leases()).hasSize(2);
+        fixture.upstreams().last().respond(response(200, "ok"));
+        assertThat(responseHead().status().code()).isEqualTo(200);
+    }
+
+    @Test
+    void aRequestWithABodyIsNotSentAgainWithoutARetryableRoute() {
+        connect();
+        send(post("/vote", 2), "hi");
+        fixture.upstreams().last().close(new java.io.IOException("Connection reset by peer"));
+
+        assertThat(fixture.upstreams().leases()).as("nothing was kept to send again").hasSize(1);
+        assertThat(responseHead().status().code()).isEqualTo(502);
+    }
+
+    @Test
+    void aServerProxysAnswerThatItsApplicationWasNotReachedIsRetriedWhateverTheMethod() {
+        fixture.router().meshed();
+        connect();
+        send(bodyless(HttpMethod.DELETE, "/x"), null);
+        FakeLease first = fixture.upstreams().last();
+        first.respond(serverProxyAnswer(ProxyError.CONNECT_FAILED));
+
+        assertThat(fixture.upstreams().leases()).hasSize(2);
+        FakeLease second = fixture.upstreams().last();
+        assertThat(second.head().headers().get("meshj-dst-addr")).as("names the endpoint it goes to now")
+                .isEqualTo("10.1.0.2:8080");
+        assertThat(first.releasedReusable()).as("a whole answer: its stream ended well").isTrue();
+        second.respond(response(204, ""));
+        assertThat(responseHead().status().code()).isEqualTo(204);
+        assertThat(fixture.metric("response_total", "status_code=\"502\"", "classification=\"failure\"")).isEqualTo(1);
+    }
+
+    @Test
+    void aServerProxysAnswerThatItsApplicationFailedIsRetriedForAnIdempotentRequestOnly() {
+        fixture.router().meshed();
+        connect();
+        send(get("/x"), null);
+        fixture.upstreams().last().respond(serverProxyAnswer(ProxyError.UPSTREAM_FAILED));
+        assertThat(fixture.upstreams().leases()).as("GET: sent again").hasSize(2);
+        fixture.upstreams().last().respond(response(200, "ok"));
+        assertThat(responseHead().status().code()).isEqualTo(200);
+
+        send(bodyless(HttpMethod.DELETE, "/x"), null);
+        fixture.upstreams().last().respond(serverProxyAnswer(ProxyError.UPSTREAM_FAILED));
+        assertThat(fixture.upstreams().leases()).as("DELETE: the application may have done it").hasSize(3);
+        assertThat(responseHead().status().code()).isEqualTo(502);
+        assertThat(responseHead().headers().get("meshj-proxy-error")).isEqualTo(ProxyError.UPSTREAM_FAILED.reason());
+    }
+
+    @Test
+    void aProxyErrorHeaderIsTrustedOnlyFromAServerProxy() {
+        connect(); // the endpoints are not meshed: what answers is an application, whatever it says
+        send(bodyless(HttpMethod.DELETE, "/x"), null);
+        fixture.upstreams().last().respond(serverProxyAnswer(ProxyError.CONNECT_FAILED));
+
+        assertThat(fixture.upstreams().leases()).hasSize(1);
+        assertThat(responseHead().status().code()).isEqualTo(502);
+    }
+
+    @Test
+    void aServerProxysOtherAnswersAndItsApplicationsFailuresAreNotRetried() {
+        fixture.router().meshed();
+        connect();
+        send(get("/x"), null);
+        fixture.upstreams().last().respond(serverProxyAnswer(ProxyError.TIMEOUT));
+        assertThat(responseHead().status().code()).isEqualTo(504);
+        send(get("/y"), null);
+        fixture.upstreams().last().respond(response(503, "the application's own"));
+
+        assertThat(fixture.upstreams().leases()).hasSize(2);
+        assertThat(responseHead().status().code()).isEqualTo(503);
+    }
+
+    @Test
+    void theInboundProxyRemovesAProxyErrorHeaderItsApplicationSent() {
+        connect(Direction.INBOUND);
+        send(get("/x"), null);
+        // The application passes on its own proxy's answer to a call it made: not this request's fate.
+        fixture.upstreams().last().respond(serverProxyAnswer(ProxyError.CONNECT_FAILED));
+
+        assertThat(responseHead().status().code()).isEqualTo(502);
+        assertThat(responseHead().headers().contains("meshj-proxy-error")).isFalse();
+    }
+
+    @Test
+    void retriesWithoutARetryableRouteAreAttemptsAtMostThree() {
+        connect();
+        send(get("/x"), null);
+        for (int i = 0; i < 3; i++) {
+            fixture.upstreams().last().resetByPeer(io.netty.handler.codec.http2.Http2Error.INTERNAL_ERROR);
+        }
+
+        assertThat(fixture.upstreams().leases()).hasSize(3);
+        assertThat(responseHead().status().code()).isEqualTo(502);
+        assertThat(responseHead().headers().get("meshj-proxy-error")).isEqualTo(ProxyError.UPSTREAM_FAILED.reason());
+    }
+
+    @Test
+    void retriesWithoutARetryableRouteSpendTheServicesBudget() {
+        // No retryable route; the budget earns nothing and holds one retry a second.
+        fixture.profile(ServiceProfile.builder("web.default.svc.cluster.local")
+                .retryBudget(new RetryBudget.Spec(0, 1, Duration.ofSeconds(1))).build());
+        connect();
+        send(get("/x"), null);
+        fixture.upstreams().last().close(null);
+        fixture.upstreams().last().respond(response(200, "ok"));
+        assertThat(responseHead().status().code()).isEqualTo(200);
+
+        send(get("/y"), null);
+        fixture.upstreams().last().close(null);
+
+        assertThat(fixture.upstreams().leases()).as("one retry, then the budget is empty").hasSize(3);
+        assertThat(responseHead().status().code()).isEqualTo(502);
+    }
+
     // ---- cancellation ----
 
     @Test
@@ -420,7 +607,8 @@ class ProxyCallTest {
     @Test
     void anUpstreamThatClosesBeforeItsHeadIsA502() {
         connect();
-        send(get("/x"), null);
+        // A method that may not be sent twice (an idempotent one is, see the retries without a route).
+        send(bodyless(HttpMethod.DELETE, "/x"), null);
         fixture.upstreams().last().close(new java.io.IOException("Connection reset by peer"));
 
         assertThat(responseHead().status().code()).isEqualTo(502);

@@ -28,6 +28,7 @@ class OutboundRouterTest {
 
     private static final Authority WEB = Authority.parse("web.default.svc.cluster.local:80");
     private static final Authority EMPTY = Authority.parse("empty.default.svc.cluster.local:80");
+    private static final Authority PAIR = Authority.parse("pair.default.svc.cluster.local:80");
     private static final Authority MESHED_POD = Authority.parse("10.1.0.7:8080");
     private static final Authority UNCLAIMED = Authority.parse("192.0.2.10:6379");
 
@@ -35,6 +36,7 @@ class OutboundRouterTest {
     private final FakeSource discovery = new FakeSource(Map.of(
             WEB, EndpointSet.of(List.of(Endpoint.of("10.1.0.3:8080"))),
             EMPTY, EndpointSet.empty().apply(new EndpointUpdate.NoEndpoints(true)),
+            PAIR, EndpointSet.of(List.of(Endpoint.of("10.1.0.4:8080"), Endpoint.of("10.1.0.5:8080"))),
             MESHED_POD, EndpointSet.of(List.of(Endpoint.builder(MESHED_POD).protocolHint(ProtocolHint.H2).inboundPort(4143)
                     .tlsIdentity("web.default.serviceaccount.identity.meshj.cluster.local").build()))));
     private final OutboundRouter router = new OutboundRouter(discovery, AuthorityNormalizer.defaults());
@@ -87,6 +89,31 @@ class OutboundRouterTest {
 
         assertThat(t.address()).isEqualTo(Authority.parse("10.1.0.3:8080"));
         t.onCancel();
+    }
+
+    @Test
+    void aRetryIsRoutedToAnotherEndpointThanTheOneItFailedAt() throws InterruptedException {
+        for (int i = 0; i < 50; i++) {
+            Target failed = target("pair", null);
+            Future<Target> f = router.reroute(Authority.parse("pair"), null, null, failed, loop);
+            assertThat(f.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(f.getNow().endpoint()).isNotEqualTo(failed.endpoint());
+            failed.onCancel();
+            f.getNow().onCancel();
+        }
+    }
+
+    @Test
+    void aRetryHasAnotherEndpointToGoToOnlyWhenTheServiceHasOne() throws InterruptedException {
+        Target pair = target("pair", null);
+        Target single = target("web", null);
+
+        assertThat(router.hasOtherEndpoint(Authority.parse("pair"), null, pair)).isTrue();
+        assertThat(router.hasOtherEndpoint(Authority.parse("web"), null, single)).isFalse();
+        assertThat(router.hasOtherEndpoint(Authority.parse("unknown.example:8080"), null,
+                target("unknown.example:8080", null))).as("dialed as written").isFalse();
+        pair.onCancel();
+        single.onCancel();
     }
 
     @Test
